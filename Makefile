@@ -1,0 +1,41 @@
+# 客服报表 pipeline — `make demo` and `make test` work on a fresh Debian machine with Python 3.11.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup sysdeps demo test lint templates bench clean
+
+setup: sysdeps $(STAMP)
+
+sysdeps:
+	@bash scripts/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+demo: setup
+	@rm -rf demo
+	@$(PY) -m pipeline demo --inbox demo/inbox
+	@$(PY) -m pipeline run --config config.toml --inbox demo/inbox --reports demo/reports \
+		--store demo/store.sqlite --archive demo/archive --month 2026-10 --as-of "2026-11-01 08:00"; \
+		rc=$$?; echo "演示报告目录 / demo reports: $(CURDIR)/demo/reports"; test $$rc -le 1
+
+test: setup
+	@$(PY) -m pytest
+
+lint: setup
+	@$(VENV)/bin/ruff check pipeline tests bench
+	@$(VENV)/bin/ruff format --check pipeline tests bench
+
+templates: setup
+	@$(PY) -m pipeline templates --out input_templates
+
+bench: setup
+	@$(PY) bench/bench_load.py --properties 30
+
+clean:
+	rm -rf $(VENV) demo build .pytest_cache

@@ -1,0 +1,96 @@
+"""The command line: thin click commands over the library. No pandas here."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.config import Config, load_config, parse_config
+from pipeline.errors import PipelineError
+
+log = logging.getLogger("pipeline")
+
+
+def _config(path: str | None) -> Config:
+    if path:
+        return load_config(path)
+    default = Path("config.toml")
+    return load_config(default) if default.exists() else parse_config({}, Path.cwd())
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group, help="客服报表 pipeline：读取客服登记表，校验、统计并生成周报/月报。")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="配置文件 config.toml 的路径")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+def _cfg(ctx: click.Context, override: str | None = None) -> Config:
+    return _config(override or ctx.obj.get("config_path"))
+
+
+@cli.command(help="读取收件箱中的新文件入库，并生成所选周期的报告。")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="配置文件路径")
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), help="收件箱文件夹（默认取配置）")
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="报告输出文件夹")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), help="数据库文件（SQLite）")
+@click.option("--archive", type=click.Path(file_okay=False, path_type=Path), help="归档文件夹")
+@click.option("--week", help="周报周期，例如 2026-W43（截至该周例会）")
+@click.option("--month", help="月报周期，例如 2026-10")
+@click.option("--as-of", "as_of", help='统计截止时间，例如 "2026-11-01 08:00"（默认现在）')
+@click.pass_context
+def run(ctx, config_path, inbox, reports, store, archive, week, month, as_of):
+    from pipeline.run import RunOptions, summary_lines
+    from pipeline.run import run as run_pipeline
+
+    config = _cfg(ctx, config_path)
+    result = run_pipeline(config, RunOptions(inbox, reports, store, archive, week, month, as_of))
+    for line in summary_lines(result):
+        click.echo(line)
+    click.echo(f"报告目录：{result.report_dir}")
+    sys.exit(result.exit_code)
+
+
+@cli.command(help="生成空白登记表模板（input_templates/*.xlsx）。")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("input_templates"),
+    show_default=True,
+)
+def templates(out: Path) -> None:
+    from pipeline.templates import write_templates
+
+    for path in write_templates(out):
+        click.echo(f"已生成 {path}")
+
+
+@cli.command(help="生成演示用收件箱：3 个项目、9 周、5 种登记表，格式混杂。")
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+def demo(inbox: Path, seed: int) -> None:
+    from pipeline.demo import write_demo_inbox
+
+    paths = write_demo_inbox(inbox, seed=seed)
+    click.echo(f"已在 {inbox} 生成 {len(paths)} 个演示文件")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    cli(prog_name="pipeline")
+
+
+if __name__ == "__main__":
+    main()

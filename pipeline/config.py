@@ -1,0 +1,178 @@
+"""config.toml → a checked, immutable Config. Every bad key gets a Chinese message naming it."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+from pipeline.registers import REGISTERS
+
+WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
+
+DEFAULT_TARGETS: dict[str, float] = {
+    "callback_rate": 1.0,
+    "reply_rate": 1.0,
+    "promise_kept_rate": 1.0,
+    "same_day_verification_rate": 1.0,
+    "effective_complaint_rate": 0.01,
+    "callback_followup_rate": 1.0,
+    "reinspection_on_time_rate": 1.0,
+    "satisfaction_rate": 0.9,
+}
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    households: int | None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    inbox: Path = Path("inbox")
+    archive: Path = Path("archive")
+    store: Path = Path("store.sqlite")
+    reports: Path = Path("reports")
+    targets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    effective_complaint_period: str = "year"
+    properties: dict[str, Property] = field(default_factory=dict)
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # register → {clerk header: canonical}
+    meeting_weekday: int = 4
+    meeting_time: time = time(16, 30)
+    timezone: str = "Asia/Shanghai"
+    holidays: dict[int, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # year → holidays/workdays
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _fail(where: str, what: str) -> ConfigError:
+    return ConfigError(f"配置文件 {where}：{what}")
+
+
+def _path(base: Path, section: dict, key: str, default: str, where: str) -> Path:
+    value = section.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(where, f"[paths] 中的 {key} 必须是路径字符串，现在是 {value!r}")
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p)
+
+
+def _properties(data: dict, where: str) -> dict[str, Property]:
+    out = {}
+    for name, spec in (data or {}).items():
+        if not isinstance(spec, dict):
+            raise _fail(where, f'[properties."{name}"] 必须是一个表，例如 households = 1200')
+        households = spec.get("households")
+        if households is not None and (
+            not isinstance(households, int) or isinstance(households, bool) or households <= 0
+        ):
+            raise _fail(
+                where, f'[properties."{name}"] 的 households（户数）必须是正整数，现在是 {households!r}'
+            )
+        aliases = spec.get("aliases", [])
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        out[name] = Property(name=name, households=households, aliases=tuple(aliases))
+    return out
+
+
+def _aliases(data: dict, where: str) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for register, mapping in (data or {}).items():
+        if register not in REGISTERS:
+            raise _fail(where, f"[aliases.{register}] 不是已知的登记表，可用：{', '.join(REGISTERS)}")
+        headers = {c.header for c in REGISTERS[register].columns}
+        for clerk_header, canonical in mapping.items():
+            if canonical not in headers:
+                raise _fail(
+                    where,
+                    f'[aliases.{register}] 中 "{clerk_header}" = "{canonical}"：“{canonical}”不是该登记表的标准列名，'
+                    f"可用：{'、'.join(sorted(headers))}",
+                )
+        out[register] = dict(mapping)
+    return out
+
+
+def _meeting(data: dict, where: str) -> tuple[int, time, str]:
+    weekday = str(data.get("weekday", "friday")).lower()
+    if weekday not in WEEKDAYS:
+        raise _fail(where, f"[meeting] weekday 应为 {', '.join(WEEKDAYS)} 之一，现在是 {weekday!r}")
+    try:
+        hh, mm = str(data.get("time", "16:30")).split(":")
+        at = time(int(hh), int(mm))
+    except ValueError as exc:
+        raise _fail(where, f'[meeting] time 应写成 "16:30" 的形式，现在是 {data.get("time")!r}') from exc
+    return WEEKDAYS[weekday], at, str(data.get("timezone", "Asia/Shanghai"))
+
+
+def _holidays(data: dict, where: str) -> dict[int, dict[str, tuple[str, ...]]]:
+    out = {}
+    for year, spec in (data or {}).items():
+        if not str(year).isdigit():
+            raise _fail(where, f"[holidays.{year}] 的键必须是年份，例如 [holidays.2027]")
+        out[int(year)] = {
+            "holidays": tuple(spec.get("holidays", ())),
+            "workdays": tuple(spec.get("workdays", ())),
+        }
+    return out
+
+
+def parse_config(data: dict, base: Path, path: Path | None = None) -> Config:
+    where = str(path) if path else "（默认配置）"
+    paths = data.get("paths", {})
+    targets = dict(DEFAULT_TARGETS)
+    period = "year"
+    for key, value in (data.get("targets") or {}).items():
+        if key == "effective_complaint_rate_period":
+            if value not in ("year", "month"):
+                raise _fail(
+                    where,
+                    f'[targets] effective_complaint_rate_period 只能是 "year" 或 "month"，现在是 {value!r}',
+                )
+            period = value
+            continue
+        if key not in DEFAULT_TARGETS:
+            raise _fail(where, f"[targets] 中的 {key} 不是已知指标，可用：{', '.join(DEFAULT_TARGETS)}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+            raise _fail(
+                where, f"[targets] {key} 必须是 0 到 1 之间的小数（例如 1.0 表示 100%），现在是 {value!r}"
+            )
+        targets[key] = float(value)
+    weekday, at, tz = _meeting(data.get("meeting", {}), where)
+    return Config(
+        path=path,
+        inbox=_path(base, paths, "inbox", "inbox", where),
+        archive=_path(base, paths, "archive", "archive", where),
+        store=_path(base, paths, "store", "store.sqlite", where),
+        reports=_path(base, paths, "reports", "reports", where),
+        targets=targets,
+        effective_complaint_period=period,
+        properties=_properties(data.get("properties", {}), where),
+        aliases=_aliases(data.get("aliases", {}), where),
+        meeting_weekday=weekday,
+        meeting_time=at,
+        timezone=tz,
+        holidays=_holidays(data.get("holidays", {}), where),
+        raw=data,
+    )
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a config.toml. Relative paths in it resolve against its own folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"找不到配置文件 {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码，请用 UTF-8 保存") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"配置文件 {path} 格式错误：{exc}") from exc
+    return parse_config(data, path.parent.resolve(), path)

@@ -1,0 +1,172 @@
+"""Inbox → store: find new files by content hash, load them (in parallel), archive and store them.
+
+Input files are never modified: they are read, and copied into the archive under their hash.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.findings import Finding
+from pipeline.load.loader import LoadedFile, file_hash, load_file
+from pipeline.load.read import SUFFIXES
+from pipeline.store import Store
+
+PARALLEL_FROM = 6  # files; below this a process pool costs more than it saves
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    sha256: str
+    register: str | None
+    properties: list[str]
+    rows_read: int
+    rows_loaded: int
+    rows_set_aside: int
+    reasons: dict[str, int]  # finding title → rows set aside for it
+    findings_by_severity: dict[str, int]
+    superseded: int
+    error: Finding | None
+    loaded: LoadedFile | None = None  # kept for validation and annotated copies in the same run
+
+
+@dataclass
+class IngestResult:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    unchanged: int = 0  # files already in the store
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(o.rows_read for o in self.outcomes)
+
+    @property
+    def rows_set_aside(self) -> int:
+        return sum(o.rows_set_aside for o in self.outcomes)
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for o in self.outcomes if o.error)
+
+
+def scan_inbox(inbox: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Candidate files (oldest first, so a correction dropped later supersedes) and ignored names."""
+    files, ignored = [], []
+    if not inbox.is_dir():
+        return files, ignored
+    for root, dirs, names in os.walk(inbox, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            path = Path(root) / name
+            rel = str(path.relative_to(inbox))
+            if name.startswith("~$") or name.startswith(".~lock"):
+                continue  # Office lock files: someone has the file open
+            if name.startswith("."):
+                continue
+            if path.is_symlink():
+                ignored.append((rel, "是符号链接，为安全起见不读取"))
+                continue
+            if path.suffix.lower() not in SUFFIXES:
+                ignored.append((rel, f"不是登记表文件类型（{path.suffix or '无扩展名'}）"))
+                continue
+            files.append(path)
+    files.sort(key=lambda p: (p.stat().st_mtime_ns, str(p)))
+    return files, ignored
+
+
+def archive_copy(path: Path, sha256: str, archive: Path) -> Path:
+    """Copy an input into the archive under its hash (owner-only), atomically."""
+    folder = archive / sha256[:2]
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(archive, 0o700)
+    target = folder / f"{sha256}{path.suffix.lower()}"
+    if not target.exists():
+        tmp = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    return target
+
+
+def _load_job(args: tuple) -> LoadedFile:
+    path, config, as_of, name, sha = args
+    return load_file(path, config, as_of, name=name, sha256=sha)
+
+
+def _outcome(loaded: LoadedFile, superseded: int) -> FileOutcome:
+    reasons: Counter[str] = Counter()
+    severities: Counter[str] = Counter()
+    for rec in loaded.records:
+        titles = {f.title for f in rec.findings if f.severity == "error"}
+        reasons.update(titles)
+    for f in loaded.all_findings():
+        severities[f.severity] += 1
+    return FileOutcome(
+        name=loaded.name,
+        sha256=loaded.sha256,
+        register=loaded.register,
+        properties=loaded.properties,
+        rows_read=loaded.rows_read,
+        rows_loaded=loaded.rows_loaded,
+        rows_set_aside=loaded.rows_set_aside,
+        reasons=dict(reasons),
+        findings_by_severity=dict(severities),
+        superseded=superseded,
+        error=loaded.error,
+        loaded=loaded,
+    )
+
+
+def ingest(
+    config: Config,
+    store: Store,
+    inbox: Path,
+    archive: Path,
+    as_of: datetime,
+    run_id: int | None = None,
+    workers: int | None = None,
+    progress=None,
+) -> IngestResult:
+    """Load every new file of the inbox into the store."""
+    result = IngestResult()
+    paths, result.ignored = scan_inbox(inbox)
+    known = store.known_hashes()
+    todo: list[tuple[Path, str, str]] = []
+    seen_now: set[str] = set()
+    for path in paths:
+        stat = path.stat()
+        sha = store.cached_hash(path, stat)
+        if sha is None:
+            sha = file_hash(path)
+            store.remember_hash(path, stat, sha)
+        if sha in known or sha in seen_now:
+            result.unchanged += 1
+            continue
+        seen_now.add(sha)
+        todo.append((path, str(path.relative_to(inbox)), sha))
+    jobs = [(p, config, as_of, name, sha) for p, name, sha in todo]
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if len(jobs) >= PARALLEL_FROM and workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            loaded_iter = pool.map(_load_job, jobs, chunksize=4)
+            _store_all(loaded_iter, todo, store, archive, run_id, result, progress)
+    else:
+        _store_all(map(_load_job, jobs), todo, store, archive, run_id, result, progress)
+    return result
+
+
+def _store_all(loaded_iter, todo, store, archive, run_id, result, progress) -> None:
+    for (path, _name, sha), loaded in zip(todo, loaded_iter, strict=True):
+        archived = str(archive_copy(path, sha, archive)) if not loaded.error or loaded.size else None
+        _, superseded = store.add_file(loaded, archived, run_id)
+        result.outcomes.append(_outcome(loaded, superseded))
+        if progress:
+            progress(loaded)

@@ -1,0 +1,1 @@
+"""Loading: files → raw sheets → header match → typed records with provenance."""

@@ -1,0 +1,215 @@
+"""Find the header row of a clerk's sheet and map its headers onto a register's columns.
+
+Clerks' sheets start with merged titles and blank rows, use two-row headers with merged parent
+cells, write headers with line breaks, full-width characters and enumerations in brackets
+(是否紧急（是/否）), and rename columns. The header is searched in the first 20 rows, against every
+register, and the best-scoring (register, row) wins; title, sheet and file-name keywords break ties.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pipeline.registers import IGNORED_HEADERS, REGISTERS, Register
+
+HEADER_SEARCH_ROWS = 20
+MIN_MATCHED = 3
+# Keyword check order: most specific register first (a feedback title also says 投诉).
+KEYWORD_ORDER = ("feedback", "reinspections", "callbacks", "repairs", "complaints")
+
+_BRACKETS = re.compile(r"[(（\[【<《][^)）\]】>》]*[)）\]】>》]")
+_NOISE = re.compile(r"[\s*※★☆:：;；,，。.、_\-—/\\|#?？!！\"'“”‘’]")
+
+
+def norm_header(value: object) -> str:
+    """Canonical form of a header cell: NFKC, no bracketed enumerations, no spaces or punctuation."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    text = _BRACKETS.sub("", text)
+    return _NOISE.sub("", text).lower()
+
+
+@dataclass(frozen=True)
+class Lookup:
+    exact: dict[str, str]  # normalised header → column key
+    suffixes: tuple[tuple[str, str], ...]  # (normalised alias, key), longest first, for "投诉受理日期"
+
+
+def build_lookup(register: Register, extra: dict[str, str] | None = None) -> Lookup:
+    """Canonical headers, built-in aliases and config aliases (clerk header → canonical header)."""
+    exact: dict[str, str] = {}
+    for col in register.columns:
+        for name in (col.header, *col.aliases):
+            exact.setdefault(norm_header(name), col.key)
+    by_header = {c.header: c.key for c in register.columns}
+    for clerk, canonical in (extra or {}).items():
+        exact[norm_header(clerk)] = by_header[canonical]
+    suffixes = tuple(sorted(((k, v) for k, v in exact.items() if len(k) >= 3), key=lambda kv: -len(kv[0])))
+    return Lookup(exact, suffixes)
+
+
+def match_header(text: str, lookup: Lookup) -> str | None:
+    """Column key for a normalised header, or None.
+
+    Besides exact matches, a header that ends with a known header of three or more characters
+    matches it: Chinese compounds put the head last (投诉受理日期 is a 受理日期).
+    """
+    if not text:
+        return None
+    key = lookup.exact.get(text)
+    if key:
+        return key
+    stripped = text.rstrip("0123456789")
+    for alias, key in lookup.suffixes:
+        if stripped.endswith(alias):
+            return key
+    return None
+
+
+_IGNORED = frozenset(norm_header(h) for h in IGNORED_HEADERS)
+
+
+@dataclass
+class HeaderMatch:
+    register: Register
+    first_row: int  # 0-based index of the first header row
+    last_row: int  # 0-based index of the last header row (== first_row for a one-row header)
+    columns: dict[str, int]  # column key → 0-based column index
+    labels: dict[int, str]  # column index → header text as the clerk wrote it
+    unknown: list[tuple[int, str, str]] = field(default_factory=list)  # (index, header, closest known)
+    duplicates: list[tuple[int, str, str]] = field(default_factory=list)  # (index, header, canonical)
+    score: float = 0.0
+
+    @property
+    def data_start(self) -> int:
+        return self.last_row + 1
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _filled_parents(row: list, merged: list, row_index: int) -> list[str]:
+    """Parent header row with horizontally merged cells filled across their span."""
+    out = [_cell_text(v) for v in row]
+    for (r0, c0), (r1, c1) in merged:
+        if r0 <= row_index <= r1 and c0 < len(out):
+            for c in range(c0 + 1, min(c1 + 1, len(out))):
+                if not out[c]:
+                    out[c] = out[c0]
+    return out
+
+
+def _candidates(rows: list[list], merged: list, i: int):
+    """Yield (first, last, labels) for a one-row header at i and a two-row header at i, i+1."""
+    top = [_cell_text(v) for v in rows[i]]
+    yield i, i, dict(enumerate(top))
+    if i + 1 < len(rows):
+        parents = _filled_parents(rows[i], merged, i)
+        child = [_cell_text(v) for v in rows[i + 1]]
+        width = max(len(parents), len(child))
+        combined: dict[int, tuple[str, ...]] = {}
+        for c in range(width):
+            p = parents[c] if c < len(parents) else ""
+            ch = child[c] if c < len(child) else ""
+            if ch:
+                combined[c] = (ch, p + ch) if p else (ch,)
+            elif p:
+                combined[c] = (p,)
+        yield i, i + 1, combined
+
+
+def _score(register: Register, lookup: Lookup, labels: dict) -> tuple[float, dict[str, int], dict[int, str]]:
+    columns: dict[str, int] = {}
+    used: dict[int, str] = {}
+    for c, options in sorted(labels.items()):
+        options = (options,) if isinstance(options, str) else options
+        for text in options:
+            key = match_header(norm_header(text), lookup)
+            if key and key not in columns:
+                columns[key] = c
+                used[c] = text
+                break
+    required = sum(1 for col in register.columns if col.required and col.key in columns)
+    return len(columns) + 0.5 * required, columns, used
+
+
+def keyword_register(*texts: str) -> str | None:
+    """The register named by a title, sheet or file name, most specific first."""
+    for text in texts:
+        if not text:
+            continue
+        for key in KEYWORD_ORDER:
+            if any(word in text for word in REGISTERS[key].keywords):
+                return key
+    return None
+
+
+@lru_cache(maxsize=64)
+def _lookups(aliases_key: tuple) -> dict[str, Lookup]:
+    aliases = {reg: dict(items) for reg, items in aliases_key}
+    return {key: build_lookup(reg, aliases.get(key)) for key, reg in REGISTERS.items()}
+
+
+def lookups_for(aliases: dict[str, dict[str, str]]) -> dict[str, Lookup]:
+    return _lookups(tuple(sorted((reg, tuple(sorted(m.items()))) for reg, m in aliases.items())))
+
+
+def find_header(
+    rows: list[list],
+    merged: list,
+    aliases: dict[str, dict[str, str]],
+    hint_texts: tuple[str, ...] = (),
+) -> HeaderMatch | None:
+    """Best (register, header rows) in the first 20 rows, or None when nothing looks like a header."""
+    lookups = lookups_for(aliases)
+    best: tuple | None = None
+    limit = min(HEADER_SEARCH_ROWS, len(rows))
+    for i in range(limit):
+        if not any(_cell_text(v) for v in rows[i]):
+            continue
+        title = " ".join(_cell_text(v) for r in rows[:i] for v in r if _cell_text(v))
+        hinted = keyword_register(title, *hint_texts)
+        for first, last, labels in _candidates(rows, merged, i):
+            for key, register in REGISTERS.items():
+                score, columns, used = _score(register, lookups[key], labels)
+                if len(columns) < MIN_MATCHED:
+                    continue
+                bonus = 1.5 if hinted == key else 0.0
+                rank = (score + bonus, -(last - first), -i)
+                if best is None or rank > best[0]:
+                    best = (rank, register, first, last, columns, used, labels)
+    if best is None:
+        return None
+    _, register, first, last, columns, used, labels = best
+    match = HeaderMatch(register, first, last, columns, used, score=best[0][0])
+    _report_leftovers(match, labels, lookups[register.key])
+    return match
+
+
+def _report_leftovers(match: HeaderMatch, labels: dict, lookup: Lookup) -> None:
+    known = [*lookup.exact]
+    for c, options in sorted(labels.items()):
+        if c in match.labels:
+            continue
+        options = (options,) if isinstance(options, str) else options
+        text = options[0]
+        norm = norm_header(text)
+        if not norm or norm in _IGNORED or len(text) > 30 or norm.startswith(("说明", "注", "填表说明")):
+            continue  # blank, 序号, or an instruction block beside the table
+        key = match_header(norm, lookup)
+        if key:
+            match.duplicates.append((c, text, match.register.column(key).header))
+            continue
+        close = difflib.get_close_matches(norm, known, n=1, cutoff=0.5)
+        hint = match.register.column(lookup.exact[close[0]]).header if close else ""
+        match.unknown.append((c, text, hint))

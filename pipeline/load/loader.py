@@ -1,0 +1,167 @@
+"""One file → LoadedFile: every sheet read, its register recognised, every data row a record."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.errors import InputError
+from pipeline.findings import INFO, WARNING, Finding, column_letter
+from pipeline.load.header import find_header
+from pipeline.load.normalize import (
+    Record,
+    SheetContext,
+    match_property,
+    normalize_sheet,
+    sheet_month,
+    year_hint,
+)
+from pipeline.load.read import read_file
+from pipeline.load.values import clean_text
+
+
+@dataclass
+class SheetSummary:
+    name: str
+    register: str | None
+    header_row: int | None  # Excel row of the (last) header row
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_set_aside: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)  # key → column letter
+
+
+@dataclass
+class LoadedFile:
+    path: Path
+    name: str
+    sha256: str
+    size: int
+    sheets: list[SheetSummary] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # file, sheet and header level
+    error: Finding | None = None
+
+    @property
+    def register(self) -> str | None:
+        regs = Counter(s.register for s in self.sheets if s.register)
+        return regs.most_common(1)[0][0] if regs else None
+
+    @property
+    def properties(self) -> list[str]:
+        return sorted({r.property_name for r in self.records if r.property_name})
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.records)
+
+    @property
+    def rows_set_aside(self) -> int:
+        return sum(1 for r in self.records if r.set_aside)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_read - self.rows_set_aside
+
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for r in self.records:
+            out.extend(r.findings)
+        return out
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _title(rows: list[list], before: int) -> str:
+    return " ".join(clean_text(v) for r in rows[:before] for v in r if clean_text(v))
+
+
+def load_file(
+    path: Path, config: Config, as_of: datetime, name: str | None = None, sha256: str | None = None
+) -> LoadedFile:
+    """Read, recognise and normalise one file. Never raises for bad input: errors become findings."""
+    path = Path(path)
+    name = name or path.name
+    size = path.stat().st_size if path.exists() else 0
+    loaded = LoadedFile(path, name, sha256 or (file_hash(path) if path.exists() else ""), size)
+    try:
+        sheets = read_file(path)
+    except InputError as exc:
+        loaded.error = Finding(exc.code, "error", name, value=exc.value, note=exc.note)
+        return loaded
+    properties = {p.name: p.aliases for p in config.properties.values()}
+    for raw in sheets:
+        rows = raw.rows
+        if not any(clean_text(v) for r in rows[:200] for v in r):
+            continue  # an empty sheet (Sheet2, Sheet3) says nothing
+        match = find_header(rows, raw.merged, config.aliases, (raw.name, path.stem))
+        if match is None:
+            loaded.sheets.append(SheetSummary(raw.name, None, None))
+            loaded.findings.append(
+                Finding("sheet-skipped", INFO, name, raw.name, note="可能是说明页或汇总页")
+            )
+            continue
+        title = _title(rows, match.first_row)
+        year = year_hint(raw.name, title, path.stem)
+        ctx = SheetContext(
+            file=name,
+            sheet=raw.name,
+            as_of=as_of,
+            year=year,
+            month=sheet_month(raw.name, year),
+            property=match_property(title, properties)
+            or match_property(raw.name, properties)
+            or match_property(path.stem, properties),
+            properties=properties,
+        )
+        if ctx.property is None and "property" not in match.columns and len(properties) == 1:
+            ctx.property = next(iter(properties))
+        header_row = match.last_row + 1
+        for c, text, hint in match.unknown:
+            note = f"（最接近的已知列是“{hint}”）" if hint else ""
+            loaded.findings.append(
+                Finding(
+                    "header-unknown", INFO, name, raw.name, header_row, text, column_letter(c), text, note
+                )
+            )
+        for c, text, canonical in match.duplicates:
+            loaded.findings.append(
+                Finding(
+                    "header-duplicate",
+                    WARNING,
+                    name,
+                    raw.name,
+                    header_row,
+                    text,
+                    column_letter(c),
+                    text,
+                    canonical,
+                )
+            )
+        records, skipped = normalize_sheet(rows, match, ctx)
+        summary = SheetSummary(
+            raw.name,
+            match.register.key,
+            header_row,
+            rows_read=len(records),
+            rows_set_aside=sum(1 for r in records if r.set_aside),
+            skipped=skipped,
+            columns={k: column_letter(c) for k, c in match.columns.items()},
+        )
+        summary.rows_loaded = summary.rows_read - summary.rows_set_aside
+        loaded.sheets.append(summary)
+        loaded.records.extend(records)
+    if not any(s.register for s in loaded.sheets):
+        loaded.error = Finding("register-unknown", "error", name)
+    return loaded

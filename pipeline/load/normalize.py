@@ -1,0 +1,222 @@
+"""A raw sheet + its header match → typed records, each with its Excel row and its problems.
+
+Every data row becomes a record; a record with an error finding is set aside (kept, with its
+reasons), never dropped. Blank rows, repeated header rows, rows with nothing but a number in them
+(ghost rows) and signature / subtotal lines are not data and are counted as skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pipeline.findings import ERROR, INFO, WARNING, Finding, column_letter
+from pipeline.load.header import HeaderMatch
+from pipeline.load.values import (
+    ValueProblem,
+    clean_text,
+    is_blank,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_number,
+    parse_phone,
+    parse_text,
+)
+from pipeline.registers import BOOL, CHOICE, DATE, FOOTER_WORDS, NUMBER, PHONE, Column
+
+_YEAR = re.compile(r"(20\d{2})\s*(?:年|[.\-/_]|(?=\d{2}\b)|\b)")
+_MONTH_CN = re.compile(r"(?<!\d)(\d{1,2})\s*月")
+_YEAR_MONTH = re.compile(r"(20\d{2})\s*[年.\-/_]?\s*(\d{1,2})(?!\d)")
+
+
+def year_hint(*texts: str) -> int | None:
+    for text in texts:
+        m = _YEAR.search(clean_text(text)) if text else None
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def sheet_month(sheet: str, year: int | None) -> str | None:
+    """'2026年10月' / '2026.10' / '202610' / '10月' (with a year hint) → '2026-10'."""
+    text = clean_text(sheet)
+    m = _YEAR_MONTH.search(text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(1)}-{int(m.group(2)):02d}"
+    m = _MONTH_CN.search(text)
+    if m and year and 1 <= int(m.group(1)) <= 12:
+        return f"{year}-{int(m.group(1)):02d}"
+    return None
+
+
+@dataclass
+class Record:
+    register: str
+    sheet: str
+    row: int  # the Excel row the clerk sees
+    values: dict[str, Any]
+    property_name: str | None = None
+    month: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def set_aside(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
+
+    @property
+    def record_id(self) -> str | None:
+        return self.values.get("id")
+
+
+@dataclass
+class SheetContext:
+    file: str
+    sheet: str
+    as_of: datetime
+    year: int | None  # year hint from sheet name, title or file name
+    month: str | None  # the month the sheet name announces
+    property: str | None  # property named by title / sheet / file name
+    properties: dict[str, tuple[str, ...]]  # configured name → aliases
+
+
+def match_property(text: str | None, properties: dict[str, tuple[str, ...]]) -> str | None:
+    """A configured property named in text (either way round: 翠湖花园小区 ↔ 翠湖花园)."""
+    if not text:
+        return None
+    text = clean_text(text).replace(" ", "")
+    best = None
+    for name, aliases in properties.items():
+        for alias in (name, *aliases):
+            if alias and (alias in text or (len(text) >= 2 and text in alias)):
+                if best is None or len(alias) > best[1]:
+                    best = (name, len(alias))
+    return best[0] if best else None
+
+
+def _row_kind(row: list, match: HeaderMatch) -> str:
+    """'data', 'blank', 'footer', 'ghost' or 'header' for one grid row."""
+    cells = {key: (row[c] if c < len(row) else None) for key, c in match.columns.items()}
+    filled = {k: v for k, v in cells.items() if not is_blank(v)}
+    first_text = next((clean_text(v) for v in row if clean_text(v)), "")
+    if any(first_text.startswith(w) or f"{w}:" in first_text or f"{w}：" in first_text for w in FOOTER_WORDS):
+        return "footer"
+    if not filled:
+        return "blank"
+    if set(filled) <= {match.register.id_key} and len(filled) == 1:
+        return "ghost"
+    same = sum(
+        1 for k, v in filled.items() if clean_text(v) == clean_text(match.labels.get(match.columns[k]))
+    )
+    if same >= 3:
+        return "header"
+    return "data"
+
+
+def _parse(col: Column, raw: Any, ctx: SheetContext) -> tuple[Any, str | None, str]:
+    """(value, finding code or None, note)."""
+    try:
+        if col.type == DATE:
+            value, assumed = parse_date(raw, ctx.year, ctx.as_of)
+            if assumed and ctx.year is None:  # a year from the sheet, title or file name is no guess
+                return value, "date-year-assumed", str(value.year)
+            return value, None, ""
+        if col.type == BOOL:
+            value = parse_bool(raw)
+        elif col.type == NUMBER:
+            value = parse_number(raw)
+        elif col.type == PHONE:
+            value = parse_phone(raw)
+        elif col.type == CHOICE:
+            value = parse_choice(raw, col.synonyms)
+        else:
+            value = parse_text(raw)
+    except ValueProblem as problem:
+        return None, problem.code, problem.note
+    return value, None, ""
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes") if value.second == 0 else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def normalize_sheet(
+    rows: list[list], match: HeaderMatch, ctx: SheetContext
+) -> tuple[list[Record], dict[str, int]]:
+    """Records from the data rows under the header; also counts of skipped rows by kind."""
+    register = match.register
+    skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0}
+    records: list[Record] = []
+    missing = [c for c in register.columns if c.required and c.key not in match.columns]
+    for i in range(match.data_start, len(rows)):
+        row = rows[i]
+        kind = _row_kind(row, match)
+        if kind != "data":
+            skipped[kind] += 1
+            continue
+        excel_row = i + 1
+        values: dict[str, Any] = {}
+        findings: list[Finding] = []
+        for col in register.columns:
+            c = match.columns.get(col.key)
+            raw = row[c] if c is not None and c < len(row) else None
+            value, code, note = _parse(col, raw, ctx) if c is not None else (None, None, "")
+            header = match.labels.get(c, col.header) if c is not None else col.header
+            letter = column_letter(c) if c is not None else None
+            if code:
+                severity = INFO if code == "date-year-assumed" else ERROR
+                findings.append(
+                    Finding(
+                        code, severity, ctx.file, ctx.sheet, excel_row, header, letter, clean_text(raw), note
+                    )
+                )
+            if value is None:
+                value = col.default
+            if value is None and col.required and not code and c is not None:
+                findings.append(
+                    Finding("required-missing", ERROR, ctx.file, ctx.sheet, excel_row, header, letter)
+                )
+            values[col.key] = _iso(value)
+        for col in missing:
+            findings.append(
+                Finding("column-missing", ERROR, ctx.file, ctx.sheet, excel_row, col.header, value=col.header)
+            )
+        record = Record(register.key, ctx.sheet, excel_row, values, findings=findings)
+        _place(record, ctx, register.date_key)
+        records.append(record)
+    return records, skipped
+
+
+def _place(record: Record, ctx: SheetContext, date_key: str) -> None:
+    """Property and month of a record: from its own cells first, then from the sheet."""
+    cell = record.values.get("property")
+    named = match_property(cell, ctx.properties) if cell else None
+    record.property_name = named or cell or ctx.property
+    if named:
+        record.values["property"] = named
+    elif record.property_name:
+        record.values["property"] = record.property_name
+    when = record.values.get(date_key)
+    record.month = when[:7] if isinstance(when, str) and len(when) >= 7 else ctx.month
+    if record.property_name is None and record.register != "feedback" and ctx.properties:
+        record.findings.append(
+            Finding(
+                "property-unknown",
+                ERROR,
+                ctx.file,
+                ctx.sheet,
+                record.row,
+                "项目",
+                note="（表中无“项目”列，标题、工作表名和文件名中也没有已登记的项目名称）",
+            )
+        )
+    elif cell and not named and ctx.properties:
+        record.findings.append(
+            Finding("property-not-configured", WARNING, ctx.file, ctx.sheet, record.row, "项目", value=cell)
+        )

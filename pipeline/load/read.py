@@ -1,0 +1,119 @@
+"""Read .xlsx/.xlsm/.xls/.ods/.csv into grids whose indexes are the real Excel rows and columns.
+
+rows[i][j] is the cell at Excel row i+1, column j (A = 0). Empty leading rows and columns are
+kept on purpose, so that every row number we report is the one the clerk sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+
+from pipeline.errors import InputError
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+TEXT_SUFFIXES = {".csv", ".txt"}
+SUFFIXES = EXCEL_SUFFIXES | TEXT_SUFFIXES
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_UNZIPPED = 1_000_000_000  # bytes inside an .xlsx before we call it a zip bomb
+MAX_RATIO = 200
+
+
+@dataclass
+class RawSheet:
+    name: str
+    rows: list[list]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    hidden: bool = False
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise InputError("file-unreadable", "文件已损坏或不完整") from exc
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_UNZIPPED or (total > 50_000_000 and total / packed > MAX_RATIO):
+        raise InputError("file-too-large", f"解压后 {total // 1_000_000} MB")
+
+
+def _read_excel(path: Path, head: bytes) -> list[RawSheet]:
+    if head.startswith(OLE_MAGIC):
+        data = path.read_bytes()
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise InputError("file-encrypted")
+    elif head.startswith(ZIP_MAGIC):
+        _check_zip(path)
+    else:
+        raise InputError("file-unreadable", f"扩展名是 {path.suffix}，但内容不是 Excel 工作簿")
+    try:
+        with open(path, "rb") as fh:
+            wb = python_calamine.CalamineWorkbook.from_filelike(fh)
+            sheets = []
+            for meta in wb.sheets_metadata:
+                sheet = wb.get_sheet_by_name(meta.name)
+                rows = sheet.to_python(skip_empty_area=False)
+                merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
+                hidden = "Visible" not in str(meta.visible)
+                sheets.append(RawSheet(meta.name, rows, merged, hidden))
+            return sheets
+    except InputError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for every kind of damage
+        text = str(exc).lower()
+        if "password" in text or "encrypt" in text:
+            raise InputError("file-encrypted") from exc
+        raise InputError("file-unreadable", f"文件已损坏或格式不正确：{str(exc)[:80]}") from exc
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK/GB2312)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise InputError("file-unreadable", "无法识别文本编码（既不是 UTF-8 也不是 GBK）") from exc
+
+
+def _read_csv(path: Path) -> list[RawSheet]:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("file-unreadable", "文件内容不是文本表格")
+    text = decode_text(data)
+    sample = text[:20000]
+    delimiter = max(",\t;", key=sample.count)
+    rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    return [RawSheet(path.stem, rows)]
+
+
+def read_file(path: Path) -> list[RawSheet]:
+    """Read every sheet of a workbook (or the one table of a CSV). Raises InputError."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError("file-unsupported", value=suffix or path.name)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError("file-unreadable", f"无法打开：{exc.strerror}") from exc
+    if size == 0:
+        raise InputError("file-empty")
+    if suffix in TEXT_SUFFIXES:
+        return _read_csv(path)
+    return _read_excel(path, head)

@@ -1,0 +1,440 @@
+"""The five registers, described once.
+
+Every other part of the pipeline (the loader, the input templates, validation, KPIs and the
+reports) reads these descriptions; nothing else hard-codes a Chinese header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TEXT, DATE, BOOL, NUMBER, PHONE, CHOICE = "text", "date", "bool", "number", "phone", "choice"
+
+YES_NO = ("是", "否")
+SATISFACTION = ("满意", "基本满意", "不满意")
+SATISFACTION_SYNONYMS = {
+    "非常满意": "满意",
+    "很满意": "满意",
+    "比较满意": "基本满意",
+    "一般": "基本满意",
+    "较满意": "基本满意",
+    "很不满意": "不满意",
+    "非常不满意": "不满意",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a register.
+
+    Attributes:
+        key: English identifier used in code and in the store.
+        header: The canonical Chinese header printed on templates and reports.
+        type: One of text, date, bool, number, phone, choice.
+        required: The value must be present for the row to count.
+        aliases: Other headers clerks use for this column.
+        choices: Allowed values (for choice columns).
+        synonyms: Spellings mapped onto an allowed value (非常满意 → 满意).
+        personal: Customer data, masked in every report and email.
+        default: Value used when the cell is blank (a blank 紧急 means 否).
+        width: Column width on the input template.
+        hint: One line for the 填表说明 sheet.
+    """
+
+    key: str
+    header: str
+    type: str = TEXT
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    synonyms: dict[str, str] = field(default_factory=dict)
+    personal: bool = False
+    default: object = None
+    width: int = 12
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Register:
+    """One register (登记表): its columns and how to recognise it."""
+
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+    id_key: str
+    date_key: str  # the date that places a row in a week and a month
+    keywords: tuple[str, ...]  # title / sheet / file-name words, most specific first
+
+    def column(self, key: str) -> Column:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(key)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.columns)
+
+
+def _property() -> Column:
+    return Column(
+        "property",
+        "项目",
+        aliases=("小区", "项目名称", "小区名称", "物业项目", "管理处", "楼盘", "服务中心", "所属项目"),
+        width=12,
+        hint="小区/项目名称；整本登记表只属于一个项目时可省略此列，由标题或文件名确定",
+    )
+
+
+def _unit() -> Column:
+    return Column(
+        "unit",
+        "房号",
+        aliases=(
+            "房屋编号",
+            "房间号",
+            "门牌号",
+            "楼栋房号",
+            "栋号房号",
+            "户号",
+            "房屋",
+            "住址",
+            "地址",
+            "楼号",
+        ),
+        width=12,
+        hint="栋-单元-室，例如 3-2-1201 或 3栋2单元1201",
+    )
+
+
+def _phone() -> Column:
+    return Column(
+        "phone",
+        "联系电话",
+        PHONE,
+        aliases=("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码", "联系电话号码"),
+        personal=True,
+        width=14,
+        hint="11 位手机号或带区号的固定电话，例如 0755-12345678",
+    )
+
+
+def _yes_no(
+    key: str, header: str, aliases: tuple[str, ...], default: object = None, hint: str = ""
+) -> Column:
+    return Column(key, header, BOOL, aliases=aliases, choices=YES_NO, default=default, width=8, hint=hint)
+
+
+def _satisfaction(required: bool = False) -> Column:
+    return Column(
+        "satisfaction",
+        "满意度",
+        CHOICE,
+        required=required,
+        aliases=("满意程度", "客户评价", "评价", "是否满意", "满意情况", "业主评价"),
+        choices=SATISFACTION,
+        synonyms=SATISFACTION_SYNONYMS,
+        width=10,
+    )
+
+
+def _date(key: str, header: str, aliases: tuple[str, ...], required: bool = False, hint: str = "") -> Column:
+    return Column(key, header, DATE, required=required, aliases=aliases, width=12, hint=hint)
+
+
+COMPLAINTS = Register(
+    key="complaints",
+    title="客户投诉处理登记表",
+    id_key="id",
+    date_key="received",
+    keywords=("投诉处理登记", "投诉登记", "投诉"),
+    columns=(
+        Column(
+            "id",
+            "投诉编号",
+            required=True,
+            aliases=("编号", "投诉单号", "单号", "投诉编码", "工单号", "登记编号"),
+            width=12,
+            hint="每宗投诉唯一，例如 CH-202610-001",
+        ),
+        _property(),
+        _unit(),
+        Column(
+            "person",
+            "投诉人",
+            aliases=("业主", "业主姓名", "客户", "客户姓名", "姓名", "投诉人姓名", "住户", "来访人"),
+            personal=True,
+            width=10,
+        ),
+        _phone(),
+        _date(
+            "received",
+            "受理日期",
+            (
+                "投诉日期",
+                "日期",
+                "来访时间",
+                "投诉时间",
+                "受理时间",
+                "接报时间",
+                "登记日期",
+                "来电时间",
+                "接待日期",
+                "来访日期",
+            ),
+            required=True,
+            hint="收到投诉的日期，可带时间",
+        ),
+        Column(
+            "channel",
+            "投诉方式",
+            CHOICE,
+            aliases=("方式", "投诉渠道", "来源", "投诉途径", "受理方式", "投诉形式"),
+            choices=("来访", "电话", "书面", "网络", "回访中反映"),
+            width=10,
+        ),
+        Column(
+            "category",
+            "投诉类别",
+            CHOICE,
+            required=True,
+            aliases=("类别", "投诉类型", "类型", "问题类别", "分类", "投诉分类"),
+            choices=("维修", "安保", "保洁", "绿化", "收费", "服务态度", "噪音", "停车", "其他"),
+            width=10,
+        ),
+        Column(
+            "content",
+            "投诉内容",
+            aliases=("内容", "投诉事项", "问题描述", "投诉问题", "事由", "投诉内容摘要"),
+            width=30,
+        ),
+        Column("handler", "受理人", aliases=("接待人", "记录人", "接待人员", "登记人", "受理人员"), width=10),
+        Column("department", "责任部门", aliases=("处理部门", "责任单位", "部门", "负责部门"), width=10),
+        _date(
+            "verified",
+            "调查核实日期",
+            ("核实日期", "调查日期", "核实时间", "调查核实时间"),
+            hint="应与受理日期同一天",
+        ),
+        _date(
+            "promised",
+            "承诺回复日期",
+            ("承诺时限", "约定答复日期", "承诺答复日期", "预约回复时间", "承诺回复时间", "承诺日期"),
+        ),
+        Column("result", "处理结果", aliases=("处理情况", "处理意见", "处理措施", "处理经过"), width=24),
+        _date(
+            "closed",
+            "完成日期",
+            ("处理完成日期", "结案日期", "办结日期", "完成时间", "关闭日期", "处理完成时间"),
+        ),
+        _date("replied", "回复日期", ("答复日期", "回复时间", "答复时间", "回复业主日期")),
+        _yes_no("valid", "是否有效投诉", ("有效投诉", "是否有效", "有效"), hint="经核实属本公司责任的填“是”"),
+        _yes_no("urgent", "紧急", ("是否紧急", "加急", "紧急投诉"), default=False, hint="空白视为“否”"),
+        Column(
+            "compensation",
+            "赔偿金额",
+            NUMBER,
+            aliases=("赔偿", "赔偿费用", "赔付金额", "补偿金额", "赔偿金额（元）"),
+            width=10,
+        ),
+        Column("remark", "备注", aliases=("其他说明",), width=16),
+    ),
+)
+
+CALLBACKS = Register(
+    key="callbacks",
+    title="回访记录表",
+    id_key="id",
+    date_key="date",
+    keywords=("回访记录", "回访登记", "回访"),
+    columns=(
+        Column("id", "回访编号", required=True, aliases=("编号", "回访单号", "回访序号编号"), width=12),
+        Column(
+            "ref",
+            "关联编号",
+            aliases=("投诉编号", "报修编号", "关联单号", "原单号", "工单号", "关联投诉/报修编号"),
+            width=12,
+            hint="所回访的投诉或报修编号；例行回访留空",
+        ),
+        _property(),
+        _unit(),
+        Column(
+            "person",
+            "被回访人",
+            aliases=("业主", "业主姓名", "客户", "客户姓名", "姓名", "住户"),
+            personal=True,
+            width=10,
+        ),
+        _phone(),
+        _date("date", "回访日期", ("日期", "回访时间"), required=True),
+        Column(
+            "method",
+            "回访方式",
+            CHOICE,
+            aliases=("方式", "回访形式"),
+            choices=("电话", "上门", "座谈会", "问卷"),
+            width=10,
+        ),
+        Column(
+            "kind",
+            "回访类型",
+            CHOICE,
+            aliases=("类型", "回访类别", "回访性质"),
+            choices=("投诉回访", "维修回访", "例行回访", "主任走访"),
+            width=10,
+        ),
+        Column("staff", "回访人", aliases=("回访人员", "回访员", "回访者"), width=10),
+        Column(
+            "opinion",
+            "客户意见",
+            aliases=("业主意见", "住户意见", "意见", "回访内容", "回访情况", "意见或建议"),
+            width=28,
+        ),
+        _satisfaction(),
+        _yes_no("solved", "问题已解决", ("问题是否解决", "是否解决", "已解决", "问题解决")),
+        Column("followup", "后续处理", aliases=("跟进处理", "后续跟进", "跟进情况", "整改措施"), width=20),
+        _date("followup_date", "后续处理日期", ("跟进日期", "处理日期", "跟进处理日期")),
+    ),
+)
+
+REINSPECTIONS = Register(
+    key="reinspections",
+    title="复检登记表",
+    id_key="id",
+    date_key="appealed",
+    keywords=("复检", "申诉", "抱怨"),
+    columns=(
+        Column(
+            "id", "申诉编号", required=True, aliases=("编号", "受理编号", "抱怨编号", "申诉单号"), width=12
+        ),
+        _property(),
+        Column(
+            "customer",
+            "客户",
+            aliases=("申诉人", "委托单位", "申诉单位", "客户名称", "委托人"),
+            personal=True,
+            width=12,
+        ),
+        Column("report_no", "报告编号", aliases=("检验报告编号", "原报告编号", "检测报告编号"), width=12),
+        _date(
+            "report_received", "报告接收日期", ("收到报告日期", "报告日期", "报告领取日期", "接收报告日期")
+        ),
+        _date(
+            "appealed",
+            "申诉日期",
+            ("抱怨日期", "申诉时间", "提出日期"),
+            required=True,
+            hint="收到报告后 10 日内",
+        ),
+        Column("reason", "申诉理由", aliases=("申诉内容", "抱怨内容", "理由", "申诉原因"), width=24),
+        _yes_no(
+            "urgent",
+            "紧急",
+            ("是否紧急", "加急", "紧急申诉"),
+            default=False,
+            hint="紧急申诉须 3 个工作日内答复",
+        ),
+        _date("accepted", "受理日期", ("受理时间",)),
+        _date("reinspected", "复检日期", ("复检时间",)),
+        Column(
+            "inspectors",
+            "复检人员",
+            aliases=("复检人", "检验人员", "复检者"),
+            width=14,
+            hint="两人，用顿号分隔",
+        ),
+        Column(
+            "conclusion",
+            "复检结论",
+            CHOICE,
+            aliases=("结论", "复检结果", "处理结果"),
+            choices=("维持原结果", "更正"),
+            width=12,
+        ),
+        _date(
+            "notified",
+            "书面通知日期",
+            ("通知日期", "书面答复日期", "答复日期", "回复日期"),
+            hint="受理后 15 日内",
+        ),
+    ),
+)
+
+FEEDBACK = Register(
+    key="feedback",
+    title="投诉处理结果客户反馈登记表",
+    id_key="id",
+    date_key="date",
+    keywords=("客户反馈", "反馈"),
+    columns=(
+        Column("id", "反馈编号", required=True, aliases=("编号", "反馈单号"), width=12),
+        Column(
+            "complaint_id",
+            "投诉编号",
+            required=True,
+            aliases=("关联编号", "投诉单号", "原投诉编号"),
+            width=12,
+        ),
+        _property(),
+        _date("date", "反馈日期", ("日期", "反馈时间"), required=True),
+        _satisfaction(required=True),
+        Column("opinion", "客户意见", aliases=("意见", "反馈意见", "业主意见"), width=28),
+        _date("reopened", "重新处理日期", ("再次处理日期", "重新处理时间", "重新处理"), hint="不满意时必填"),
+    ),
+)
+
+REPAIRS = Register(
+    key="repairs",
+    title="报修登记表",
+    id_key="id",
+    date_key="reported",
+    keywords=("报修登记", "报修", "维修登记"),
+    columns=(
+        Column(
+            "id",
+            "报修编号",
+            required=True,
+            aliases=("编号", "报修单号", "工单号", "派工单号", "维修单号"),
+            width=12,
+        ),
+        _property(),
+        _unit(),
+        Column(
+            "person",
+            "报修人",
+            aliases=("业主", "业主姓名", "客户", "客户姓名", "姓名", "报修业主"),
+            personal=True,
+            width=10,
+        ),
+        _phone(),
+        _date("reported", "报修时间", ("报修日期", "日期", "接报时间", "报修日期时间"), required=True),
+        Column(
+            "content", "报修内容", aliases=("内容", "维修内容", "故障描述", "报修事项", "维修项目"), width=28
+        ),
+        _date("dispatched", "派工时间", ("派工日期", "派单时间", "派单日期")),
+        Column("worker", "维修人", aliases=("维修人员", "维修工", "处理人", "维修师傅"), width=10),
+        _date("completed", "完成时间", ("完成日期", "维修完成时间", "竣工时间", "维修完成日期")),
+        _satisfaction(),
+    ),
+)
+
+REGISTERS: dict[str, Register] = {r.key: r for r in (COMPLAINTS, CALLBACKS, REINSPECTIONS, FEEDBACK, REPAIRS)}
+
+# Headers that belong to no register but are expected on clerks' sheets; never reported as unknown.
+IGNORED_HEADERS = ("序号", "No", "NO", "no", "行号", "编码序号")
+
+# Words that mark a row as a signature, subtotal or note line rather than data.
+FOOTER_WORDS = (
+    "填表人",
+    "审核人",
+    "制表人",
+    "负责人签字",
+    "主管签字",
+    "签字",
+    "合计",
+    "小计",
+    "总计",
+    "共计",
+    "备注：",
+    "说明：",
+)

@@ -1,0 +1,119 @@
+"""`pipeline run`: wires the stages. Load → store → (validate → KPIs → reports, in later stages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pipeline import periods
+from pipeline.config import Config
+from pipeline.ingest import IngestResult, ingest
+from pipeline.periods import Period
+from pipeline.registers import REGISTERS
+from pipeline.store import Store
+
+OK, SET_ASIDE, FAILED = 0, 1, 2  # exit codes: all loaded / something set aside or rejected / run failed
+
+
+@dataclass
+class RunOptions:
+    inbox: Path | None = None
+    reports: Path | None = None
+    store: Path | None = None
+    archive: Path | None = None
+    week: str | None = None
+    month: str | None = None
+    as_of: str | None = None
+    workers: int | None = None
+
+
+@dataclass
+class RunResult:
+    period: Period
+    as_of: datetime
+    ingest: IngestResult
+    counts: dict[str, int]
+    report_dir: Path
+
+    @property
+    def exit_code(self) -> int:
+        return SET_ASIDE if (self.ingest.rows_set_aside or self.ingest.rejected) else OK
+
+
+def resolve_period(config: Config, week: str | None, month: str | None, as_of: datetime) -> Period:
+    if week and month:
+        from pipeline.errors import ConfigError
+
+        raise ConfigError("--week 和 --month 只能选一个")
+    if month:
+        return periods.month(month)
+    if week:
+        return periods.week(week, config)
+    return periods.week_of(as_of, config)
+
+
+def run(config: Config, options: RunOptions, progress=None) -> RunResult:
+    """Load everything new from the inbox into the store; later stages report on the period."""
+    as_of = periods.parse_as_of(options.as_of, config)
+    period = resolve_period(config, options.week, options.month, as_of)
+    inbox = options.inbox or config.inbox
+    reports = options.reports or config.reports
+    with Store(options.store or config.store) as store:
+        run_id = store.start_run({"inbox": str(inbox), "period": period.label, "as_of": as_of.isoformat()})
+        try:
+            result = ingest(
+                config,
+                store,
+                inbox,
+                options.archive or config.archive,
+                as_of,
+                run_id,
+                options.workers,
+                progress,
+            )
+        except BaseException:
+            store.finish_run(run_id, "failed", {})
+            raise
+        counts = store.counts()
+        store.finish_run(
+            run_id, "ok", {"files": len(result.outcomes), "unchanged": result.unchanged, **counts}
+        )
+    return RunResult(period, as_of, result, counts, reports / period.folder)
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    """The per-file summary printed by `pipeline run`, in Chinese."""
+    lines = []
+    for o in result.ingest.outcomes:
+        if o.error:
+            lines.append(f"✘ {o.error.message}")
+            continue
+        title = REGISTERS[o.register].title if o.register else "未识别"
+        props = "、".join(o.properties) or "未确定项目"
+        line = f"{'✔' if not o.rows_set_aside else '!'} {o.name}：{title}（{props}）读取 {o.rows_read} 行，入库 {o.rows_loaded} 行"
+        if o.rows_set_aside:
+            why = "，".join(f"{k} {v}" for k, v in sorted(o.reasons.items(), key=lambda kv: -kv[1]))
+            line += f"，暂存 {o.rows_set_aside} 行（{why}）"
+        sev = o.findings_by_severity
+        if sev:
+            line += (
+                f"；问题：错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}，提示 {sev.get('info', 0)}"
+            )
+        if o.superseded:
+            line += f"；替换旧版本 {o.superseded} 行"
+        lines.append(line)
+    for name, why in result.ingest.ignored:
+        lines.append(f"- 已忽略 {name}：{why}")
+    if result.ingest.unchanged:
+        lines.append(f"- {result.ingest.unchanged} 个文件此前已处理且内容未变，已跳过")
+    i = result.ingest
+    lines.append(
+        f"本次：新文件 {len(i.outcomes)} 个（无法读取 {i.rejected} 个），读取 {i.rows_read} 行 = 入库 {i.rows_read - i.rows_set_aside} 行"
+        f" + 暂存 {i.rows_set_aside} 行"
+    )
+    c = result.counts
+    lines.append(
+        f"数据库现有：{c['rows_read']} 行 = 入库 {c['rows_loaded']} 行 + 暂存 {c['rows_set_aside']} 行"
+    )
+    return lines

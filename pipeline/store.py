@@ -1,0 +1,271 @@
+"""The record store: SQLite (WAL), one transaction per file.
+
+Tables: files (known by content hash), records (every data row, loaded or set aside, with its
+provenance and the file that superseded it), findings, seen (path/size/mtime → hash, so that a
+re-run with nothing new does not re-hash the inbox) and runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.load.loader import LoadedFile
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT UNIQUE NOT NULL,
+    name TEXT NOT NULL,
+    source TEXT,
+    size INTEGER,
+    archived TEXT,
+    register TEXT,
+    status TEXT NOT NULL,              -- loaded | rejected
+    error TEXT,                        -- JSON finding when rejected
+    rows_read INTEGER DEFAULT 0,
+    rows_loaded INTEGER DEFAULT 0,
+    rows_set_aside INTEGER DEFAULT 0,
+    sheets TEXT,                       -- JSON sheet summaries
+    loaded_at TEXT NOT NULL,
+    run_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    register TEXT NOT NULL,
+    property TEXT,
+    month TEXT,
+    record_id TEXT,
+    sheet TEXT,
+    row INTEGER,
+    data TEXT NOT NULL,
+    set_aside INTEGER NOT NULL DEFAULT 0,
+    reasons TEXT,                      -- JSON list of error findings when set aside
+    superseded_by INTEGER REFERENCES files(id)
+);
+CREATE INDEX IF NOT EXISTS records_active ON records(register, superseded_by, set_aside);
+CREATE INDEX IF NOT EXISTS records_scope ON records(register, property, month);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    stage TEXT NOT NULL DEFAULT 'load',
+    code TEXT, severity TEXT, sheet TEXT, row INTEGER, column_name TEXT, letter TEXT, value TEXT, note TEXT,
+    message TEXT
+);
+CREATE INDEX IF NOT EXISTS findings_file ON findings(file_id);
+CREATE TABLE IF NOT EXISTS seen (
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, started_at TEXT, finished_at TEXT, args TEXT, status TEXT, summary TEXT
+);
+"""
+
+
+class Store:
+    """A thin object over one SQLite database file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists()
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        if new:
+            os.chmod(self.path, 0o600)  # customer data: owner only
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- the inbox cache ----------------------------------------------------------------
+    def cached_hash(self, path: Path, stat: os.stat_result) -> str | None:
+        row = self.db.execute(
+            "SELECT sha256 FROM seen WHERE path=? AND size=? AND mtime_ns=?",
+            (str(path), stat.st_size, stat.st_mtime_ns),
+        ).fetchone()
+        return row[0] if row else None
+
+    def remember_hash(self, path: Path, stat: os.stat_result, sha256: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO seen(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
+            (str(path), stat.st_size, stat.st_mtime_ns, sha256),
+        )
+
+    def known(self, sha256: str) -> bool:
+        return self.db.execute("SELECT 1 FROM files WHERE sha256=?", (sha256,)).fetchone() is not None
+
+    def known_hashes(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT sha256 FROM files")}
+
+    # --- writing ------------------------------------------------------------------------
+    def add_file(
+        self, loaded: LoadedFile, archived: str | None, run_id: int | None = None
+    ) -> tuple[int, int]:
+        """Store one loaded file in one transaction. Returns (file id, rows it superseded)."""
+        now = datetime.now().isoformat(timespec="seconds")
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            cur = db.execute(
+                "INSERT INTO files(sha256, name, source, size, archived, register, status, error, rows_read, rows_loaded,"
+                " rows_set_aside, sheets, loaded_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    loaded.sha256,
+                    loaded.name,
+                    str(loaded.path),
+                    loaded.size,
+                    archived,
+                    loaded.register,
+                    "rejected" if loaded.error else "loaded",
+                    json.dumps(loaded.error.as_dict(), ensure_ascii=False) if loaded.error else None,
+                    loaded.rows_read,
+                    loaded.rows_loaded,
+                    loaded.rows_set_aside,
+                    json.dumps([asdict(s) for s in loaded.sheets], ensure_ascii=False),
+                    now,
+                    run_id,
+                ),
+            )
+            file_id = cur.lastrowid
+            superseded = 0
+            if not loaded.error:
+                keys = {(r.register, r.property_name, r.month) for r in loaded.records}
+                for register, prop, month in keys:
+                    superseded += db.execute(
+                        "UPDATE records SET superseded_by=? WHERE superseded_by IS NULL AND file_id<>?"
+                        " AND register=? AND property IS ? AND month IS ?",
+                        (file_id, file_id, register, prop, month),
+                    ).rowcount
+                db.executemany(
+                    "INSERT INTO records(file_id, register, property, month, record_id, sheet, row, data, set_aside, reasons)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            file_id,
+                            r.register,
+                            r.property_name,
+                            r.month,
+                            r.record_id,
+                            r.sheet,
+                            r.row,
+                            json.dumps(r.values, ensure_ascii=False),
+                            int(r.set_aside),
+                            json.dumps(
+                                [f.message for f in r.findings if f.severity == "error"], ensure_ascii=False
+                            )
+                            if r.set_aside
+                            else None,
+                        )
+                        for r in loaded.records
+                    ],
+                )
+            self._insert_findings(file_id, "load", [loaded.error] if loaded.error else loaded.all_findings())
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return file_id, superseded
+
+    def _insert_findings(self, file_id: int, stage: str, findings: Iterable) -> None:
+        self.db.executemany(
+            "INSERT INTO findings(file_id, stage, code, severity, sheet, row, column_name, letter, value, note, message)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    file_id,
+                    stage,
+                    f.code,
+                    f.severity,
+                    f.sheet,
+                    f.row,
+                    f.column,
+                    f.letter,
+                    f.value,
+                    f.note,
+                    f.message,
+                )
+                for f in findings
+            ],
+        )
+
+    def start_run(self, args: dict) -> int:
+        now = datetime.now().isoformat(timespec="seconds")
+        return self.db.execute(
+            "INSERT INTO runs(started_at, args, status) VALUES (?,?,?)",
+            (now, json.dumps(args, ensure_ascii=False), "running"),
+        ).lastrowid
+
+    def finish_run(self, run_id: int, status: str, summary: dict) -> None:
+        now = datetime.now().isoformat(timespec="seconds")
+        self.db.execute(
+            "UPDATE runs SET finished_at=?, status=?, summary=? WHERE id=?",
+            (now, status, json.dumps(summary, ensure_ascii=False, default=str), run_id),
+        )
+
+    # --- reading ------------------------------------------------------------------------
+    def records(
+        self, register: str, include_set_aside: bool = False, include_superseded: bool = False
+    ) -> list[dict]:
+        """Current records of a register as dicts: the register's fields plus provenance (_file, _sheet, _row …)."""
+        sql = (
+            "SELECT r.data, r.property, r.month, r.sheet, r.row, r.set_aside, r.reasons, f.name, f.sha256"
+            " FROM records r JOIN files f ON f.id = r.file_id WHERE r.register=?"
+        )
+        if not include_superseded:
+            sql += " AND r.superseded_by IS NULL"
+        if not include_set_aside:
+            sql += " AND r.set_aside=0"
+        sql += " ORDER BY r.id"
+        out = []
+        for data, prop, month, sheet, row, set_aside, reasons, name, sha in self.db.execute(sql, (register,)):
+            rec = json.loads(data)
+            rec.update(
+                _property=prop,
+                _month=month,
+                _file=name,
+                _sheet=sheet,
+                _row=row,
+                _sha256=sha,
+                _set_aside=bool(set_aside),
+                _reasons=json.loads(reasons) if reasons else [],
+            )
+            out.append(rec)
+        return out
+
+    def files(self) -> list[dict]:
+        cols = [
+            "id",
+            "sha256",
+            "name",
+            "register",
+            "status",
+            "rows_read",
+            "rows_loaded",
+            "rows_set_aside",
+            "loaded_at",
+            "archived",
+        ]
+        sql = f"SELECT {', '.join(cols)} FROM files ORDER BY id"
+        return [dict(zip(cols, row, strict=True)) for row in self.db.execute(sql)]
+
+    def counts(self) -> dict[str, int]:
+        """Current (not superseded) rows: read = loaded + set aside."""
+        loaded, set_aside = self.db.execute(
+            "SELECT COALESCE(SUM(set_aside=0),0), COALESCE(SUM(set_aside=1),0) FROM records WHERE superseded_by IS NULL"
+        ).fetchone()
+        return {"rows_read": loaded + set_aside, "rows_loaded": loaded, "rows_set_aside": set_aside}
