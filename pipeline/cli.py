@@ -21,12 +21,21 @@ def _config(path: str | None) -> Config:
     return load_config(default) if default.exists() else parse_config({}, Path.cwd())
 
 
+class _Failed(click.ClickException):
+    """A run that could not be done at all: exit code 2 (1 means rows were set aside)."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
 class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except PipelineError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise _Failed(str(exc)) from exc
 
 
 @click.group(cls=_Group, help="客服报表 pipeline：读取客服登记表，校验、统计并生成周报/月报。")

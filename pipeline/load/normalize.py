@@ -154,6 +154,7 @@ def normalize_sheet(
     skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0}
     records: list[Record] = []
     missing = [c for c in register.columns if c.required and c.key not in match.columns]
+    year_noted: set[str] = set()  # one 'year assumed' note per column and sheet is enough
     for i in range(match.data_start, len(rows)):
         row = rows[i]
         kind = _row_kind(row, match)
@@ -169,6 +170,10 @@ def normalize_sheet(
             value, code, note = _parse(col, raw, ctx) if c is not None else (None, None, "")
             header = match.labels.get(c, col.header) if c is not None else col.header
             letter = column_letter(c) if c is not None else None
+            if code == "date-year-assumed":
+                if col.key in year_noted:
+                    code = None
+                year_noted.add(col.key)
             if code:
                 severity = INFO if code == "date-year-assumed" else ERROR
                 findings.append(

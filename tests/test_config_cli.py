@@ -1,0 +1,83 @@
+"""config.toml checking and the command line."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.config import load_config
+from pipeline.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_config_is_valid():
+    config = load_config(ROOT / "config.toml")
+    assert config.properties["翠湖花园"].households == 1200
+    assert config.aliases["complaints"]["约定答复日期"] == "承诺回复日期"
+    assert config.store == ROOT / "store.sqlite"  # relative to the config file's folder
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ('[properties."翠湖花园"]\nhouseholds = -5', ["翠湖花园", "households"]),
+        ('[aliases.complaint]\n"x" = "受理日期"', ["aliases.complaint", "complaints"]),
+        ('[aliases.complaints]\n"约定答复日期" = "答复期限"', ["答复期限", "承诺回复日期"]),
+        ("[targets]\ncallback_rate = 100", ["callback_rate", "0 到 1"]),
+        ('[meeting]\nweekday = "fri"', ["weekday"]),
+        ("[paths\n", ["格式错误"]),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, toml, words):
+    path = tmp_path / "config.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    for word in words:
+        assert word in str(exc.value)
+
+
+def test_every_command_has_chinese_help():
+    runner = CliRunner()
+    for name, command in cli.commands.items():
+        assert command.help, name
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+
+
+def test_cli_run_prints_per_file_summary(tmp_path: Path):
+    runner = CliRunner()
+    inbox = tmp_path / "inbox"
+    assert runner.invoke(cli, ["demo", "--inbox", str(inbox)]).exit_code == 0
+    args = [
+        "run",
+        "--config",
+        str(ROOT / "config.toml"),
+        "--inbox",
+        str(inbox),
+        "--reports",
+        str(tmp_path / "r"),
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--archive",
+        str(tmp_path / "a"),
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-01 08:00",
+    ]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1, result.output  # the demo plants rows that must be set aside
+    assert "金桂苑-客户投诉处理登记表.xls" in result.output and "暂存 2 行" in result.output
+    assert "monthly/2026-10" in result.output
+    again = runner.invoke(cli, args)
+    assert "20 个文件此前已处理且内容未变" in again.output
+
+
+def test_cli_turns_config_errors_into_messages(tmp_path: Path):
+    bad = tmp_path / "config.toml"
+    bad.write_text("[targets]\nreply_rate = 2", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", "--config", str(bad)])
+    assert result.exit_code == 2 and "reply_rate" in result.output and "Traceback" not in result.output

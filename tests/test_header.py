@@ -1,0 +1,102 @@
+"""Finding the header row and recognising the register."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.load.header import find_header, norm_header
+from pipeline.registers import REGISTERS
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("联系\n电话", "联系电话"),
+        ("是否紧急（是/否）", "是否紧急"),
+        ("受理日期*", "受理日期"),
+        ("投诉　编号", "投诉编号"),
+        ("赔偿金额(元)", "赔偿金额"),
+        ("ＡＢＣ", "abc"),
+    ],
+)
+def test_header_normalisation(raw, expected):
+    assert norm_header(raw) == expected
+
+
+@given(st.text(max_size=40))
+def test_header_normaliser_never_fails(text):
+    assert isinstance(norm_header(text), str)
+
+
+def test_aliases_within_a_register_never_collide():
+    from pipeline.load.header import build_lookup
+
+    for reg in REGISTERS.values():
+        seen = {}
+        for col in reg.columns:
+            for name in (col.header, *col.aliases):
+                key = norm_header(name)
+                assert seen.setdefault(key, col.key) == col.key, f"{reg.key}: {name} maps to two columns"
+        build_lookup(reg)
+
+
+def test_header_found_below_title_and_blank_rows():
+    rows = [
+        [],
+        ["", "翠湖花园客户投诉处理登记表"],
+        [],
+        ["", "序号", "投诉编号", "房号", "受理日期", "投诉类别"],
+        ["", 1, "A1", "1-1-101", "2026-10-08", "维修"],
+    ]
+    m = find_header(rows, [], {})
+    assert m.register.key == "complaints"
+    assert (m.first_row, m.last_row) == (3, 3)
+    assert m.columns == {"id": 2, "unit": 3, "received": 4, "category": 5}
+
+
+def test_two_row_header_with_merged_parent():
+    rows = [
+        ["编号", "投诉日期", "投诉类别", "处理情况", "", ""],
+        ["", "", "", "处理结果", "完成日期", "回复日期"],
+        ["A1", "2026-10-08", "维修", "已修", "2026-10-09", "2026-10-09"],
+    ]
+    m = find_header(rows, [((0, 3), (0, 5))], {})
+    assert m.register.key == "complaints"
+    assert (m.first_row, m.last_row) == (0, 1)
+    assert m.columns["closed"] == 4 and m.columns["replied"] == 5 and m.columns["result"] == 3
+
+
+@pytest.mark.parametrize(
+    ("headers", "register"),
+    [
+        (["反馈编号", "投诉编号", "反馈日期", "满意度", "客户意见"], "feedback"),
+        (["回访编号", "关联编号", "回访日期", "回访方式", "回访人", "满意度"], "callbacks"),
+        (["申诉编号", "报告编号", "报告接收日期", "申诉日期", "复检人员"], "reinspections"),
+        (["报修编号", "房号", "报修时间", "派工时间", "维修人", "完成时间"], "repairs"),
+        (["投诉编号", "房号", "投诉人", "受理日期", "投诉类别"], "complaints"),
+    ],
+)
+def test_register_recognised_from_headers(headers, register):
+    assert find_header([headers], [], {}).register.key == register
+
+
+def test_title_breaks_a_tie_between_registers():
+    rows = [["翠湖花园报修登记表"], ["编号", "项目", "房号", "日期", "内容"]]
+    assert find_header(rows, [], {}).register.key == "repairs"
+
+
+def test_config_alias_maps_an_unknown_header():
+    rows = [["编号", "受理日期", "投诉类别", "业主诉求"]]
+    assert "content" not in find_header(rows, [], {}).columns
+    m = find_header(rows, [], {"complaints": {"业主诉求": "投诉内容"}})
+    assert m.columns["content"] == 3
+
+
+def test_unknown_header_reported_with_closest_known_column():
+    rows = [["投诉编号", "受理日期", "投诉类别", "投拆内容"]]
+    m = find_header(rows, [], {})
+    assert [(c, text, hint) for c, text, hint in m.unknown] == [(3, "投拆内容", "投诉内容")]
+
+
+def test_nothing_like_a_header_is_none():
+    assert find_header([["会议纪要"], ["今天讨论了绿化问题"]], [], {}) is None

@@ -1,0 +1,147 @@
+"""The drop folder → store: content hashes, supersession, archive, originals untouched."""
+
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+from pipeline.run import RunOptions, run, summary_lines
+from pipeline.store import Store
+from tests.builders import xlsx
+
+HEAD = ["投诉编号", "项目", "受理日期", "投诉类别", "完成日期"]
+
+
+def _complaints(path: Path, rows: list[list], sheet: str = "2026年10月") -> Path:
+    return xlsx(path, {sheet: [["客户投诉处理登记表"], HEAD, *rows]})
+
+
+def _run(tmp_path: Path, config, **kw):
+    opts = RunOptions(
+        inbox=tmp_path / "inbox",
+        reports=tmp_path / "reports",
+        store=tmp_path / "store.sqlite",
+        archive=tmp_path / "archive",
+        as_of="2026-11-01 08:00",
+        workers=1,
+        **kw,
+    )
+    return run(config, opts)
+
+
+def _digest(folder: Path) -> dict[str, tuple[str, int]]:
+    return {
+        p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in folder.iterdir()
+    }
+
+
+def test_same_file_dropped_twice_adds_nothing(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _complaints(inbox / "a.xlsx", [["A1", "翠湖花园", "2026-10-01", "维修", "2026-10-02"]])
+    first = _run(tmp_path, config)
+    shutil.copy(inbox / "a.xlsx", inbox / "a - 副本.xlsx")
+    second = _run(tmp_path, config)
+    assert first.counts == second.counts == {"rows_read": 1, "rows_loaded": 1, "rows_set_aside": 0}
+    assert len(second.ingest.outcomes) == 0 and second.ingest.unchanged == 2
+
+
+def test_corrected_file_supersedes_same_register_property_and_month(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _complaints(
+        inbox / "翠湖投诉.xlsx",
+        [["A1", "翠湖花园", "2026-10-01", "维修", None], ["A2", "翠湖花园", "2026/13/1", "绿化", None]],
+    )
+    _complaints(inbox / "金桂投诉.xlsx", [["B1", "金桂苑", "2026-10-01", "维修", None]])
+    first = _run(tmp_path, config)
+    assert first.counts == {"rows_read": 3, "rows_loaded": 2, "rows_set_aside": 1}
+    time.sleep(0.01)
+    _complaints(
+        inbox / "翠湖投诉.xlsx",
+        [
+            ["A1", "翠湖花园", "2026-10-01", "维修", "2026-10-03"],
+            ["A2", "翠湖花园", "2026-10-11", "绿化", None],
+        ],
+    )
+    second = _run(tmp_path, config)
+    assert second.ingest.outcomes[0].superseded == 2
+    assert second.counts == {"rows_read": 3, "rows_loaded": 3, "rows_set_aside": 0}
+    with Store(tmp_path / "store.sqlite") as store:
+        current = {r["id"]: r for r in store.records("complaints")}
+        assert current["A1"]["closed"] == "2026-10-03" and current["B1"]["_property"] == "金桂苑"
+        history = store.records("complaints", include_set_aside=True, include_superseded=True)
+        assert len(history) == 5  # the earlier version stays on record
+        assert len(store.files()) == 3
+
+
+def test_inputs_are_never_modified_and_are_archived_by_hash(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    path = _complaints(inbox / "a.xlsx", [["A1", "翠湖花园", "2026-10-01", "维修", None]])
+    (inbox / "bad.xlsx").write_bytes(b"not a workbook")
+    before = _digest(inbox)
+    _run(tmp_path, config)
+    assert _digest(inbox) == before
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    archived = tmp_path / "archive" / sha[:2] / f"{sha}.xlsx"
+    assert archived.read_bytes() == path.read_bytes()
+    assert oct(archived.stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "store.sqlite").stat().st_mode & 0o777) == "0o600"
+
+
+def test_bad_file_is_reported_and_the_run_goes_on(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "坏文件.xlsx").write_bytes(b"PK\x03\x04broken")
+    (inbox / "空.csv").write_bytes(b"")
+    (inbox / "~$a.xlsx").write_bytes(b"lock")
+    (inbox / "readme.docx").write_bytes(b"x")
+    os.symlink("/etc/passwd", inbox / "link.csv")
+    _complaints(inbox / "a.xlsx", [["A1", "翠湖花园", "2026-10-01", "维修", None]])
+    result = _run(tmp_path, config)
+    assert result.exit_code == 1
+    assert result.counts["rows_loaded"] == 1
+    errors = sorted(o.error.code for o in result.ingest.outcomes if o.error)
+    assert errors == ["file-empty", "file-unreadable"]
+    text = "\n".join(summary_lines(result))
+    assert "坏文件.xlsx" in text and "文件已损坏" in text
+    assert "link.csv" in text and "符号链接" in text and "readme.docx" in text
+    assert "~$a.xlsx" not in text
+
+
+def test_rows_read_equals_loaded_plus_set_aside_in_every_summary(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _complaints(
+        inbox / "a.xlsx",
+        [
+            ["A1", "翠湖花园", "2026-10-01", "维修", None],
+            ["A2", "翠湖花园", "bad", "维修", None],
+            ["A3", None, "2026-10-02", None, None],
+        ],
+    )
+    result = _run(tmp_path, config)
+    o = result.ingest.outcomes[0]
+    assert (o.rows_read, o.rows_loaded, o.rows_set_aside) == (3, 1, 2)
+    assert o.reasons == {"日期无效": 1, "必填项为空": 1, "无法确定项目": 1}
+    assert "读取 3 行，入库 1 行，暂存 2 行" in summary_lines(result)[0]
+
+
+def test_parallel_and_serial_loading_store_the_same(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(8):
+        _complaints(
+            inbox / f"f{i}.xlsx",
+            [[f"A{i}", "翠湖花园", f"2026-{i + 1:02d}-01", "维修", None]],
+            sheet=f"2026年{i + 1}月",
+        )
+    opts = dict(inbox=inbox, as_of="2026-11-01 08:00")
+    a = run(config, RunOptions(store=tmp_path / "a.sqlite", archive=tmp_path / "arch", workers=1, **opts))
+    b = run(config, RunOptions(store=tmp_path / "b.sqlite", archive=tmp_path / "arch", workers=2, **opts))
+    assert a.counts == b.counts == {"rows_read": 8, "rows_loaded": 8, "rows_set_aside": 0}
+    with Store(tmp_path / "a.sqlite") as sa, Store(tmp_path / "b.sqlite") as sb:
+        strip = lambda rows: sorted((r["id"], r["received"], r["_row"]) for r in rows)  # noqa: E731
+        assert strip(sa.records("complaints")) == strip(sb.records("complaints"))

@@ -1,0 +1,233 @@
+"""Loading messy clerks' files: every layout and date form, checked field by field."""
+
+from datetime import datetime
+from pathlib import Path
+
+import xlsxwriter
+
+from pipeline.findings import flatten
+from pipeline.load.loader import load_file
+from tests.builders import csv_file, xls, xlsx
+from tests.conftest import AS_OF
+
+MESSY = [
+    [],
+    [],
+    [None, "翠湖花园客户投诉处理登记表"],
+    [
+        None,
+        "序号",
+        "投诉编号",
+        "房号",
+        "投诉人",
+        "联系\n电话",
+        "受理日期",
+        "投诉类别",
+        "是否紧急（是/否）",
+        "约定答复日期",
+        "完成日期",
+        "回复日期",
+        None,
+        "说明：每月一页",
+    ],
+    [
+        None,
+        1,
+        "CH-001",
+        "3-2-1201",
+        "张三",
+        13812345678,
+        datetime(2026, 10, 8, 9, 30),
+        "维修",
+        "√",
+        "10月9日",
+        "2026.10.9",
+        "2026年10月9日",
+    ],
+    [
+        None,
+        2,
+        "CH-002",
+        "5-1-301",
+        "李四",
+        "0755-12345678",
+        "2026/10/9",
+        "噪音",
+        None,
+        "/",
+        "-",
+        None,
+        None,
+        "本列为说明，不是数据",
+    ],
+    [None, 3, "CH-003", "5-1-302", "王五", "13900000000", "2026/13/01", "保洁", "否"],
+    [None, 4],
+    [None, 5],
+    [None, 6, "CH-099"],
+    [],
+    [None, "填表人：赵六", None, None, "审核人：钱七"],
+]
+
+
+def test_messy_xlsx_loads_with_true_excel_rows(tmp_path: Path, config):
+    path = xlsx(tmp_path / "翠湖投诉.xlsx", {"2026年10月": MESSY}, {"2026年10月": ["B3:H3"]})
+    loaded = load_file(path, config, AS_OF)
+    assert loaded.error is None and loaded.register == "complaints"
+    assert [r.row for r in loaded.records] == [5, 6, 7]
+    first, second, third = loaded.records
+    assert first.values["id"] == "CH-001"
+    assert first.property_name == "翠湖花园" and first.month == "2026-10"
+    assert first.values["phone"] == "13812345678"
+    assert first.values["received"] == "2026-10-08T09:30"
+    assert first.values["urgent"] is True
+    assert first.values["promised"] == "2026-10-09"  # year from the sheet name, via config alias 约定答复日期
+    assert first.values["closed"] == "2026-10-09" and first.values["replied"] == "2026-10-09"
+    assert second.values["urgent"] is False  # blank 紧急 means 否
+    assert second.values["promised"] is None and second.values["closed"] is None
+    assert not first.set_aside and not second.set_aside and third.set_aside
+    assert flatten(third.findings, "sheet", "row", "column", "letter", "code") == [
+        ["2026年10月", 7, "受理日期", "G", "invalid-date"]
+    ]
+    assert "第7行" in third.findings[0].message and "2026/13/01" in third.findings[0].message
+    sheet = loaded.sheets[0]
+    assert sheet.header_row == 4
+    assert sheet.skipped == {"blank": 3, "footer": 1, "ghost": 1, "header": 0}
+
+
+def test_formula_columns_use_their_cached_values(tmp_path: Path, config):
+    path = tmp_path / "翠湖花园投诉.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("10月")
+    dfmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for j, h in enumerate(["投诉编号", "受理日期", "投诉类别", "承诺回复日期"]):
+        ws.write(0, j, h)
+    ws.write(1, 0, "CH-1")
+    ws.write_datetime(1, 1, datetime(2026, 9, 30), dfmt)
+    ws.write(1, 2, "维修")
+    ws.write_formula(1, 3, "=WORKDAY(B2,2)", dfmt, 46304)  # cached: 2026-10-09
+    wb.close()
+    rec = load_file(path, config, AS_OF).records[0]
+    assert rec.values["promised"] == "2026-10-09"
+    assert rec.property_name == "翠湖花园"
+
+
+def test_xls_without_property_column_takes_it_from_file_name(tmp_path: Path, config):
+    rows = [
+        ["金桂苑报修登记表"],
+        ["序号", "编号", "房号", "业主", "电话", "报修日期", "报修内容", "维修人", "完成时间"],
+        [1, "JG-1", "1-1-101", "赵", 13812345678.0, "2026年10月8日 14:30", "漏水", "周军", "10月9日"],
+    ]
+    path = xls(tmp_path / "金桂苑-报修.xls", {"10月": rows})
+    loaded = load_file(path, config, AS_OF)
+    rec = loaded.records[0]
+    assert loaded.register == "repairs" and rec.row == 3
+    assert rec.property_name == "金桂苑"
+    assert rec.values["reported"] == "2026-10-08T14:30"
+    assert rec.values["completed"] == "2026-10-09"
+    assert rec.values["phone"] == "13812345678"
+
+
+def test_gbk_csv_with_us_dates(tmp_path: Path, config):
+    rows = [
+        [
+            "回访编号",
+            "关联编号",
+            "项目",
+            "房号",
+            "回访日期",
+            "回访方式",
+            "回访类型",
+            "回访人",
+            "满意度",
+            "问题已解决",
+        ],
+        ["HF-1", "CH-001", "滨江一号", "2-1-801", "10/12/2026", "电话", "投诉回访", "黄娟", "非常满意", "是"],
+        ["HF-2", "", "滨江壹号", "2-1-802", "2026/10/3 9:30", "上门", "例行回访", "黄娟", "不满意", "否"],
+    ]
+    loaded = load_file(csv_file(tmp_path / "回访.csv", rows, "gbk"), config, AS_OF)
+    a, b = loaded.records
+    assert loaded.register == "callbacks"
+    assert (a.row, b.row) == (2, 3)
+    assert a.property_name == "滨江壹号"  # alias from config
+    assert a.values["date"] == "2026-10-12" and a.values["satisfaction"] == "满意"
+    assert b.values["date"] == "2026-10-03T09:30" and b.values["solved"] is False and b.values["ref"] is None
+
+
+def test_utf8_bom_and_gb18030_csv(tmp_path: Path, config):
+    rows = [
+        ["反馈编号", "投诉编号", "项目", "反馈日期", "满意度"],
+        ["FK-1", "CH-1", "翠湖花园", "2026-10-10", "满意"],
+    ]
+    for enc in ("utf-8-sig", "gb18030", "utf-8"):
+        loaded = load_file(csv_file(tmp_path / f"fk-{enc}.csv", rows, enc), config, AS_OF)
+        assert loaded.records[0].values["complaint_id"] == "CH-1", enc
+
+
+def test_every_month_sheet_is_read_and_notes_sheets_skipped(tmp_path: Path, config):
+    head = ["投诉编号", "项目", "受理日期", "投诉类别"]
+    path = xlsx(
+        tmp_path / "t.xlsx",
+        {
+            "9月": [["翠湖花园2026年投诉登记"], head, ["A", "翠湖花园", "9月3日", "维修"]],
+            "10月": [["翠湖花园2026年投诉登记"], head, ["B", "翠湖花园", "10月3日", "绿化"]],
+            "填表说明": [["本表用于登记投诉"], ["请按月填写"]],
+        },
+    )
+    loaded = load_file(path, config, AS_OF)
+    assert [(r.sheet, r.values["received"]) for r in loaded.records] == [
+        ("9月", "2026-09-03"),
+        ("10月", "2026-10-03"),
+    ]
+    assert flatten(loaded.findings, "sheet", "code") == [["填表说明", "sheet-skipped"]]
+
+
+def test_missing_required_value_and_unknown_property(tmp_path: Path, config):
+    path = xlsx(
+        tmp_path / "x.xlsx",
+        {"10月": [["投诉编号", "项目", "受理日期", "投诉类别"], ["A", "无名小区", "2026-10-01", None]]},
+    )
+    rec = load_file(path, config, AS_OF).records[0]
+    assert rec.set_aside
+    assert sorted(flatten(rec.findings, "column", "code")) == [
+        ["投诉类别", "required-missing"],
+        ["项目", "property-not-configured"],
+    ]
+
+
+def test_property_unknown_sets_row_aside(tmp_path: Path, config):
+    path = xlsx(
+        tmp_path / "x.xlsx",
+        {"10月": [["投诉编号", "受理日期", "投诉类别", "房号"], ["A", "2026-10-01", "维修", "1-1"]]},
+    )
+    rec = load_file(path, config, AS_OF).records[0]
+    assert flatten(rec.findings, "code") == [["property-unknown"]]
+
+
+def test_bad_files_get_one_clear_message(tmp_path: Path, config):
+    cases = {
+        "empty.xlsx": b"",
+        "text.xlsx": b"this is not a workbook",
+        "broken.xlsx": b"PK\x03\x04 truncated zip",
+        "enc.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + "EncryptedPackage".encode("utf-16-le")
+        + b"\x00" * 100,
+        "notes.pdf": b"%PDF-1.4",
+    }
+    codes = {}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        loaded = load_file(tmp_path / name, config, AS_OF)
+        codes[name] = loaded.error.code
+        assert name in loaded.error.message
+    assert codes == {
+        "empty.xlsx": "file-empty",
+        "text.xlsx": "file-unreadable",
+        "broken.xlsx": "file-unreadable",
+        "enc.xlsx": "file-encrypted",
+        "notes.pdf": "file-unsupported",
+    }
+
+
+def test_unrecognised_workbook(tmp_path: Path, config):
+    path = xlsx(tmp_path / "minutes.xlsx", {"Sheet1": [["会议纪要"], ["绿化问题"]]})
+    assert load_file(path, config, AS_OF).error.code == "register-unknown"
