@@ -163,10 +163,24 @@ def ingest(
     return result
 
 
+STORE_BATCH = 50  # files per store transaction: fewer commits, and a crash loses at most one batch
+
+
 def _store_all(loaded_iter, todo, store, archive, run_id, result, progress) -> None:
+    batch: list = []
+
+    def flush() -> None:
+        stored = store.add_files([(loaded, archived) for loaded, archived in batch], run_id)
+        for (loaded, _), (_, superseded) in zip(batch, stored, strict=True):
+            result.outcomes.append(_outcome(loaded, superseded))
+        batch.clear()
+
     for (path, _name, sha), loaded in zip(todo, loaded_iter, strict=True):
-        archived = str(archive_copy(path, sha, archive)) if not loaded.error or loaded.size else None
-        _, superseded = store.add_file(loaded, archived, run_id)
-        result.outcomes.append(_outcome(loaded, superseded))
+        archived = str(archive_copy(path, sha, archive)) if loaded.size else None
+        batch.append((loaded, archived))
         if progress:
             progress(loaded)
+        if len(batch) >= STORE_BATCH:
+            flush()
+    if batch:
+        flush()

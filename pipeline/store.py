@@ -113,72 +113,82 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT sha256 FROM files")}
 
     # --- writing ------------------------------------------------------------------------
+    def add_files(
+        self, batch: list[tuple[LoadedFile, str | None]], run_id: int | None = None
+    ) -> list[tuple[int, int]]:
+        """Store several loaded files in one transaction (all or none). Returns (file id, superseded) each."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            out = [self._add_file(loaded, archived, run_id) for loaded, archived in batch]
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return out
+
     def add_file(
         self, loaded: LoadedFile, archived: str | None, run_id: int | None = None
     ) -> tuple[int, int]:
         """Store one loaded file in one transaction. Returns (file id, rows it superseded)."""
+        return self.add_files([(loaded, archived)], run_id)[0]
+
+    def _add_file(self, loaded: LoadedFile, archived: str | None, run_id: int | None) -> tuple[int, int]:
         now = datetime.now().isoformat(timespec="seconds")
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            cur = db.execute(
-                "INSERT INTO files(sha256, name, source, size, archived, register, status, error, rows_read, rows_loaded,"
-                " rows_set_aside, sheets, loaded_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    loaded.sha256,
-                    loaded.name,
-                    str(loaded.path),
-                    loaded.size,
-                    archived,
-                    loaded.register,
-                    "rejected" if loaded.error else "loaded",
-                    json.dumps(loaded.error.as_dict(), ensure_ascii=False) if loaded.error else None,
-                    loaded.rows_read,
-                    loaded.rows_loaded,
-                    loaded.rows_set_aside,
-                    json.dumps([asdict(s) for s in loaded.sheets], ensure_ascii=False),
-                    now,
-                    run_id,
-                ),
-            )
-            file_id = cur.lastrowid
-            superseded = 0
-            if not loaded.error:
-                keys = {(r.register, r.property_name, r.month) for r in loaded.records}
-                for register, prop, month in keys:
-                    superseded += db.execute(
-                        "UPDATE records SET superseded_by=? WHERE superseded_by IS NULL AND file_id<>?"
-                        " AND register=? AND property IS ? AND month IS ?",
-                        (file_id, file_id, register, prop, month),
-                    ).rowcount
-                db.executemany(
-                    "INSERT INTO records(file_id, register, property, month, record_id, sheet, row, data, set_aside, reasons)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            file_id,
-                            r.register,
-                            r.property_name,
-                            r.month,
-                            r.record_id,
-                            r.sheet,
-                            r.row,
-                            json.dumps(r.values, ensure_ascii=False),
-                            int(r.set_aside),
-                            json.dumps(
-                                [f.message for f in r.findings if f.severity == "error"], ensure_ascii=False
-                            )
-                            if r.set_aside
-                            else None,
+        cur = db.execute(
+            "INSERT INTO files(sha256, name, source, size, archived, register, status, error, rows_read, rows_loaded,"
+            " rows_set_aside, sheets, loaded_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                loaded.sha256,
+                loaded.name,
+                str(loaded.path),
+                loaded.size,
+                archived,
+                loaded.register,
+                "rejected" if loaded.error else "loaded",
+                json.dumps(loaded.error.as_dict(), ensure_ascii=False) if loaded.error else None,
+                loaded.rows_read,
+                loaded.rows_loaded,
+                loaded.rows_set_aside,
+                json.dumps([asdict(s) for s in loaded.sheets], ensure_ascii=False),
+                now,
+                run_id,
+            ),
+        )
+        file_id = cur.lastrowid
+        superseded = 0
+        if not loaded.error:
+            keys = {(r.register, r.property_name, r.month) for r in loaded.records}
+            for register, prop, month in keys:
+                superseded += db.execute(
+                    "UPDATE records SET superseded_by=? WHERE superseded_by IS NULL AND file_id<>?"
+                    " AND register=? AND property IS ? AND month IS ?",
+                    (file_id, file_id, register, prop, month),
+                ).rowcount
+            db.executemany(
+                "INSERT INTO records(file_id, register, property, month, record_id, sheet, row, data, set_aside, reasons)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        file_id,
+                        r.register,
+                        r.property_name,
+                        r.month,
+                        r.record_id,
+                        r.sheet,
+                        r.row,
+                        json.dumps(r.values, ensure_ascii=False),
+                        int(r.set_aside),
+                        json.dumps(
+                            [f.message for f in r.findings if f.severity == "error"], ensure_ascii=False
                         )
-                        for r in loaded.records
-                    ],
-                )
-            self._insert_findings(file_id, "load", [loaded.error] if loaded.error else loaded.all_findings())
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+                        if r.set_aside
+                        else None,
+                    )
+                    for r in loaded.records
+                ],
+            )
+        self._insert_findings(file_id, "load", [loaded.error] if loaded.error else loaded.all_findings())
         return file_id, superseded
 
     def _insert_findings(self, file_id: int, stage: str, findings: Iterable) -> None:

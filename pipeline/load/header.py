@@ -25,10 +25,19 @@ _BRACKETS = re.compile(r"[(（\[【<《][^)）\]】>》]*[)）\]】>》]")
 _NOISE = re.compile(r"[\s*※★☆:：;；,，。.、_\-—/\\|#?？!！\"'“”‘’]")
 
 
+@lru_cache(maxsize=8192)
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = _BRACKETS.sub("", text)
+    return _NOISE.sub("", text).lower()
+
+
 def norm_header(value: object) -> str:
     """Canonical form of a header cell: NFKC, no bracketed enumerations, no spaces or punctuation."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return _norm(value)
     text = unicodedata.normalize("NFKC", str(value))
     text = _BRACKETS.sub("", text)
     return _NOISE.sub("", text).lower()
@@ -37,7 +46,7 @@ def norm_header(value: object) -> str:
 @dataclass(frozen=True)
 class Lookup:
     exact: dict[str, str]  # normalised header → column key
-    suffixes: tuple[tuple[str, str], ...]  # (normalised alias, key), longest first, for "投诉受理日期"
+    cache: dict[str, str | None] = field(default_factory=dict)  # memo of match_header
 
 
 def build_lookup(register: Register, extra: dict[str, str] | None = None) -> Lookup:
@@ -49,8 +58,7 @@ def build_lookup(register: Register, extra: dict[str, str] | None = None) -> Loo
     by_header = {c.header: c.key for c in register.columns}
     for clerk, canonical in (extra or {}).items():
         exact[norm_header(clerk)] = by_header[canonical]
-    suffixes = tuple(sorted(((k, v) for k, v in exact.items() if len(k) >= 3), key=lambda kv: -len(kv[0])))
-    return Lookup(exact, suffixes)
+    return Lookup(exact)
 
 
 def match_header(text: str, lookup: Lookup) -> str | None:
@@ -61,14 +69,17 @@ def match_header(text: str, lookup: Lookup) -> str | None:
     """
     if not text:
         return None
+    if text in lookup.cache:
+        return lookup.cache[text]
     key = lookup.exact.get(text)
-    if key:
-        return key
-    stripped = text.rstrip("0123456789")
-    for alias, key in lookup.suffixes:
-        if stripped.endswith(alias):
-            return key
-    return None
+    if key is None:
+        stripped = text.rstrip("0123456789")
+        for start in range(len(stripped) - 2):  # longest suffix first, at least three characters
+            key = lookup.exact.get(stripped[start:])
+            if key:
+                break
+    lookup.cache[text] = key
+    return key
 
 
 _IGNORED = frozenset(norm_header(h) for h in IGNORED_HEADERS)
@@ -91,11 +102,8 @@ class HeaderMatch:
 
 
 def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    """Header text of a cell; numbers and dates are never headers."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _filled_parents(row: list, merged: list, row_index: int) -> list[str]:
@@ -110,9 +118,12 @@ def _filled_parents(row: list, merged: list, row_index: int) -> list[str]:
 
 
 def _candidates(rows: list[list], merged: list, i: int):
-    """Yield (first, last, labels) for a one-row header at i and a two-row header at i, i+1."""
+    """Yield (first, last, labels) for a one-row header at i and a two-row header at i, i+1.
+
+    labels maps a column index to the header texts to try there, best first.
+    """
     top = [_cell_text(v) for v in rows[i]]
-    yield i, i, dict(enumerate(top))
+    yield i, i, {c: (t,) for c, t in enumerate(top) if t}
     if i + 1 < len(rows):
         parents = _filled_parents(rows[i], merged, i)
         child = [_cell_text(v) for v in rows[i + 1]]
@@ -128,13 +139,15 @@ def _candidates(rows: list[list], merged: list, i: int):
         yield i, i + 1, combined
 
 
-def _score(register: Register, lookup: Lookup, labels: dict) -> tuple[float, dict[str, int], dict[int, str]]:
+def _score(
+    register: Register, lookup: Lookup, prepared: list
+) -> tuple[float, dict[str, int], dict[int, str]]:
+    """prepared: [(column index, ((text, normalised text), ...)), ...] in column order."""
     columns: dict[str, int] = {}
     used: dict[int, str] = {}
-    for c, options in sorted(labels.items()):
-        options = (options,) if isinstance(options, str) else options
-        for text in options:
-            key = match_header(norm_header(text), lookup)
+    for c, options in prepared:
+        for text, norm in options:
+            key = match_header(norm, lookup)
             if key and key not in columns:
                 columns[key] = c
                 used[c] = text
@@ -174,14 +187,19 @@ def find_header(
     lookups = lookups_for(aliases)
     best: tuple | None = None
     limit = min(HEADER_SEARCH_ROWS, len(rows))
+    title_parts: list[str] = []  # text of the rows above the candidate header row
     for i in range(limit):
-        if not any(_cell_text(v) for v in rows[i]):
+        texts = [t for t in map(_cell_text, rows[i]) if t]
+        if not texts:
             continue
-        title = " ".join(_cell_text(v) for r in rows[:i] for v in r if _cell_text(v))
-        hinted = keyword_register(title, *hint_texts)
+        hinted = keyword_register(" ".join(title_parts), *hint_texts)
+        title_parts.extend(texts)
+        if best is not None and i > best[3] + 3:
+            break  # data rows under a found header: no better header lies below
         for first, last, labels in _candidates(rows, merged, i):
+            prepared = [(c, tuple((t, norm_header(t)) for t in opts)) for c, opts in sorted(labels.items())]
             for key, register in REGISTERS.items():
-                score, columns, used = _score(register, lookups[key], labels)
+                score, columns, used = _score(register, lookups[key], prepared)
                 if len(columns) < MIN_MATCHED:
                     continue
                 bonus = 1.5 if hinted == key else 0.0
@@ -201,7 +219,6 @@ def _report_leftovers(match: HeaderMatch, labels: dict, lookup: Lookup) -> None:
     for c, options in sorted(labels.items()):
         if c in match.labels:
             continue
-        options = (options,) if isinstance(options, str) else options
         text = options[0]
         norm = norm_header(text)
         if not norm or norm in _IGNORED or len(text) > 30 or norm.startswith(("说明", "注", "填表说明")):

@@ -64,7 +64,7 @@ class Record:
 
     @property
     def set_aside(self) -> bool:
-        return any(f.severity == ERROR for f in self.findings)
+        return bool(self.findings) and any(f.severity == ERROR for f in self.findings)
 
     @property
     def record_id(self) -> str | None:
@@ -80,6 +80,7 @@ class SheetContext:
     month: str | None  # the month the sheet name announces
     property: str | None  # property named by title / sheet / file name
     properties: dict[str, tuple[str, ...]]  # configured name → aliases
+    unconfigured_noted: set[str] = field(default_factory=set)
 
 
 def match_property(text: str | None, properties: dict[str, tuple[str, ...]]) -> str | None:
@@ -96,22 +97,26 @@ def match_property(text: str | None, properties: dict[str, tuple[str, ...]]) -> 
     return best[0] if best else None
 
 
-def _row_kind(row: list, match: HeaderMatch) -> str:
+def _row_kind(row: list, match: HeaderMatch, header_texts: frozenset[str]) -> str:
     """'data', 'blank', 'footer', 'ghost' or 'header' for one grid row."""
-    cells = {key: (row[c] if c < len(row) else None) for key, c in match.columns.items()}
-    filled = {k: v for k, v in cells.items() if not is_blank(v)}
-    first_text = next((clean_text(v) for v in row if clean_text(v)), "")
-    if any(first_text.startswith(w) or f"{w}:" in first_text or f"{w}：" in first_text for w in FOOTER_WORDS):
-        return "footer"
+    width = len(row)
+    filled = {k: row[c] for k, c in match.columns.items() if c < width and not is_blank(row[c])}
+    first = next((v for v in row if v is not None and v != ""), None)
+    if isinstance(first, str):
+        first_text = clean_text(first)
+        if any(
+            first_text.startswith(w) or f"{w}:" in first_text or f"{w}：" in first_text for w in FOOTER_WORDS
+        ):
+            return "footer"
     if not filled:
         return "blank"
     if set(filled) <= {match.register.id_key} and len(filled) == 1:
         return "ghost"
-    same = sum(
-        1 for k, v in filled.items() if clean_text(v) == clean_text(match.labels.get(match.columns[k]))
-    )
-    if same >= 3:
-        return "header"
+    if (
+        len(filled) >= 3
+        and sum(1 for v in filled.values() if isinstance(v, str) and v.strip() in header_texts) >= 3
+    ):
+        return "header"  # the header row repeated (sheets pasted one under another)
     return "data"
 
 
@@ -155,21 +160,31 @@ def normalize_sheet(
     records: list[Record] = []
     missing = [c for c in register.columns if c.required and c.key not in match.columns]
     year_noted: set[str] = set()  # one 'year assumed' note per column and sheet is enough
+    header_texts = frozenset(text.strip() for text in match.labels.values())
+    layout = []  # (column, index, header as written, letter) — the same for every row
+    for col in register.columns:
+        c = match.columns.get(col.key)
+        layout.append(
+            (
+                col,
+                c,
+                match.labels.get(c, col.header) if c is not None else col.header,
+                column_letter(c) if c is not None else None,
+            )
+        )
     for i in range(match.data_start, len(rows)):
         row = rows[i]
-        kind = _row_kind(row, match)
+        kind = _row_kind(row, match, header_texts)
         if kind != "data":
             skipped[kind] += 1
             continue
         excel_row = i + 1
         values: dict[str, Any] = {}
         findings: list[Finding] = []
-        for col in register.columns:
-            c = match.columns.get(col.key)
-            raw = row[c] if c is not None and c < len(row) else None
-            value, code, note = _parse(col, raw, ctx) if c is not None else (None, None, "")
-            header = match.labels.get(c, col.header) if c is not None else col.header
-            letter = column_letter(c) if c is not None else None
+        width = len(row)
+        for col, c, header, letter in layout:
+            raw = row[c] if c is not None and c < width else None
+            value, code, note = _parse(col, raw, ctx) if raw is not None else (None, None, "")
             if code == "date-year-assumed":
                 if col.key in year_noted:
                     code = None
@@ -221,7 +236,8 @@ def _place(record: Record, ctx: SheetContext, date_key: str) -> None:
                 note="（表中无“项目”列，标题、工作表名和文件名中也没有已登记的项目名称）",
             )
         )
-    elif cell and not named and ctx.properties:
+    elif cell and not named and ctx.properties and cell not in ctx.unconfigured_noted:
+        ctx.unconfigured_noted.add(cell)  # once per sheet and name, not on every row
         record.findings.append(
             Finding("property-not-configured", WARNING, ctx.file, ctx.sheet, record.row, "项目", value=cell)
         )

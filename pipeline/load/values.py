@@ -60,14 +60,18 @@ def clean_text(value: object) -> str:
         )
     if isinstance(value, date):
         return value.isoformat()
-    text = unicodedata.normalize("NFKC", str(value))
-    return re.sub(r"\s+", " ", text).strip()
+    text = value if isinstance(value, str) else str(value)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split())
 
 
 def is_blank(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
+        if len(value) > 8:
+            return False  # longer than any placeholder
         return clean_text(value).lower() in PLACEHOLDERS
     return False
 
