@@ -72,6 +72,49 @@ def run(ctx, config_path, inbox, reports, store, archive, week, month, as_of):
     sys.exit(result.exit_code)
 
 
+@cli.command(help="只检查指定的登记表文件（不入库），生成批注副本并列出问题。")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="配置文件路径")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="批注副本输出文件夹（默认 报告目录/validate）",
+)
+@click.option("--as-of", "as_of", help="统计截止时间（默认现在）")
+@click.pass_context
+def validate(ctx, files, config_path, out, as_of):
+    from pipeline import periods
+    from pipeline.findings import SEVERITY_ZH
+    from pipeline.store import Store
+    from pipeline.validate.stage import validate_files
+
+    config = _cfg(ctx, config_path)
+    when = periods.parse_as_of(as_of, config)
+    out = out or config.reports / "validate"
+    store = Store(config.store) if config.store.exists() else None
+    try:
+        results = validate_files(list(files), config, when, store, out)
+    finally:
+        if store:
+            store.close()
+    errors = 0
+    for item in results:
+        lf, found = item["loaded"], item["findings"]
+        by = {s: sum(1 for f in found if f.severity == s) for s in ("error", "warning", "info")}
+        errors += by["error"]
+        head = f"{lf.name}：读取 {lf.rows_read} 行，可入库 {lf.rows_loaded} 行，暂存 {lf.rows_set_aside} 行；"
+        click.echo(head + "，".join(f"{SEVERITY_ZH[s]} {n}" for s, n in by.items()))
+        for f in found[:50]:
+            click.echo(f"  [{SEVERITY_ZH[f.severity]}] {f.message}")
+        if len(found) > 50:
+            click.echo(f"  ……另有 {len(found) - 50} 条，见批注副本")
+        if item["annotated"]:
+            click.echo(f"  批注副本：{item['annotated']}")
+    sys.exit(1 if errors else 0)
+
+
 @cli.command(help="生成空白登记表模板（input_templates/*.xlsx）。")
 @click.option(
     "--out",

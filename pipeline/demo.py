@@ -299,7 +299,7 @@ def _reinspections(prop: str, code: str, rng: random.Random, books: Books) -> No
         (date(2026, 10, 14), 5, False, 12),
     ]
     if prop == "金桂苑":
-        plans.append((date(2026, 9, 28), 2, True, 9))  # urgent, answered after National Day: late
+        plans.append((date(2026, 9, 28), 2, True, 12))  # urgent, answered after National Day: late
     if prop == "滨江壹号":
         plans.append((date(2026, 9, 8), 13, False, 10))  # appeal filed 13 days after the report
     for n, (report_day, lag, urgent, turnaround) in enumerate(plans, start=1):
@@ -347,9 +347,12 @@ def _plant_violations(books: dict[str, Books]) -> None:
     late = next(c for c in ch if c["closed"] and c["received"].month == 10)
     late["replied"] = late["promised"] + timedelta(days=3)  # replied after the promised date
     late["closed"] = late["promised"] + timedelta(days=2)
-    next(c for c in ch if c["received"].month == 10 and c is not late)["verified"] += timedelta(
-        days=1
-    )  # not same day
+    slow = next(
+        c
+        for c in ch
+        if c["received"].month == 10 and c is not late and c["closed"] and c["closed"] > c["received"].date()
+    )
+    slow["verified"] += timedelta(days=1)  # investigated the day after: not same-day
     jg = books["金桂苑"].complaints
     jg[3]["received"] = "2026/13/01"  # an impossible date: set aside
     jg[5]["category"] = None  # a missing required value: set aside

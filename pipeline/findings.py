@@ -7,7 +7,7 @@ bottom of the package because loading, validation and the reports all produce or
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ZH = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
@@ -71,6 +71,60 @@ CODES: dict[str, Code] = {
     ),
     "invalid-number": Code("数字无效", "“{value}”不是有效数字", "请只填写数字，例如 200 或 200.50"),
     "invalid-bool": Code("是/否无效", "“{value}”不是“是”或“否”", "请填写“是”或“否”"),
+    # --- rules: data quality ---------------------------------------------------------------
+    "value-not-allowed": Code("不在可选范围", "“{value}”不是可选值（{note}）", "请从下拉列表中选择"),
+    "duplicate-id": Code("编号重复", "编号“{value}”重复，{note}", "请给每条记录一个唯一编号，或删除重复的行"),
+    "invalid-phone": Code(
+        "电话号码格式不对",
+        "“{value}”不是 11 位手机号或带区号的固定电话",
+        "请填写如 13812345678 或 0755-12345678",
+    ),
+    "invalid-unit": Code(
+        "房号格式不对", "“{value}”不是“栋-单元-室”格式", "请填写如 3-2-1201 或 3栋2单元1201"
+    ),
+    "date-order": Code("日期先后矛盾", "{note}", "请核对这几个日期"),
+    "date-in-future": Code("日期晚于统计时间", "“{value}”晚于统计截止时间 {note}", "请核对日期是否写错"),
+    "date-outside-sheet-month": Code(
+        "日期不在本月工作表", "“{value}”不在工作表“{note}”所示的月份", "请确认记录放在了正确月份的工作表"
+    ),
+    "calendar-missing": Code("节假日日历缺失", "{note}", "请在 config.toml 中补充该年的 [holidays]"),
+    # --- rules: the department's process ---------------------------------------------------
+    "not-verified-same-day": Code(
+        "未当天核实", "受理 {note}，核实日期为 {value}，未做到当天调查核实", "投诉应在受理当天调查、核实"
+    ),
+    "reply-after-promise": Code(
+        "未按承诺时间答复", "承诺 {note} 前答复，实际 {value} 才答复", "答复客户不得晚于承诺时间"
+    ),
+    "reply-overdue": Code("逾期未答复", "承诺 {note} 前答复，至今未答复", "请尽快答复客户并登记回复日期"),
+    "callback-missing": Code("待回访", "已于 {value} 完成，尚无回访记录", "请安排回访并登记在回访记录表"),
+    "callback-ref-unknown": Code(
+        "回访关联编号不存在", "关联编号“{value}”在投诉和报修登记表中都找不到", "请核对关联编号"
+    ),
+    "callback-before-closing": Code(
+        "回访早于完成", "回访日期 {value} 早于所回访事项的完成日期 {note}", "请核对回访日期或完成日期"
+    ),
+    "followup-missing": Code(
+        "回访问题未跟进",
+        "回访反映{note}，但没有后续处理记录",
+        "请登记后续处理及其日期（回访处理率须达 100%）",
+    ),
+    "feedback-not-reopened": Code(
+        "不满意未重新处理", "客户反馈不满意，尚无重新处理日期", "客户不满意须重新处理直至满意"
+    ),
+    "feedback-complaint-unknown": Code(
+        "反馈的投诉编号不存在", "投诉编号“{value}”在投诉登记表中找不到", "请核对投诉编号"
+    ),
+    "appeal-late": Code(
+        "超期申诉",
+        "收到报告 {note} 后第 {value} 天才申诉，超过 10 天",
+        "按制度应在收到报告 10 日内申诉，请注明受理理由",
+    ),
+    "reinspection-one-person": Code(
+        "复检少于两人", "复检人员“{value}”不足两人", "复检须两人共同进行，请补填第二人"
+    ),
+    "reinspection-late": Code(
+        "复检答复超期", "{note}", "复检结果须在受理后 15 日内书面通知，紧急申诉 3 个工作日内"
+    ),
 }
 
 
@@ -97,6 +151,7 @@ class Finding:
     letter: str | None = None
     value: str | None = None
     note: str = ""
+    ref: int | None = field(default=None, compare=False)  # the store's record id, when there is one
 
     @property
     def title(self) -> str:

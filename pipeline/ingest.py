@@ -24,6 +24,7 @@ PARALLEL_FROM = 6  # files; below this a process pool costs more than it saves
 
 @dataclass
 class FileOutcome:
+    file_id: int
     name: str
     sha256: str
     register: str | None
@@ -35,6 +36,7 @@ class FileOutcome:
     findings_by_severity: dict[str, int]
     superseded: int
     error: Finding | None
+    archived: str | None = None
     loaded: LoadedFile | None = None  # kept for validation and annotated copies in the same run
 
 
@@ -101,7 +103,7 @@ def _load_job(args: tuple) -> LoadedFile:
     return load_file(path, config, as_of, name=name, sha256=sha)
 
 
-def _outcome(loaded: LoadedFile, superseded: int) -> FileOutcome:
+def _outcome(loaded: LoadedFile, file_id: int, superseded: int) -> FileOutcome:
     reasons: Counter[str] = Counter()
     severities: Counter[str] = Counter()
     for rec in loaded.records:
@@ -110,6 +112,7 @@ def _outcome(loaded: LoadedFile, superseded: int) -> FileOutcome:
     for f in loaded.all_findings():
         severities[f.severity] += 1
     return FileOutcome(
+        file_id=file_id,
         name=loaded.name,
         sha256=loaded.sha256,
         register=loaded.register,
@@ -171,8 +174,10 @@ def _store_all(loaded_iter, todo, store, archive, run_id, result, progress) -> N
 
     def flush() -> None:
         stored = store.add_files([(loaded, archived) for loaded, archived in batch], run_id)
-        for (loaded, _), (_, superseded) in zip(batch, stored, strict=True):
-            result.outcomes.append(_outcome(loaded, superseded))
+        for (loaded, archived), (file_id, superseded) in zip(batch, stored, strict=True):
+            outcome = _outcome(loaded, file_id, superseded)
+            outcome.archived = archived
+            result.outcomes.append(outcome)
         batch.clear()
 
     for (path, _name, sha), loaded in zip(todo, loaded_iter, strict=True):

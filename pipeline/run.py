@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from pipeline import periods
 from pipeline.config import Config
+from pipeline.errors import ConfigError
 from pipeline.ingest import IngestResult, ingest
 from pipeline.periods import Period
 from pipeline.registers import REGISTERS
 from pipeline.store import Store
+from pipeline.validate.stage import validate_store, write_clerk_outputs
 
 OK, SET_ASIDE, FAILED = 0, 1, 2  # exit codes: all loaded / something set aside or rejected / run failed
 
@@ -35,16 +37,17 @@ class RunResult:
     ingest: IngestResult
     counts: dict[str, int]
     report_dir: Path
+    findings: list = field(default_factory=list)  # rule findings over the whole store
+    outputs: dict = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
-        return SET_ASIDE if (self.ingest.rows_set_aside or self.ingest.rejected) else OK
+        new_set_aside = sum(o.rows_set_aside for o in self.ingest.outcomes)
+        return SET_ASIDE if (new_set_aside or self.ingest.rejected) else OK
 
 
 def resolve_period(config: Config, week: str | None, month: str | None, as_of: datetime) -> Period:
     if week and month:
-        from pipeline.errors import ConfigError
-
         raise ConfigError("--week 和 --month 只能选一个")
     if month:
         return periods.month(month)
@@ -54,24 +57,18 @@ def resolve_period(config: Config, week: str | None, month: str | None, as_of: d
 
 
 def run(config: Config, options: RunOptions, progress=None) -> RunResult:
-    """Load everything new from the inbox into the store; later stages report on the period."""
+    """Load everything new from the inbox, validate the store, and write the period's outputs."""
     as_of = periods.parse_as_of(options.as_of, config)
     period = resolve_period(config, options.week, options.month, as_of)
     inbox = options.inbox or config.inbox
-    reports = options.reports or config.reports
+    report_dir = (options.reports or config.reports) / period.folder
+    archive = options.archive or config.archive
     with Store(options.store or config.store) as store:
         run_id = store.start_run({"inbox": str(inbox), "period": period.label, "as_of": as_of.isoformat()})
         try:
-            result = ingest(
-                config,
-                store,
-                inbox,
-                options.archive or config.archive,
-                as_of,
-                run_id,
-                options.workers,
-                progress,
-            )
+            result = ingest(config, store, inbox, archive, as_of, run_id, options.workers, progress)
+            findings = validate_store(store, config, as_of)
+            outputs = write_clerk_outputs(store, result, report_dir, inbox)
         except BaseException:
             store.finish_run(run_id, "failed", {})
             raise
@@ -79,7 +76,7 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
         store.finish_run(
             run_id, "ok", {"files": len(result.outcomes), "unchanged": result.unchanged, **counts}
         )
-    return RunResult(period, as_of, result, counts, reports / period.folder)
+    return RunResult(period, as_of, result, counts, report_dir, findings, outputs)
 
 
 def summary_lines(result: RunResult) -> list[str]:
@@ -112,6 +109,12 @@ def summary_lines(result: RunResult) -> list[str]:
         f"本次：新文件 {len(i.outcomes)} 个（无法读取 {i.rejected} 个），读取 {i.rows_read} 行 = 入库 {i.rows_read - i.rows_set_aside} 行"
         f" + 暂存 {i.rows_set_aside} 行"
     )
+    if result.outputs.get("annotated"):
+        lines.append(
+            f"已为 {len(result.outputs['annotated'])} 个有问题的文件生成批注副本：{result.report_dir / 'annotated'}"
+        )
+    if result.outputs.get("validation"):
+        lines.append(f"问题清单：{result.outputs['validation']}")
     c = result.counts
     lines.append(
         f"数据库现有：{c['rows_read']} 行 = 入库 {c['rows_loaded']} 行 + 暂存 {c['rows_set_aside']} 行"

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     set_aside INTEGER NOT NULL DEFAULT 0,
     reasons TEXT,                      -- JSON list of error findings when set aside
+    rule_error INTEGER NOT NULL DEFAULT 0,  -- set aside by a validation rule (recomputed every run)
     superseded_by INTEGER REFERENCES files(id)
 );
 CREATE INDEX IF NOT EXISTS records_active ON records(register, superseded_by, set_aside);
@@ -229,22 +230,35 @@ class Store:
 
     # --- reading ------------------------------------------------------------------------
     def records(
-        self, register: str, include_set_aside: bool = False, include_superseded: bool = False
+        self,
+        register: str,
+        include_set_aside: bool = False,
+        include_superseded: bool = False,
+        for_rules: bool = False,
     ) -> list[dict]:
-        """Current records of a register as dicts: the register's fields plus provenance (_file, _sheet, _row …)."""
+        """Current records of a register as dicts: the register's fields plus provenance (_file, _sheet, _row …).
+
+        for_rules: rows that loaded, whatever the last run's rules said (the rules are re-run on them).
+        """
         sql = (
-            "SELECT r.data, r.property, r.month, r.sheet, r.row, r.set_aside, r.reasons, f.name, f.sha256"
+            "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, r.set_aside OR r.rule_error, r.reasons, f.name, f.sha256"
             " FROM records r JOIN files f ON f.id = r.file_id WHERE r.register=?"
         )
         if not include_superseded:
             sql += " AND r.superseded_by IS NULL"
-        if not include_set_aside:
+        if for_rules:
             sql += " AND r.set_aside=0"
+        elif not include_set_aside:
+            sql += " AND r.set_aside=0 AND r.rule_error=0"
         sql += " ORDER BY r.id"
         out = []
-        for data, prop, month, sheet, row, set_aside, reasons, name, sha in self.db.execute(sql, (register,)):
+        for rid, data, prop, month, sheet, row, set_aside, reasons, name, sha in self.db.execute(
+            sql, (register,)
+        ):
             rec = json.loads(data)
             rec.update(
+                _id=rid,
+                _register=register,
                 _property=prop,
                 _month=month,
                 _file=name,
@@ -274,8 +288,84 @@ class Store:
         return [dict(zip(cols, row, strict=True)) for row in self.db.execute(sql)]
 
     def counts(self) -> dict[str, int]:
-        """Current (not superseded) rows: read = loaded + set aside."""
+        """Current (not superseded) rows: read = loaded + set aside (by loading or by a rule)."""
         loaded, set_aside = self.db.execute(
-            "SELECT COALESCE(SUM(set_aside=0),0), COALESCE(SUM(set_aside=1),0) FROM records WHERE superseded_by IS NULL"
+            "SELECT COALESCE(SUM(set_aside=0 AND rule_error=0),0), COALESCE(SUM(set_aside=1 OR rule_error=1),0)"
+            " FROM records WHERE superseded_by IS NULL"
         ).fetchone()
         return {"rows_read": loaded + set_aside, "rows_loaded": loaded, "rows_set_aside": set_aside}
+
+    def file_counts(self, file_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """file id → (rows loaded, rows set aside) as they stand after the rules."""
+        if not file_ids:
+            return {}
+        marks = ",".join("?" * len(file_ids))
+        sql = (
+            "SELECT file_id, SUM(set_aside=0 AND rule_error=0), SUM(set_aside=1 OR rule_error=1) FROM records"
+            f" WHERE file_id IN ({marks}) GROUP BY file_id"
+        )
+        return {fid: (loaded, aside) for fid, loaded, aside in self.db.execute(sql, file_ids)}
+
+    def sheet_columns(self) -> dict[tuple[str, str], dict[str, list[str]]]:
+        """(file name, sheet) → column key → [header as written, letter], for locating findings."""
+        out = {}
+        for name, sheets in self.db.execute("SELECT name, sheets FROM files WHERE status='loaded'"):
+            for s in json.loads(sheets or "[]"):
+                out[(name, s["name"])] = s.get("columns", {})
+        return out
+
+    def apply_rule_findings(self, findings: list) -> None:
+        """Replace the previous run's rule findings; rows with a rule error are set aside."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM findings WHERE stage='rules'")
+            db.execute("UPDATE records SET rule_error=0 WHERE rule_error=1")
+            db.executemany(
+                "INSERT INTO findings(file_id, stage, code, severity, sheet, row, column_name, letter, value, note, message)"
+                " SELECT file_id, 'rules', ?,?,?,?,?,?,?,?,? FROM records WHERE id=?",
+                [
+                    (
+                        f.code,
+                        f.severity,
+                        f.sheet,
+                        f.row,
+                        f.column,
+                        f.letter,
+                        f.value,
+                        f.note,
+                        f.message,
+                        f.ref,
+                    )
+                    for f in findings
+                ],
+            )
+            db.executemany(
+                "UPDATE records SET rule_error=1 WHERE id=?",
+                [(f.ref,) for f in findings if f.severity == "error" and f.ref],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def findings(self, stage: str | None = None) -> list[dict]:
+        """Stored findings with their file name, for reports."""
+        cols = [
+            "stage",
+            "code",
+            "severity",
+            "sheet",
+            "row",
+            "column_name",
+            "letter",
+            "value",
+            "note",
+            "message",
+        ]
+        sql = f"SELECT f.name, {', '.join('x.' + c for c in cols)} FROM findings x JOIN files f ON f.id = x.file_id"
+        sql += " WHERE (f.id IN (SELECT file_id FROM records WHERE superseded_by IS NULL) OR f.status='rejected')"
+        if stage:
+            sql += " AND x.stage = ?"
+        rows = self.db.execute(sql, (stage,) if stage else ())
+        return [dict(zip(["file", *cols], r, strict=True)) for r in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +34,8 @@ class SheetSummary:
     rows_loaded: int = 0
     rows_set_aside: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-    columns: dict[str, str] = field(default_factory=dict)  # key → column letter
+    columns: dict[str, list[str]] = field(default_factory=dict)  # key → [header as written, column letter]
+    submitter: str | None = None  # 填表人 from the signature line
 
 
 @dataclass
@@ -81,6 +83,20 @@ def file_hash(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+_SUBMITTER = re.compile(r"(?:填表人|制表人|登记人)\s*[:：]\s*([\u4e00-\u9fa5A-Za-z·]{2,8})")
+
+
+def submitter(rows: list[list], start: int) -> str | None:
+    """The name on the 填表人 line under the table, if any."""
+    for row in rows[start:][-40:] if len(rows) - start > 40 else rows[start:]:
+        for v in row:
+            if isinstance(v, str) and ("填表人" in v or "制表人" in v or "登记人" in v):
+                m = _SUBMITTER.search(v.replace(" ", ""))
+                if m:
+                    return m.group(1).split("审核人")[0]
+    return None
 
 
 def _title(rows: list[list], before: int) -> str:
@@ -157,7 +173,8 @@ def load_file(
             rows_read=len(records),
             rows_set_aside=sum(1 for r in records if r.set_aside),
             skipped=skipped,
-            columns={k: column_letter(c) for k, c in match.columns.items()},
+            columns={k: [match.labels[c], column_letter(c)] for k, c in match.columns.items()},
+            submitter=submitter(rows, match.data_start),
         )
         summary.rows_loaded = summary.rows_read - summary.rows_set_aside
         loaded.sheets.append(summary)

@@ -60,6 +60,7 @@ class Record:
     values: dict[str, Any]
     property_name: str | None = None
     month: str | None = None
+    file: str | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property

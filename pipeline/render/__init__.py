@@ -1,0 +1,1 @@
+"""Rendering: reports (PDF, Excel) and the clerk's validation outputs."""

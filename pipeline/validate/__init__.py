@@ -1,0 +1,49 @@
+"""Validation: run the enabled rules over the current records and collect findings (never raise)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pipeline.config import Config
+from pipeline.errors import ConfigError
+from pipeline.findings import Finding
+from pipeline.validate.rules import RULES, SEVERITIES, RuleContext
+from pipeline.workdays import WorkCalendar
+
+
+def rule_settings(config: Config) -> dict[str, tuple[bool, str, dict]]:
+    """(enabled, severity, params) per rule, from the defaults and config.toml [rules.<code>]."""
+    raw = config.raw.get("rules", {}) or {}
+    out = {}
+    for code in raw:
+        if code not in RULES:
+            raise ConfigError(f"配置文件 [rules.{code}] 不是已知规则，可用：{', '.join(RULES)}")
+    for code, spec in RULES.items():
+        given = dict(raw.get(code, {}))
+        enabled = bool(given.pop("enabled", True))
+        severity = given.pop("severity", spec.severity)
+        if severity not in SEVERITIES:
+            raise ConfigError(
+                f"配置文件 [rules.{code}] severity 只能是 error、warning 或 info，现在是 {severity!r}"
+            )
+        for key in given:
+            if key not in spec.params:
+                known = "、".join(spec.params) or "（无参数）"
+                raise ConfigError(f"配置文件 [rules.{code}] 没有参数 {key}，可用：{known}")
+        out[code] = (enabled, severity, {**spec.params, **given})
+    return out
+
+
+def run_rules(
+    records: dict[str, list[dict]], as_of: datetime, config: Config, columns: dict | None = None
+) -> list[Finding]:
+    """All findings of the enabled rules, sorted by file, sheet and row."""
+    calendar = WorkCalendar(config.holidays)
+    findings: list[Finding] = []
+    for code, (enabled, severity, params) in rule_settings(config).items():
+        if not enabled:
+            continue
+        ctx = RuleContext(records, as_of, calendar, columns or {}, params, severity, code)
+        findings.extend(RULES[code].func(ctx))
+    findings.sort(key=lambda f: (f.file, f.sheet or "", f.row or 0, f.letter or ""))
+    return findings

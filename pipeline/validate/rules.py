@@ -1,0 +1,361 @@
+"""The department's rules, one small function each (seed sections in DOMAIN.md).
+
+A rule takes the RuleContext (current records of every register, as-of time, working-day
+calendar, its parameters) and yields findings. Data-quality rules default to error: the row is set
+aside. Process rules (late reply, missing callback …) default to warning: the row stays and the
+KPIs count it as a miss — setting it aside would hide exactly what the meeting must see.
+Adding a rule is one function here, one entry in RULES, one test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from pipeline.findings import ERROR, INFO, WARNING, Finding
+from pipeline.load.normalize import sheet_month
+from pipeline.registers import CHOICE, REGISTERS
+from pipeline.workdays import CalendarGap, WorkCalendar
+
+
+def as_date(value) -> date | None:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) and len(value) >= 10 else None
+
+
+def as_datetime(value) -> datetime | None:
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    return (
+        datetime.fromisoformat(value)
+        if len(value) > 10
+        else datetime.combine(date.fromisoformat(value), datetime.min.time())
+    )
+
+
+@dataclass
+class RuleContext:
+    records: dict[str, list[dict]]
+    as_of: datetime
+    calendar: WorkCalendar
+    columns: dict[tuple[str, str], dict[str, list]] = field(
+        default_factory=dict
+    )  # (file, sheet) → key → [header, letter]
+    params: dict = field(default_factory=dict)
+    severity: str = WARNING
+    code: str = ""
+
+    def finding(
+        self,
+        rec: dict,
+        key: str | None,
+        value=None,
+        note: str = "",
+        code: str | None = None,
+        severity: str | None = None,
+    ) -> Finding:
+        header, letter = None, None
+        if key:
+            header, letter = self.columns.get((rec["_file"], rec["_sheet"]), {}).get(key, [None, None])
+            if header is None:
+                header = REGISTERS[rec["_register"]].column(key).header
+        return Finding(
+            code or self.code,
+            severity or self.severity,
+            rec["_file"],
+            rec["_sheet"],
+            rec["_row"],
+            header,
+            letter,
+            None if value is None else str(value),
+            note,
+            ref=rec.get("_id"),
+        )
+
+
+Rule = Callable[[RuleContext], Iterator[Finding]]
+
+
+# --- data quality ------------------------------------------------------------------------------
+
+
+def allowed_values(ctx: RuleContext) -> Iterator[Finding]:
+    for key, reg in REGISTERS.items():
+        choice_cols = [c for c in reg.columns if c.type == CHOICE and c.choices]
+        for rec in ctx.records.get(key, []):
+            for col in choice_cols:
+                v = rec.get(col.key)
+                if v is not None and v not in col.choices:
+                    yield ctx.finding(rec, col.key, v, "、".join(col.choices))
+
+
+def unique_ids(ctx: RuleContext) -> Iterator[Finding]:
+    for key in REGISTERS:
+        first: dict[str, dict] = {}
+        for rec in ctx.records.get(key, []):
+            rid = rec.get("id")
+            if rid is None:
+                continue
+            if rid in first:
+                other = first[rid]
+                yield ctx.finding(
+                    rec, "id", rid, f"与“{other['_file']}”工作表“{other['_sheet']}”第{other['_row']}行相同"
+                )
+            else:
+                first[rid] = rec
+
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+
+
+def phone_numbers(ctx: RuleContext) -> Iterator[Finding]:
+    for key in ("complaints", "callbacks", "repairs"):
+        for rec in ctx.records.get(key, []):
+            phone = rec.get("phone")
+            if phone and not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
+                yield ctx.finding(rec, "phone", phone)
+
+
+_UNIT = re.compile(
+    r"^\d{1,3}\s*(?:-|栋|幢|号楼|座)\s*(?:\d{1,2}\s*(?:-|单元)\s*)?\d{2,5}(?:室|号)?$|^[A-Za-z]\d?\s*-\s*\d{2,5}$"
+)
+
+
+def unit_numbers(ctx: RuleContext) -> Iterator[Finding]:
+    for key in ("complaints", "callbacks", "repairs"):
+        for rec in ctx.records.get(key, []):
+            unit = rec.get("unit")
+            if unit and not _UNIT.match(unit.replace(" ", "")):
+                yield ctx.finding(rec, "unit", unit)
+
+
+DATE_CHAINS = {
+    "complaints": ("received", "verified", "closed", "replied"),
+    "repairs": ("reported", "dispatched", "completed"),
+    "reinspections": ("report_received", "appealed", "accepted", "reinspected", "notified"),
+    "callbacks": ("date", "followup_date"),
+    "feedback": ("date", "reopened"),
+}
+
+
+def date_order(ctx: RuleContext) -> Iterator[Finding]:
+    for key, chain in DATE_CHAINS.items():
+        reg = REGISTERS[key]
+        for rec in ctx.records.get(key, []):
+            seen: list[tuple[str, date]] = []
+            for k in chain:
+                d = as_date(rec.get(k))
+                if d is None:
+                    continue
+                for prev_key, prev in seen:
+                    if d < prev:
+                        note = f"“{reg.column(k).header}”{d} 早于“{reg.column(prev_key).header}”{prev}"
+                        yield ctx.finding(rec, k, d, note)
+                        break
+                seen.append((k, d))
+
+
+FUTURE_OK = {"promised"}  # a promise to answer lies in the future by nature
+
+
+def future_dates(ctx: RuleContext) -> Iterator[Finding]:
+    for key, reg in REGISTERS.items():
+        date_keys = [c.key for c in reg.columns if c.type == "date" and c.key not in FUTURE_OK]
+        for rec in ctx.records.get(key, []):
+            for k in date_keys:
+                when = as_datetime(rec.get(k))
+                if when and when > ctx.as_of and when.date() > ctx.as_of.date():
+                    yield ctx.finding(rec, k, rec[k], ctx.as_of.strftime("%Y-%m-%d %H:%M"))
+
+
+def sheet_month_dates(ctx: RuleContext) -> Iterator[Finding]:
+    for key, reg in REGISTERS.items():
+        for rec in ctx.records.get(key, []):
+            d = as_date(rec.get(reg.date_key))
+            if d is None:
+                continue
+            month = sheet_month(rec["_sheet"], d.year)
+            if month and month != f"{d.year}-{d.month:02d}":
+                yield ctx.finding(rec, reg.date_key, d, rec["_sheet"])
+
+
+# --- process rules -----------------------------------------------------------------------------
+
+
+def same_day_verification(ctx: RuleContext) -> Iterator[Finding]:
+    for rec in ctx.records.get("complaints", []):
+        received, verified = as_date(rec.get("received")), as_date(rec.get("verified"))
+        if received and verified and verified != received:
+            yield ctx.finding(rec, "verified", verified, str(received))
+
+
+def reply_by_promise(ctx: RuleContext) -> Iterator[Finding]:
+    for rec in ctx.records.get("complaints", []):
+        promised, replied = as_date(rec.get("promised")), as_date(rec.get("replied"))
+        if promised and replied and replied > promised:
+            yield ctx.finding(rec, "replied", replied, str(promised))
+        elif promised and not replied and ctx.as_of.date() > promised:
+            overdue = (ctx.as_of.date() - promised).days
+            yield ctx.finding(
+                rec, "replied", None, f"{promised}（已逾期 {overdue} 天）", code="reply-overdue"
+            )
+
+
+def _closed_items(ctx: RuleContext) -> dict[str, tuple[dict, date]]:
+    out = {}
+    for rec in ctx.records.get("complaints", []):
+        if rec.get("id") and as_date(rec.get("closed")):
+            out[rec["id"]] = (rec, as_date(rec["closed"]))
+    for rec in ctx.records.get("repairs", []):
+        if rec.get("id") and as_date(rec.get("completed")):
+            out[rec["id"]] = (rec, as_date(rec["completed"]))
+    return out
+
+
+def callbacks_for_closed(ctx: RuleContext) -> Iterator[Finding]:
+    """Every closed complaint and repair has a callback dated on or after its closing (else 待回访)."""
+    closed = _closed_items(ctx)
+    called: set[str] = set()
+    for cb in ctx.records.get("callbacks", []):
+        ref, when = cb.get("ref"), as_date(cb.get("date"))
+        if ref in closed and when and when >= closed[ref][1]:
+            called.add(ref)
+    for ref, (rec, day) in closed.items():
+        if ref not in called:
+            yield ctx.finding(rec, "closed" if rec["_register"] == "complaints" else "completed", day)
+
+
+def callback_refs(ctx: RuleContext) -> Iterator[Finding]:
+    known = {r.get("id") for key in ("complaints", "repairs") for r in ctx.records.get(key, [])}
+    closed = _closed_items(ctx)
+    for cb in ctx.records.get("callbacks", []):
+        ref = cb.get("ref")
+        if not ref:
+            continue
+        if ref not in known:
+            yield ctx.finding(cb, "ref", ref)
+        elif ref in closed and as_date(cb.get("date")) and as_date(cb["date"]) < closed[ref][1]:
+            yield ctx.finding(
+                cb, "date", cb["date"][:10], str(closed[ref][1]), code="callback-before-closing"
+            )
+
+
+def callback_followup(ctx: RuleContext) -> Iterator[Finding]:
+    for cb in ctx.records.get("callbacks", []):
+        unhappy, unsolved = cb.get("satisfaction") == "不满意", cb.get("solved") is False
+        if (
+            (unhappy or unsolved)
+            and not (cb.get("followup") and cb["followup"] not in ("无", "没有"))
+            and not cb.get("followup_date")
+        ):
+            what = "不满意" if unhappy else "问题未解决"
+            yield ctx.finding(cb, "followup", None, what)
+
+
+def feedback_reopened(ctx: RuleContext) -> Iterator[Finding]:
+    for fb in ctx.records.get("feedback", []):
+        if fb.get("satisfaction") == "不满意" and not fb.get("reopened"):
+            yield ctx.finding(fb, "reopened")
+
+
+def feedback_refs(ctx: RuleContext) -> Iterator[Finding]:
+    known = {r.get("id") for r in ctx.records.get("complaints", [])}
+    for fb in ctx.records.get("feedback", []):
+        if fb.get("complaint_id") and fb["complaint_id"] not in known:
+            yield ctx.finding(fb, "complaint_id", fb["complaint_id"])
+
+
+def appeal_within_days(ctx: RuleContext) -> Iterator[Finding]:
+    limit = int(ctx.params.get("days", 10))
+    for rec in ctx.records.get("reinspections", []):
+        report, appealed = as_date(rec.get("report_received")), as_date(rec.get("appealed"))
+        if report and appealed and (appealed - report).days > limit:
+            yield ctx.finding(rec, "appealed", (appealed - report).days, str(report))
+
+
+def two_inspectors(ctx: RuleContext) -> Iterator[Finding]:
+    for rec in ctx.records.get("reinspections", []):
+        names = rec.get("inspectors")
+        if rec.get("reinspected") or names:
+            people = [n for n in re.split(r"[、,，/\s;；和及&+]+", names or "") if n]
+            if len(people) < 2:
+                yield ctx.finding(rec, "inspectors", names or "（空）")
+
+
+def reinspection_deadline(
+    rec: dict, calendar: WorkCalendar, days: int = 15, urgent_workdays: int = 3
+) -> date | None:
+    """The date by which the written notice is due: 15 calendar days, urgent: 3 working days."""
+    accepted = as_date(rec.get("accepted")) or as_date(rec.get("appealed"))
+    if accepted is None:
+        return None
+    if rec.get("urgent"):
+        return calendar.add_workdays(accepted, urgent_workdays)
+    return accepted + timedelta(days=days)
+
+
+def reinspection_on_time(ctx: RuleContext) -> Iterator[Finding]:
+    days, urgent = int(ctx.params.get("days", 15)), int(ctx.params.get("urgent_workdays", 3))
+    for rec in ctx.records.get("reinspections", []):
+        try:
+            due = reinspection_deadline(rec, ctx.calendar, days, urgent)
+        except CalendarGap as gap:
+            yield ctx.finding(
+                rec, "accepted", rec.get("accepted"), str(gap), code="calendar-missing", severity=ERROR
+            )
+            continue
+        if due is None:
+            continue
+        rule = f"紧急申诉 {urgent} 个工作日内" if rec.get("urgent") else f"{days} 日内"
+        notified = as_date(rec.get("notified"))
+        if notified and notified > due:
+            yield ctx.finding(rec, "notified", notified, f"应于 {due}（{rule}）前书面通知，实际 {notified}")
+        elif not notified and ctx.as_of.date() > due:
+            yield ctx.finding(rec, "notified", "（未通知）", f"应于 {due}（{rule}）前书面通知，至今未通知")
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    code: str
+    func: Rule
+    severity: str
+    title: str
+    params: dict = field(default_factory=dict)
+
+
+RULES: dict[str, RuleSpec] = {
+    s.code: s
+    for s in (
+        RuleSpec("value-not-allowed", allowed_values, ERROR, "可选值"),
+        RuleSpec("duplicate-id", unique_ids, ERROR, "编号唯一"),
+        RuleSpec("invalid-phone", phone_numbers, WARNING, "电话号码"),
+        RuleSpec("invalid-unit", unit_numbers, WARNING, "房号格式"),
+        RuleSpec("date-order", date_order, ERROR, "日期先后"),
+        RuleSpec("date-in-future", future_dates, ERROR, "日期不晚于统计时间"),
+        RuleSpec("date-outside-sheet-month", sheet_month_dates, WARNING, "日期与工作表月份一致"),
+        RuleSpec("not-verified-same-day", same_day_verification, WARNING, "当天调查核实"),
+        RuleSpec("reply-after-promise", reply_by_promise, WARNING, "按承诺时间答复"),
+        RuleSpec("callback-missing", callbacks_for_closed, WARNING, "完成后回访"),
+        RuleSpec("callback-ref-unknown", callback_refs, WARNING, "回访关联编号存在"),
+        RuleSpec("followup-missing", callback_followup, WARNING, "回访问题有后续处理"),
+        RuleSpec("feedback-not-reopened", feedback_reopened, WARNING, "不满意重新处理"),
+        RuleSpec("feedback-complaint-unknown", feedback_refs, WARNING, "反馈投诉编号存在"),
+        RuleSpec("appeal-late", appeal_within_days, WARNING, "10 日内申诉", {"days": 10}),
+        RuleSpec("reinspection-one-person", two_inspectors, WARNING, "两人复检"),
+        RuleSpec(
+            "reinspection-late",
+            reinspection_on_time,
+            WARNING,
+            "复检按时答复",
+            {"days": 15, "urgent_workdays": 3},
+        ),
+    )
+}
+SEVERITIES = (ERROR, WARNING, INFO)
+
+
+def count_by_code(findings: list[Finding]) -> Counter:
+    return Counter(f.code for f in findings)

@@ -1,0 +1,163 @@
+"""The validation stage of a run: rules over the store, then the clerk's outputs for the new files."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.findings import Finding
+from pipeline.ingest import IngestResult
+from pipeline.registers import REGISTERS
+from pipeline.render.validation import write_annotated_copy, write_validation_workbook
+from pipeline.store import Store
+from pipeline.validate import run_rules
+
+
+def finding_from_row(row: dict) -> Finding:
+    return Finding(
+        row["code"],
+        row["severity"],
+        row["file"],
+        row["sheet"],
+        row["row"],
+        row["column_name"],
+        row["letter"],
+        row["value"],
+        row["note"] or "",
+    )
+
+
+def validate_store(store: Store, config: Config, as_of: datetime) -> list[Finding]:
+    """Run every enabled rule over the current records; rows with a rule error are set aside."""
+    records = {key: store.records(key, for_rules=True) for key in REGISTERS}
+    findings = run_rules(records, as_of, config, store.sheet_columns())
+    store.apply_rule_findings(findings)
+    return findings
+
+
+def file_infos(store: Store) -> list[dict]:
+    out = []
+    for name, register, sheets, read, loaded, aside in store.db.execute(
+        "SELECT name, register, sheets, rows_read, rows_loaded, rows_set_aside FROM files"
+        " WHERE id IN (SELECT file_id FROM records WHERE superseded_by IS NULL) OR status='rejected'"
+    ):
+        subs = [s.get("submitter") for s in json.loads(sheets or "[]") if s.get("submitter")]
+        title = REGISTERS[register].title if register else ""
+        out.append(
+            {
+                "name": name,
+                "register": title,
+                "submitter": subs[0] if subs else None,
+                "rows_read": read,
+                "rows_loaded": loaded,
+                "rows_set_aside": aside,
+            }
+        )
+    return out
+
+
+def write_clerk_outputs(
+    store: Store, ingest: IngestResult, report_dir: Path, inbox: Path
+) -> dict[str, Path | list[Path]]:
+    """validation.xlsx for every current finding; an annotated copy for each new file that has findings."""
+    all_findings = [finding_from_row(r) for r in store.findings()]
+    outputs: dict = {
+        "validation": write_validation_workbook(
+            report_dir / "validation.xlsx", all_findings, file_infos(store)
+        )
+    }
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for f in all_findings:
+        by_file[f.file].append(f)
+    counts = store.file_counts([o.file_id for o in ingest.outcomes])
+    annotated = []
+    for o in ingest.outcomes:
+        mine = by_file.get(o.name, [])
+        if o.file_id in counts:
+            o.rows_loaded, o.rows_set_aside = counts[o.file_id]
+        o.findings_by_severity = dict(Counter(f.severity for f in mine))
+        rule_errors = Counter(f.title for f in mine if f.severity == "error" and f.code in _rule_codes())
+        for title, n in rule_errors.items():
+            o.reasons[title] = o.reasons.get(title, 0) + n
+        if mine and not o.error:
+            source = Path(o.archived) if o.archived else inbox / o.name
+            annotated.append(write_annotated_copy(source, o.name, mine, report_dir / "annotated"))
+    outputs["annotated"] = annotated
+    return outputs
+
+
+def _rule_codes() -> set[str]:
+    from pipeline.validate.rules import RULES
+
+    return set(RULES) | {"callback-before-closing", "calendar-missing"}
+
+
+# Cross-register rules judge one register by another; checking a file alone, without that other
+# register in the store, they would only report its absence.
+NEEDS = {
+    "callback-missing": {"callbacks"},
+    "callback-ref-unknown": {"complaints", "repairs"},
+    "callback-before-closing": {"complaints", "repairs"},
+    "feedback-complaint-unknown": {"complaints"},
+}
+
+
+def _as_dict(rec) -> dict:
+    d = dict(rec.values)
+    d.update(
+        _register=rec.register,
+        _file=rec.file,
+        _sheet=rec.sheet,
+        _row=rec.row,
+        _property=rec.property_name,
+        _month=rec.month,
+        _id=None,
+    )
+    return d
+
+
+def validate_files(
+    paths: list[Path], config: Config, as_of: datetime, store: Store | None, out_dir: Path
+) -> list[dict]:
+    """Check files without storing them: their rows, in the context of the store's other records.
+
+    Returns, per file: {"loaded": LoadedFile, "findings": [...], "annotated": Path | None}.
+    """
+    from pipeline.load.loader import load_file
+
+    loaded = [load_file(p, config, as_of) for p in paths]
+    scopes = {(r.register, r.property_name, r.month) for lf in loaded for r in lf.records}
+    records: dict[str, list[dict]] = {key: [] for key in REGISTERS}
+    if store is not None:
+        for key in REGISTERS:
+            records[key] = [
+                r
+                for r in store.records(key, for_rules=True)
+                if (key, r["_property"], r["_month"]) not in scopes
+            ]
+    columns = dict(store.sheet_columns()) if store is not None else {}
+    for lf in loaded:
+        for s in lf.sheets:
+            columns[(lf.name, s.name)] = s.columns
+        for r in lf.records:
+            if not r.set_aside:
+                r.file = lf.name
+                records[r.register].append(_as_dict(r))
+    names = {lf.name for lf in loaded}
+    present = {key for key, recs in records.items() if recs}
+    rule_findings = [
+        f
+        for f in run_rules(records, as_of, config, columns)
+        if f.file in names and (f.code not in NEEDS or NEEDS[f.code] & present)
+    ]
+    out = []
+    for lf in loaded:
+        mine = ([lf.error] if lf.error else lf.all_findings()) + [
+            f for f in rule_findings if f.file == lf.name
+        ]
+        annotated = write_annotated_copy(lf.path, lf.name, mine, out_dir) if mine and not lf.error else None
+        out.append({"loaded": lf, "findings": mine, "annotated": annotated})
+    return out

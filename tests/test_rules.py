@@ -1,0 +1,301 @@
+"""Each rule with a passing and a failing case, built in the test."""
+
+from datetime import datetime
+
+import pytest
+
+from pipeline.config import parse_config
+from pipeline.errors import ConfigError
+from pipeline.findings import flatten
+from pipeline.validate import run_rules
+
+AS_OF = datetime(2026, 11, 1, 8, 0)
+_n = iter(range(1, 10_000))
+
+
+def rec(register: str, **values) -> dict:
+    row = next(_n)
+    return {
+        "_register": register,
+        "_file": f"{register}.xlsx",
+        "_sheet": "2026年10月",
+        "_row": row,
+        "_id": row,
+        **values,
+    }
+
+
+def complaint(**kw):
+    base = {"id": f"C{next(_n)}", "received": "2026-10-08", "verified": "2026-10-08", "category": "维修"}
+    return rec("complaints", **{**base, **kw})
+
+
+def codes(records: dict, config=None, as_of=AS_OF) -> list[str]:
+    config = config or parse_config({}, __import__("pathlib").Path("."))
+    return sorted(f.code for f in run_rules(records, as_of, config))
+
+
+CASES = [
+    # (rule code, records that break it, records that keep it)
+    (
+        "value-not-allowed",
+        {"complaints": [complaint(category="水电")]},
+        {"complaints": [complaint(category="维修")]},
+    ),
+    (
+        "duplicate-id",
+        {"complaints": [complaint(id="A"), complaint(id="A")]},
+        {"complaints": [complaint(id="A"), complaint(id="B")]},
+    ),
+    (
+        "invalid-phone",
+        {"complaints": [complaint(phone="1381234")]},
+        {"complaints": [complaint(phone="0755-12345678")]},
+    ),
+    (
+        "invalid-unit",
+        {"complaints": [complaint(unit="花园里")]},
+        {"complaints": [complaint(unit="3栋2单元1201")]},
+    ),
+    (
+        "date-order",
+        {"complaints": [complaint(closed="2026-10-07")]},
+        {"complaints": [complaint(closed="2026-10-09")]},
+    ),
+    (
+        "date-in-future",
+        {"complaints": [complaint(closed="2026-11-05")]},
+        {"complaints": [complaint(promised="2026-11-05")]},
+    ),
+    (
+        "date-outside-sheet-month",
+        {"complaints": [complaint(received="2026-09-30", verified="2026-09-30")]},
+        {"complaints": [complaint()]},
+    ),
+    (
+        "not-verified-same-day",
+        {"complaints": [complaint(verified="2026-10-09")]},
+        {"complaints": [complaint()]},
+    ),
+    (
+        "reply-after-promise",
+        {"complaints": [complaint(promised="2026-10-09", replied="2026-10-10")]},
+        {"complaints": [complaint(promised="2026-10-09", replied="2026-10-09")]},
+    ),
+    (
+        "reply-overdue",
+        {"complaints": [complaint(promised="2026-10-09")]},
+        {"complaints": [complaint(promised="2026-11-03")]},
+    ),
+    (
+        "callback-missing",
+        {"complaints": [complaint(id="X", closed="2026-10-09")]},
+        {
+            "complaints": [complaint(id="X", closed="2026-10-09")],
+            "callbacks": [rec("callbacks", id="H", ref="X", date="2026-10-10")],
+        },
+    ),
+    (
+        "callback-ref-unknown",
+        {"callbacks": [rec("callbacks", id="H", ref="NOPE", date="2026-10-10")]},
+        {"callbacks": [rec("callbacks", id="H", ref=None, date="2026-10-10")]},
+    ),
+    (
+        "callback-before-closing",
+        {
+            "repairs": [rec("repairs", id="R", reported="2026-10-01", completed="2026-10-05")],
+            "callbacks": [
+                rec("callbacks", id="H", ref="R", date="2026-10-04"),
+                rec("callbacks", id="H2", ref="R", date="2026-10-06"),
+            ],
+        },
+        {
+            "repairs": [rec("repairs", id="R", reported="2026-10-01", completed="2026-10-05")],
+            "callbacks": [rec("callbacks", id="H", ref="R", date="2026-10-06")],
+        },
+    ),
+    (
+        "followup-missing",
+        {"callbacks": [rec("callbacks", id="H", date="2026-10-10", satisfaction="不满意")]},
+        {
+            "callbacks": [
+                rec(
+                    "callbacks",
+                    id="H",
+                    date="2026-10-10",
+                    satisfaction="不满意",
+                    followup="已二次维修",
+                    followup_date="2026-10-11",
+                )
+            ]
+        },
+    ),
+    (
+        "feedback-not-reopened",
+        {"feedback": [rec("feedback", id="F", complaint_id=None, date="2026-10-10", satisfaction="不满意")]},
+        {
+            "feedback": [
+                rec(
+                    "feedback",
+                    id="F",
+                    complaint_id=None,
+                    date="2026-10-10",
+                    satisfaction="不满意",
+                    reopened="2026-10-11",
+                )
+            ]
+        },
+    ),
+    (
+        "feedback-complaint-unknown",
+        {"feedback": [rec("feedback", id="F", complaint_id="NOPE", date="2026-10-10", satisfaction="满意")]},
+        {
+            "complaints": [complaint(id="C1")],
+            "feedback": [rec("feedback", id="F", complaint_id="C1", date="2026-10-10", satisfaction="满意")],
+        },
+    ),
+    (
+        "appeal-late",
+        {
+            "reinspections": [
+                rec("reinspections", id="S", report_received="2026-10-01", appealed="2026-10-12")
+            ]
+        },
+        {
+            "reinspections": [
+                rec("reinspections", id="S", report_received="2026-10-01", appealed="2026-10-11")
+            ]
+        },
+    ),
+    (
+        "reinspection-one-person",
+        {"reinspections": [rec("reinspections", id="S", appealed="2026-10-12", inspectors="张强")]},
+        {"reinspections": [rec("reinspections", id="S", appealed="2026-10-12", inspectors="张强、陈刚")]},
+    ),
+    (
+        "reinspection-late",
+        {
+            "reinspections": [
+                rec(
+                    "reinspections",
+                    id="S",
+                    appealed="2026-10-12",
+                    accepted="2026-10-12",
+                    notified="2026-10-28",
+                )
+            ]
+        },
+        {
+            "reinspections": [
+                rec(
+                    "reinspections",
+                    id="S",
+                    appealed="2026-10-12",
+                    accepted="2026-10-12",
+                    notified="2026-10-27",
+                )
+            ]
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "bad", "good"), CASES, ids=[c[0] for c in CASES])
+def test_rule_fails_and_passes(code, bad, good):
+    assert code in codes(bad)
+    assert code not in codes(good)
+
+
+def test_urgent_reinspection_counts_make_up_saturday():
+    """Accepted 2026-09-30; Oct 1–7 are National Day; Oct 8, 9 and make-up Saturday Oct 10 are the 3 working days."""
+    on_time = rec(
+        "reinspections",
+        id="U1",
+        appealed="2026-09-30",
+        accepted="2026-09-30",
+        urgent=True,
+        notified="2026-10-10",
+    )
+    late = rec(
+        "reinspections",
+        id="U2",
+        appealed="2026-09-30",
+        accepted="2026-09-30",
+        urgent=True,
+        notified="2026-10-12",
+    )
+    found = run_rules(
+        {"reinspections": [on_time, late]}, AS_OF, parse_config({}, __import__("pathlib").Path("."))
+    )
+    assert flatten([f for f in found if f.code == "reinspection-late"], "value") == [["2026-10-12"]]
+    assert "2026-10-10" in found[0].note or any("2026-10-10" in f.note for f in found)
+
+
+def test_urgent_reinspection_over_spring_festival():
+    """Accepted Fri 2026-02-13: make-up Saturday Feb 14 counts, Feb 15–23 are off → due Feb 25."""
+    ok = rec(
+        "reinspections",
+        id="U",
+        appealed="2026-02-13",
+        accepted="2026-02-13",
+        urgent=True,
+        notified="2026-02-25",
+    )
+    late = rec(
+        "reinspections",
+        id="V",
+        appealed="2026-02-13",
+        accepted="2026-02-13",
+        urgent=True,
+        notified="2026-02-26",
+    )
+    found = run_rules({"reinspections": [ok, late]}, AS_OF, parse_config({}, __import__("pathlib").Path(".")))
+    assert flatten([f for f in found if f.code == "reinspection-late"], "value") == [["2026-02-26"]]
+
+
+def test_uncovered_year_is_an_error_finding_not_a_guess():
+    r = rec(
+        "reinspections",
+        id="Z",
+        appealed="2031-03-01",
+        accepted="2031-03-02",
+        urgent=True,
+        notified="2031-03-04",
+    )
+    r["_sheet"] = "2031年3月"
+    found = run_rules(
+        {"reinspections": [r]}, datetime(2031, 4, 1), parse_config({}, __import__("pathlib").Path("."))
+    )
+    assert flatten(found, "code", "severity") == [["calendar-missing", "error"]]
+
+
+def test_rules_are_switchable_and_tunable_in_config():
+    from pathlib import Path
+
+    bad = {
+        "reinspections": [rec("reinspections", id="S", report_received="2026-10-01", appealed="2026-10-12")]
+    }
+    off = parse_config({"rules": {"appeal-late": {"enabled": False}}}, Path("."))
+    looser = parse_config({"rules": {"appeal-late": {"days": 15, "severity": "error"}}}, Path("."))
+    stricter = parse_config({"rules": {"appeal-late": {"severity": "error"}}}, Path("."))
+    assert "appeal-late" not in codes(bad, off)
+    assert "appeal-late" not in codes(bad, looser)
+    assert flatten([f for f in run_rules(bad, AS_OF, stricter) if f.code == "appeal-late"], "severity") == [
+        ["error"]
+    ]
+    with pytest.raises(ConfigError, match="appeal-lates"):
+        run_rules(bad, AS_OF, parse_config({"rules": {"appeal-lates": {}}}, Path(".")))
+    with pytest.raises(ConfigError, match="dayz"):
+        run_rules(bad, AS_OF, parse_config({"rules": {"appeal-late": {"dayz": 3}}}, Path(".")))
+
+
+def test_process_rules_warn_and_data_rules_set_aside():
+    found = run_rules(
+        {"complaints": [complaint(verified="2026-10-09", category="水电")]},
+        AS_OF,
+        parse_config({}, __import__("pathlib").Path(".")),
+    )
+    assert sorted(flatten(found, "code", "severity")) == [
+        ["not-verified-same-day", "warning"],
+        ["value-not-allowed", "error"],
+    ]

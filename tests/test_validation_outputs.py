@@ -1,0 +1,153 @@
+"""What the clerk gets back: validation.xlsx, annotated copies, the terminal summary."""
+
+from pathlib import Path
+
+import openpyxl
+
+from pipeline.run import RunOptions, run, summary_lines
+from tests.builders import csv_file, xlsx
+
+HEAD = ["投诉编号", "项目", "受理日期", "调查核实日期", "投诉类别", "完成日期"]
+
+
+def _run(tmp_path: Path, config):
+    return run(
+        config,
+        RunOptions(
+            inbox=tmp_path / "inbox",
+            reports=tmp_path / "reports",
+            store=tmp_path / "s.sqlite",
+            archive=tmp_path / "archive",
+            month="2026-10",
+            as_of="2026-11-01 08:00",
+            workers=1,
+        ),
+    )
+
+
+def test_annotated_copy_marks_the_right_cell(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = [
+        [],
+        ["翠湖花园投诉登记"],
+        HEAD,
+        ["A1", "翠湖花园", "2026-10-08", "2026-10-09", "维修", None],  # verified the day after: warning on D4
+        ["A2", "翠湖花园", "2026-10-08", "2026-10-08", "水电", None],  # not an allowed category: error on E5
+        ["填表人：王敏"],
+    ]
+    src = xlsx(inbox / "翠湖投诉.xlsx", {"2026年10月": rows})
+    before = src.read_bytes()
+    result = _run(tmp_path, config)
+    assert src.read_bytes() == before
+    copy = tmp_path / "reports/monthly/2026-10/annotated/翠湖投诉（待修改）.xlsx"
+    assert result.outputs["annotated"] == [copy]
+    wb = openpyxl.load_workbook(copy)
+    assert wb.sheetnames[0] == "问题清单"
+    ws = wb["2026年10月"]
+    assert "未当天核实" in ws["D4"].comment.text and ws["D4"].fill.fgColor.rgb.endswith("FFEB9C")
+    assert "不在可选范围" in ws["E5"].comment.text and ws["E5"].fill.fgColor.rgb.endswith("FFC7CE")
+    links = {c.hyperlink.location for row in wb["问题清单"].iter_rows(min_row=2) for c in row if c.hyperlink}
+    assert {"'2026年10月'!D4", "'2026年10月'!E5"} <= links
+    assert result.counts == {"rows_read": 2, "rows_loaded": 1, "rows_set_aside": 1}
+    out = "\n".join(summary_lines(result))
+    assert "读取 2 行，入库 1 行，暂存 1 行（不在可选范围 1）" in out and "错误 1，警告" in out
+
+
+def test_validation_workbook_lists_findings_sorted_with_summaries(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    xlsx(
+        inbox / "b.xlsx",
+        {
+            "2026年10月": [
+                HEAD,
+                ["B1", "金桂苑", "2026-10-08", "2026-10-10", "维修", None],
+                ["B2", "金桂苑", "2026/10/40", None, "维修", None],
+                ["制表人：李静"],
+            ]
+        },
+    )
+    _run(tmp_path, config)
+    wb = openpyxl.load_workbook(tmp_path / "reports/monthly/2026-10/validation.xlsx")
+    rows = list(wb["问题清单"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[2], r[3], r[6], r[7]) for r in rows] == [
+        ("b.xlsx", 2, "调查核实日期", "未当天核实", "警告"),
+        ("b.xlsx", 3, "受理日期", "日期无效", "错误"),
+    ]
+    summary = list(wb["按文件汇总"].iter_rows(min_row=2, values_only=True))
+    assert summary == [("b.xlsx", "客户投诉处理登记表", "李静", 2, 1, 1, 1, 1, 0)]
+    assert list(wb["按填表人汇总"].iter_rows(min_row=2, values_only=True)) == [("李静", 1, 1, 1, 0)]
+
+
+def test_file_without_findings_gets_no_annotated_copy(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    xlsx(
+        inbox / "ok.xlsx",
+        {"2026年10月": [HEAD, ["C1", "翠湖花园", "2026-10-08", "2026-10-08", "维修", None]]},
+    )
+    result = _run(tmp_path, config)
+    assert result.outputs["annotated"] == []
+    assert not (tmp_path / "reports/monthly/2026-10/annotated").exists()
+
+
+def test_csv_and_formula_text_are_annotated_as_text(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    csv_file(
+        inbox / "c.csv",
+        [
+            HEAD + ["投诉内容"],
+            ["D1", "滨江壹号", "2026-10-08", "2026-10-09", "维修", None, '=HYPERLINK("x")'],
+        ],
+    )
+    result = _run(tmp_path, config)
+    wb = openpyxl.load_workbook(result.outputs["annotated"][0])
+    ws = wb["c"]
+    assert ws["D2"].comment is not None
+    assert ws["G2"].value == '=HYPERLINK("x")' and ws["G2"].data_type == "s"
+
+
+def test_validate_command_checks_files_without_storing(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    root = Path(__file__).resolve().parent.parent
+    path = xlsx(
+        tmp_path / "翠湖花园投诉.xlsx",
+        {
+            "2026年10月": [
+                HEAD,
+                ["A1", "翠湖花园", "2026-10-08", "2026-10-09", "维修", "2026-10-09"],
+                ["A2", "翠湖花园", "bad", None, "维修", None],
+            ]
+        },
+    )
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        (root / "config.toml")
+        .read_text(encoding="utf-8")
+        .replace('store = "store.sqlite"', 'store = "none.sqlite"'),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            "validate",
+            str(path),
+            "--config",
+            str(cfg),
+            "--out",
+            str(tmp_path / "out"),
+            "--as-of",
+            "2026-11-01 08:00",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert "第3行" in result.output and "“bad”不是有效日期" in result.output
+    assert "未做到当天调查核实" in result.output
+    assert "尚无回访记录" not in result.output  # no callbacks register in context: not judged
+    assert (tmp_path / "out" / "翠湖花园投诉（待修改）.xlsx").exists()
+    assert not (tmp_path / "none.sqlite").exists()
