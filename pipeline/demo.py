@@ -167,7 +167,7 @@ def _complaints(prop: str, code: str, rng: random.Random, books: Books) -> None:
                     else rng.choice(["已安排处理完毕", "已现场整改", "已向业主解释说明", "已维修恢复"]),
                     "closed": None if is_open else closed,
                     "replied": replied,
-                    "valid": rng.random() < 0.55,
+                    "valid": rng.random() < 0.12,
                     "urgent": rng.random() < 0.1,
                     "compensation": rng.choice([200, 350.5, 800])
                     if cat == "维修" and rng.random() < 0.15

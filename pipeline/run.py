@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,10 +11,12 @@ from pipeline import periods
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.ingest import IngestResult, ingest
+from pipeline.kpi_model import compute_kpis
 from pipeline.periods import Period
 from pipeline.registers import REGISTERS
+from pipeline.render.atomic import atomic_path
 from pipeline.store import Store
-from pipeline.validate.stage import validate_store, write_clerk_outputs
+from pipeline.validate.stage import file_infos, validate_store, write_clerk_outputs
 
 OK, SET_ASIDE, FAILED = 0, 1, 2  # exit codes: all loaded / something set aside or rejected / run failed
 
@@ -39,11 +42,22 @@ class RunResult:
     report_dir: Path
     findings: list = field(default_factory=list)  # rule findings over the whole store
     outputs: dict = field(default_factory=dict)
+    model: dict = field(default_factory=dict)  # the KPI model written to kpis.json
 
     @property
     def exit_code(self) -> int:
         new_set_aside = sum(o.rows_set_aside for o in self.ingest.outcomes)
-        return SET_ASIDE if (new_set_aside or self.ingest.rejected) else OK
+        return SET_ASIDE if (new_set_aside or self.ingest.rejected or self.model.get("errors")) else OK
+
+
+def data_quality(store: Store) -> dict:
+    return {**store.counts(), "files": file_infos(store)}
+
+
+def write_json(path: Path, data: dict) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    return path
 
 
 def resolve_period(config: Config, week: str | None, month: str | None, as_of: datetime) -> Period:
@@ -69,6 +83,15 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
             result = ingest(config, store, inbox, archive, as_of, run_id, options.workers, progress)
             findings = validate_store(store, config, as_of)
             outputs = write_clerk_outputs(store, result, report_dir, inbox)
+            model = compute_kpis(
+                {key: store.records(key) for key in REGISTERS},
+                period,
+                as_of,
+                config,
+                data_quality(store),
+                store.set_aside_rows(),
+            )
+            outputs["kpis"] = write_json(report_dir / "kpis.json", model)
         except BaseException:
             store.finish_run(run_id, "failed", {})
             raise
@@ -76,7 +99,7 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
         store.finish_run(
             run_id, "ok", {"files": len(result.outcomes), "unchanged": result.unchanged, **counts}
         )
-    return RunResult(period, as_of, result, counts, report_dir, findings, outputs)
+    return RunResult(period, as_of, result, counts, report_dir, findings, outputs, model)
 
 
 def summary_lines(result: RunResult) -> list[str]:
@@ -115,6 +138,8 @@ def summary_lines(result: RunResult) -> list[str]:
         )
     if result.outputs.get("validation"):
         lines.append(f"问题清单：{result.outputs['validation']}")
+    for error in result.model.get("errors", []):
+        lines.append(f"✘ {error}")
     c = result.counts
     lines.append(
         f"数据库现有：{c['rows_read']} 行 = 入库 {c['rows_loaded']} 行 + 暂存 {c['rows_set_aside']} 行"

@@ -306,6 +306,36 @@ class Store:
         )
         return {fid: (loaded, aside) for fid, loaded, aside in self.db.execute(sql, file_ids)}
 
+    def set_aside_rows(self) -> list[dict]:
+        """Current rows set aside by loading or by a rule, with their reasons, for the data-quality lists."""
+        sql = (
+            "SELECT r.id, f.name, r.sheet, r.row, r.register, r.property, r.record_id, r.reasons, r.set_aside"
+            " FROM records r JOIN files f ON f.id = r.file_id"
+            " WHERE r.superseded_by IS NULL AND (r.set_aside=1 OR r.rule_error=1) ORDER BY f.name, r.sheet, r.row"
+        )
+        rows = self.db.execute(sql).fetchall()
+        rule_msgs: dict[int, list[str]] = {}
+        for rid, msg in self.db.execute(
+            "SELECT r.id, x.message FROM findings x JOIN records r ON r.file_id = x.file_id AND r.sheet = x.sheet"
+            " AND r.row = x.row WHERE x.stage='rules' AND x.severity='error' AND r.rule_error=1"
+        ):
+            rule_msgs.setdefault(rid, []).append(msg)
+        out = []
+        for rid, name, sheet, row, register, prop, record_id, reasons, set_aside in rows:
+            why = json.loads(reasons) if set_aside and reasons else rule_msgs.get(rid, [])
+            out.append(
+                {
+                    "file": name,
+                    "sheet": sheet,
+                    "row": row,
+                    "register": register,
+                    "property": prop,
+                    "id": record_id,
+                    "reasons": why,
+                }
+            )
+        return out
+
     def sheet_columns(self) -> dict[tuple[str, str], dict[str, list[str]]]:
         """(file name, sheet) → column key → [header as written, letter], for locating findings."""
         out = {}

@@ -1,0 +1,310 @@
+"""Records + period → the KPI model (what kpis.json serialises). Pure functions, no I/O.
+
+Definitions follow DOMAIN.md. Conventions:
+- A date without a time counts at 00:00 of that day; nothing after the as-of time counts.
+- A period is [start, end); the as-of time cuts it short.
+- A rate with an empty denominator has value None and says so; it is never 0 or 100%.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from pipeline.config import Config
+from pipeline.registers import DATE, REGISTERS
+from pipeline.validate.rules import as_datetime, reinspection_deadline
+from pipeline.workdays import CalendarGap, WorkCalendar
+
+RATE_KEYS = (
+    "callback_rate",
+    "reply_rate",
+    "promise_kept_rate",
+    "same_day_verification_rate",
+    "effective_complaint_rate",
+    "effective_complaint_rate_ytd",
+    "callback_followup_rate",
+    "reinspection_on_time_rate",
+    "satisfaction_rate",
+)
+COMPLAINT_KEYS = (
+    "callback_rate",
+    "reply_rate",
+    "promise_kept_rate",
+    "same_day_verification_rate",
+    "satisfaction_rate",
+)
+GOOD = ("满意", "基本满意")
+BLANK_FOLLOWUP = ("", "无", "没有", "/")
+
+
+def kpi(numerator: int, denominator: int, target: float | None, direction: str = ">=") -> dict:
+    if denominator == 0:
+        return {
+            "value": None,
+            "numerator": numerator,
+            "denominator": 0,
+            "target": target,
+            "direction": direction,
+            "met": None,
+            "note": "本期无数据",
+        }
+    value = numerator / denominator
+    met = None if target is None else (value >= target - 1e-12 if direction == ">=" else value < target)
+    return {
+        "value": value,
+        "numerator": numerator,
+        "denominator": denominator,
+        "target": target,
+        "direction": direction,
+        "met": met,
+    }
+
+
+@dataclass
+class Records:
+    """The current records of every register, with dates parsed once."""
+
+    complaints: list[dict] = field(default_factory=list)
+    callbacks: list[dict] = field(default_factory=list)
+    reinspections: list[dict] = field(default_factory=list)
+    feedback: list[dict] = field(default_factory=list)
+    repairs: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def from_store(cls, raw: dict[str, list[dict]]) -> Records:
+        out = cls()
+        for key, recs in raw.items():
+            date_keys = [c.key for c in REGISTERS[key].columns if c.type == DATE]
+            parsed = []
+            for r in recs:
+                p = dict(r)
+                for k in date_keys:
+                    p[k] = as_datetime(r.get(k))
+                p["_property"] = r.get("_property") or r.get("property")
+                parsed.append(p)
+            setattr(out, key, parsed)
+        return out
+
+
+def _in(when: datetime | None, start: datetime, end: datetime) -> bool:
+    return when is not None and start <= when < end
+
+
+def _day(when: datetime | None) -> date | None:
+    return when.date() if when else None
+
+
+@dataclass
+class Scope:
+    """What the KPIs of one period see: its window cut at the as-of time."""
+
+    start: datetime
+    end: datetime
+    as_of: datetime
+
+    @property
+    def stop(self) -> datetime:
+        return min(self.end, self.as_of)
+
+
+def _callback_index(data: Records, as_of: datetime) -> dict[str, list[date]]:
+    idx: dict[str, list[date]] = defaultdict(list)
+    for cb in data.callbacks:
+        if cb.get("ref") and cb.get("date") and cb["date"] <= as_of:
+            idx[cb["ref"]].append(cb["date"].date())
+    return idx
+
+
+def _closed_items(data: Records, scope: Scope):
+    """(kind, record, closed-at) of complaints and repairs closed in the scope."""
+    for c in data.complaints:
+        if _in(c.get("closed"), scope.start, scope.stop):
+            yield "complaint", c, c["closed"]
+    for r in data.repairs:
+        if _in(r.get("completed"), scope.start, scope.stop):
+            yield "repair", r, r["completed"]
+
+
+def _has_callback(rec: dict, closed: datetime, callbacks: dict[str, list[date]]) -> bool:
+    return any(d >= closed.date() for d in callbacks.get(rec.get("id"), ()))
+
+
+def _group(items, key):
+    groups = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    return groups
+
+
+def compute_set(
+    data: Records,
+    scope: Scope,
+    config: Config,
+    households: int | None,
+    calendar: WorkCalendar,
+    ytd_start: datetime,
+    callbacks: dict[str, list[date]] | None = None,
+) -> dict:
+    """Every KPI over one slice of the records (the company, a property, a department …)."""
+    t = config.targets
+    callbacks = callbacks if callbacks is not None else _callback_index(data, scope.as_of)
+    out: dict = {}
+    closed = list(_closed_items(data, scope))
+    called = sum(1 for _, rec, when in closed if _has_callback(rec, when, callbacks))
+    out["callback_rate"] = kpi(called, len(closed), t["callback_rate"])
+
+    closed_c = [c for kind, c, _ in closed if kind == "complaint"]
+    replied = sum(1 for c in closed_c if c.get("replied") and c["replied"] <= scope.as_of)
+    out["reply_rate"] = kpi(replied, len(closed_c), t["reply_rate"])
+
+    replies = [
+        c for c in data.complaints if _in(c.get("replied"), scope.start, scope.stop) and c.get("promised")
+    ]
+    kept = sum(1 for c in replies if c["replied"].date() <= c["promised"].date())
+    out["promise_kept_rate"] = kpi(kept, len(replies), t["promise_kept_rate"])
+
+    received = [c for c in data.complaints if _in(c.get("received"), scope.start, scope.stop)]
+    same_day = sum(1 for c in received if c.get("verified") and c["verified"].date() == c["received"].date())
+    out["same_day_verification_rate"] = kpi(same_day, len(received), t["same_day_verification_rate"])
+
+    valid = sum(1 for c in received if c.get("valid") is True)
+    days_in_year = 366 if _leap(scope.start.year) else 365
+    share = (scope.end - scope.start).days / days_in_year
+    period_target = t["effective_complaint_rate"] * (
+        1 if config.effective_complaint_period == "month" and share > 0.05 else share
+    )
+    out["effective_complaint_rate"] = _household_rate(valid, households, round(period_target, 6))
+    ytd_valid = sum(
+        1 for c in data.complaints if _in(c.get("received"), ytd_start, scope.stop) and c.get("valid") is True
+    )
+    ytd = _household_rate(
+        ytd_valid,
+        households,
+        t["effective_complaint_rate"] if config.effective_complaint_period == "year" else None,
+    )
+    elapsed = (min(scope.stop, scope.end) - ytd_start).total_seconds() / (days_in_year * 86400)
+    ytd["pace"] = round(t["effective_complaint_rate"] * max(0.0, min(1.0, elapsed)), 6)
+    out["effective_complaint_rate_ytd"] = ytd
+
+    cbs = [cb for cb in data.callbacks if _in(cb.get("date"), scope.start, scope.stop)]
+    problems = [cb for cb in cbs if cb.get("satisfaction") == "不满意" or cb.get("solved") is False]
+    followed = sum(
+        1 for cb in problems if (cb.get("followup") or "") not in BLANK_FOLLOWUP or cb.get("followup_date")
+    )
+    out["callback_followup_rate"] = kpi(followed, len(problems), t["callback_followup_rate"])
+
+    done = [r for r in data.reinspections if _in(r.get("notified"), scope.start, scope.stop)]
+    on_time, turnaround, gaps = 0, [], []
+    for r in done:
+        start = r.get("accepted") or r.get("appealed")
+        try:
+            due = reinspection_deadline(
+                {k: (v.date().isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}, calendar
+            )
+        except CalendarGap as gap:
+            gaps.append(str(gap))
+            continue
+        on_time += due is not None and r["notified"].date() <= due
+        if start:
+            turnaround.append((r["notified"].date() - start.date()).days)
+    out["reinspection_on_time_rate"] = kpi(on_time, len(done) - len(gaps), t["reinspection_on_time_rate"])
+    if gaps:
+        out["reinspection_on_time_rate"]["error"] = gaps[0]
+    out["reinspection_turnaround_days"] = _distribution(turnaround)
+
+    ratings = [f.get("satisfaction") for f in data.feedback if _in(f.get("date"), scope.start, scope.stop)]
+    ratings += [cb.get("satisfaction") for cb in cbs]
+    ratings = [r for r in ratings if r]
+    out["satisfaction_rate"] = kpi(sum(1 for r in ratings if r in GOOD), len(ratings), t["satisfaction_rate"])
+
+    repeats = repeat_complaints(data.complaints, scope)
+    out["repeat_complaints"] = {
+        "value": len(repeats),
+        "numerator": len(repeats),
+        "denominator": len(received),
+        "target": None,
+        "direction": "info",
+        "met": None,
+    }
+    out["counts"] = {
+        "complaints_received": len(received),
+        "complaints_closed": len(closed_c),
+        "complaints_open": sum(
+            1
+            for c in data.complaints
+            if c.get("received")
+            and c["received"] < scope.stop
+            and not (c.get("closed") and c["closed"] < scope.stop)
+        ),
+        "repairs_reported": sum(1 for r in data.repairs if _in(r.get("reported"), scope.start, scope.stop)),
+        "repairs_completed": sum(1 for kind, _, _ in closed if kind == "repair"),
+        "callbacks": len(cbs),
+        "valid_complaints": valid,
+        "compensation": round(sum(c.get("compensation") or 0 for c in received), 2),
+    }
+    return out
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _household_rate(valid: int, households: int | None, target: float | None) -> dict:
+    if households is None:
+        out = kpi(valid, 0, target, "<")
+        out["note"] = "未登记户数"
+        return out
+    return kpi(valid, households, target, "<")
+
+
+def _distribution(days: list[int]) -> dict:
+    if not days:
+        return {"median": None, "p90": None, "max": None, "count": 0, "note": "本期无数据"}
+    ordered = sorted(days)
+    p90 = ordered[min(len(ordered) - 1, max(0, -(-9 * len(ordered) // 10) - 1))]
+    return {
+        "median": statistics.median(ordered),
+        "p90": p90,
+        "max": ordered[-1],
+        "count": len(ordered),
+        "values": ordered,
+    }
+
+
+def repeat_complaints(complaints: list[dict], scope: Scope, window: int = 30) -> list[dict]:
+    """Complaints received in the scope with an earlier one for the same unit and category within 30 days."""
+    by_key = _group(
+        [c for c in complaints if c.get("received") and c.get("unit") and c.get("category")],
+        lambda c: (c.get("_property"), c["unit"], c["category"]),
+    )
+    out = []
+    for items in by_key.values():
+        items.sort(key=lambda c: c["received"])
+        for prev, cur in zip(items, items[1:], strict=False):
+            if _in(cur["received"], scope.start, scope.stop) and cur["received"] - prev[
+                "received"
+            ] <= timedelta(days=window):
+                out.append(
+                    {
+                        "id": cur.get("id"),
+                        "previous_id": prev.get("id"),
+                        "property": cur.get("_property"),
+                        "unit": cur["unit"],
+                        "category": cur["category"],
+                        "received": _iso(cur["received"]),
+                        "previous_received": _iso(prev["received"]),
+                        "days_apart": (cur["received"].date() - prev["received"].date()).days,
+                    }
+                )
+    return sorted(out, key=lambda r: (r["property"] or "", r["received"]))
+
+
+def _iso(when) -> str | None:
+    if when is None:
+        return None
+    if isinstance(when, datetime) and when.time() == datetime.min.time():
+        return when.date().isoformat()
+    return when.isoformat(timespec="minutes") if isinstance(when, datetime) else str(when)

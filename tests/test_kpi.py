@@ -1,0 +1,380 @@
+"""KPIs against hand-computed values, period boundaries, and properties that must always hold."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import periods
+from pipeline.config import parse_config
+from pipeline.kpi_model import compute_kpis
+
+CONFIG = parse_config({"properties": {"甲": {"households": 1000}, "乙": {"households": 500}}}, Path("."))
+OCT = periods.month("2026-10")
+AS_OF = datetime(2026, 11, 1, 8, 0)
+DQ = {"rows_read": 0, "rows_loaded": 0, "rows_set_aside": 0}
+
+
+def c(id, prop="甲", **kw):
+    base = {
+        "id": id,
+        "_property": prop,
+        "unit": "1-1-101",
+        "category": "维修",
+        "department": "工程部",
+        "handler": "王敏",
+    }
+    return {**base, **kw}
+
+
+def model(
+    complaints=(),
+    callbacks=(),
+    repairs=(),
+    feedback=(),
+    reinspections=(),
+    period=OCT,
+    as_of=AS_OF,
+    config=CONFIG,
+):
+    raw = {
+        "complaints": list(complaints),
+        "callbacks": list(callbacks),
+        "repairs": list(repairs),
+        "feedback": list(feedback),
+        "reinspections": list(reinspections),
+    }
+    return compute_kpis(raw, period, as_of, config, DQ, [], datetime(2026, 11, 1, 8, 0))
+
+
+def nd(k):
+    return (k["numerator"], k["denominator"])
+
+
+def test_hand_computed_month():
+    complaints = [
+        # received, verified same day, closed, replied on time, called back, valid
+        c(
+            "A",
+            received="2026-10-02",
+            verified="2026-10-02",
+            promised="2026-10-04",
+            closed="2026-10-03",
+            replied="2026-10-03",
+            valid=True,
+        ),
+        # verified next day, replied late, no callback
+        c(
+            "B",
+            unit="2-2-202",
+            received="2026-10-05",
+            verified="2026-10-06",
+            promised="2026-10-06",
+            closed="2026-10-07",
+            replied="2026-10-08",
+            valid=False,
+        ),
+        # closed, not replied; callback before closing does not count
+        c("C", prop="乙", received="2026-10-10", verified="2026-10-10", closed="2026-10-12", valid=True),
+        # September complaint closed in October (counts for callback/reply, not for received-based KPIs)
+        c(
+            "D",
+            unit="3-3-303",
+            received="2026-09-28",
+            verified="2026-09-28",
+            closed="2026-10-01",
+            replied="2026-10-01",
+            valid=True,
+        ),
+        # same unit and category as B within 30 days: a repeat
+        c("E", unit="2-2-202", received="2026-10-20", verified="2026-10-20", valid=False),
+    ]
+    callbacks = [
+        {
+            "id": "H1",
+            "ref": "A",
+            "_property": "甲",
+            "date": "2026-10-04",
+            "staff": "刘洋",
+            "satisfaction": "满意",
+            "solved": True,
+        },
+        {
+            "id": "H2",
+            "ref": "C",
+            "_property": "乙",
+            "date": "2026-10-11",
+            "staff": "刘洋",
+            "satisfaction": "不满意",
+            "solved": False,
+        },
+        {
+            "id": "H3",
+            "ref": "D",
+            "_property": "甲",
+            "date": "2026-10-02",
+            "staff": "刘洋",
+            "satisfaction": "基本满意",
+            "solved": False,
+            "followup": "已二次处理",
+            "followup_date": "2026-10-03",
+        },
+        {
+            "id": "H4",
+            "ref": "R1",
+            "_property": "甲",
+            "date": "2026-10-15",
+            "staff": "刘洋",
+            "satisfaction": "满意",
+        },
+    ]
+    repairs = [
+        {
+            "id": "R1",
+            "_property": "甲",
+            "reported": "2026-10-14T09:00",
+            "completed": "2026-10-14T15:00",
+            "worker": "张强",
+        },
+        {"id": "R2", "_property": "甲", "reported": "2026-10-30T09:00", "worker": "张强"},
+    ]
+    feedback = [{"id": "F1", "complaint_id": "A", "date": "2026-10-05", "satisfaction": "不满意"}]
+    m = model(complaints, callbacks, repairs, feedback)
+    k = m["kpis"]
+    assert nd(k["callback_rate"]) == (3, 5)  # A, D, R1 called back; B and C (callback before closing) not
+    assert nd(k["reply_rate"]) == (3, 4)  # closed A, B, C, D; C not replied
+    assert nd(k["promise_kept_rate"]) == (1, 2)  # replies with a promise: A on time, B late
+    assert nd(k["same_day_verification_rate"]) == (3, 4)  # received in October: A, B, C, E
+    assert nd(k["effective_complaint_rate"]) == (2, 1500)  # valid A and C; D was received in September
+    assert nd(k["effective_complaint_rate_ytd"]) == (3, 1500)
+    assert nd(k["callback_followup_rate"]) == (1, 2)  # H2 raised a problem with no follow-up, H3 followed up
+    assert nd(k["satisfaction_rate"]) == (3, 5)  # H1 满意, H3 基本满意, H4 满意; H2 and F1 不满意
+    assert k["repeat_complaints"]["value"] == 1
+    assert m["lists"]["repeat_complaints"][0]["id"] == "E"
+    assert [x["id"] for x in m["lists"]["pending_callbacks"]] == ["B", "C"]
+    assert [x["id"] for x in m["lists"]["open"]] == ["E", "R2"]
+    assert [x["id"] for x in m["lists"]["unhappy_feedback"]] == ["F1"]
+    assert nd(m["by_property"]["乙"]["callback_rate"]) == (0, 1)
+    assert nd(m["by_department"]["工程部"]["reply_rate"]) == (3, 4)
+    assert nd(m["by_staff"]["维修人"]["张强"]["callback_rate"]) == (1, 1)
+    assert nd(m["by_staff"]["回访人"]["刘洋"]["callback_followup_rate"]) == (1, 2)
+    assert k["callback_rate"]["met"] is False and k["callback_rate"]["target"] == 1.0
+
+
+def test_reinspection_turnaround_and_holiday_week():
+    rows = [
+        {
+            "id": "S1",
+            "_property": "甲",
+            "appealed": "2026-09-30",
+            "accepted": "2026-09-30",
+            "urgent": True,
+            "notified": "2026-10-10",
+        },
+        {
+            "id": "S2",
+            "_property": "甲",
+            "appealed": "2026-09-30",
+            "accepted": "2026-09-30",
+            "urgent": True,
+            "notified": "2026-10-12",
+        },
+        {
+            "id": "S3",
+            "_property": "甲",
+            "appealed": "2026-10-01",
+            "accepted": "2026-10-02",
+            "notified": "2026-10-17",
+        },
+    ]
+    k = model(reinspections=rows)["kpis"]
+    assert nd(k["reinspection_on_time_rate"]) == (2, 3)
+    assert k["reinspection_turnaround_days"] | {"values": None} == {
+        "median": 12,
+        "p90": 15,
+        "max": 15,
+        "count": 3,
+        "values": None,
+    }
+
+
+def test_week_boundary_is_the_friday_meeting():
+    week = periods.week("2026-W43", CONFIG)  # ends Friday 2026-10-23 16:30
+    assert (week.start, week.end) == (datetime(2026, 10, 16, 16, 30), datetime(2026, 10, 23, 16, 30))
+    before = c("X", received="2026-10-23T16:29", verified="2026-10-23")
+    after = c("Y", received="2026-10-23T16:30", verified="2026-10-23")
+    m = model([before, after], period=week, as_of=datetime(2026, 10, 30, 18))
+    assert m["kpis"]["counts"]["complaints_received"] == 1
+    nxt = model([before, after], period=periods.week("2026-W44", CONFIG), as_of=datetime(2026, 10, 30, 18))
+    assert nxt["kpis"]["counts"]["complaints_received"] == 1
+
+
+def test_month_boundary_sunday_2359_vs_monday_0000():
+    # 2026-05-31 is a Sunday: closed 23:59 belongs to May, 00:00 on Monday 1 June to June
+    a = c(
+        "A",
+        received="2026-05-30",
+        verified="2026-05-30",
+        closed="2026-05-31T23:59",
+        replied="2026-05-31T23:59",
+    )
+    b = c(
+        "B",
+        received="2026-05-30",
+        verified="2026-05-30",
+        closed="2026-06-01T00:00",
+        replied="2026-06-01T00:00",
+    )
+    may = model([a, b], period=periods.month("2026-05"), as_of=datetime(2026, 7, 1))
+    june = model([a, b], period=periods.month("2026-06"), as_of=datetime(2026, 7, 1))
+    assert nd(may["kpis"]["reply_rate"]) == (1, 1) and nd(june["kpis"]["reply_rate"]) == (1, 1)
+
+
+def test_nothing_after_as_of_counts():
+    a = c("A", received="2026-10-02", verified="2026-10-02", closed="2026-10-03", replied="2026-10-20")
+    m = model([a], as_of=datetime(2026, 10, 10))
+    assert nd(m["kpis"]["reply_rate"]) == (0, 1)
+
+
+def test_empty_period_has_null_rates_never_zero():
+    m = model()
+    for key in (
+        "callback_rate",
+        "reply_rate",
+        "promise_kept_rate",
+        "satisfaction_rate",
+        "reinspection_on_time_rate",
+    ):
+        assert (
+            m["kpis"][key]["value"] is None
+            and m["kpis"][key]["met"] is None
+            and m["kpis"][key]["note"] == "本期无数据"
+        )
+    assert (
+        m["kpis"]["effective_complaint_rate"]["value"] == 0.0
+    )  # households are known: zero valid complaints is 0%
+
+
+def test_property_without_households_is_an_error_naming_it():
+    config = parse_config({"properties": {"甲": {"households": 1000}, "丙": {}}}, Path("."))
+    m = model([c("A", prop="丙", received="2026-10-02", valid=True)], config=config)
+    assert any("丙" in e and "households" in e for e in m["errors"])
+    assert m["by_property"]["丙"]["effective_complaint_rate"]["value"] is None
+    assert m["kpis"]["effective_complaint_rate"]["value"] is None
+
+
+def test_trends_cover_twelve_periods():
+    m = model([c("A", received="2026-10-02", verified="2026-10-02")])
+    assert [r["period"] for r in m["trend"]["monthly"]][-3:] == ["2026-08", "2026-09", "2026-10"]
+    assert len(m["trend"]["monthly"]) == 12 and len(m["trend"]["weekly"]) == 12
+
+
+day = st.integers(0, 60).map(lambda n: datetime(2026, 9, 1) + timedelta(days=n))
+
+
+@st.composite
+def complaint_sets(draw):
+    out = []
+    for i in range(draw(st.integers(0, 25))):
+        received = draw(day)
+        closed = received + timedelta(days=draw(st.integers(0, 5))) if draw(st.booleans()) else None
+        out.append(
+            c(
+                f"C{i}",
+                prop=draw(st.sampled_from(["甲", "乙"])),
+                received=received.isoformat(),
+                verified=(received + timedelta(days=draw(st.integers(0, 1)))).date().isoformat(),
+                closed=closed.isoformat() if closed else None,
+                replied=closed.isoformat() if closed and draw(st.booleans()) else None,
+                promised=(received + timedelta(days=2)).date().isoformat(),
+                valid=draw(st.booleans()),
+                unit=draw(st.sampled_from(["1-1-101", "2-1-202"])),
+            )
+        )
+    cbs = [
+        {
+            "id": f"H{i}",
+            "ref": x["id"],
+            "_property": x["_property"],
+            "date": x["closed"],
+            "satisfaction": "满意",
+        }
+        for i, x in enumerate(out)
+        if x["closed"] and draw(st.booleans())
+    ]
+    return out, cbs
+
+
+@settings(max_examples=40, deadline=None)
+@given(complaint_sets())
+def test_rates_are_bounded_and_properties_sum_to_the_company(data):
+    complaints, callbacks = data
+    m = model(complaints, callbacks)
+    for key, k in m["kpis"].items():
+        if key in ("counts", "reinspection_turnaround_days", "repeat_complaints"):
+            continue
+        assert k["numerator"] <= k["denominator"] or k["denominator"] == 0
+        assert k["value"] is None or 0 <= k["value"] <= 1
+        if key in ("effective_complaint_rate_ytd",):
+            continue
+        parts = [m["by_property"][p][key] for p in ("甲", "乙")]
+        assert sum(p["numerator"] for p in parts) == k["numerator"], key
+        assert sum(p["denominator"] for p in parts) == k["denominator"], key
+
+
+def test_run_writes_kpis_json_with_the_contract_keys(tmp_path: Path, config):
+    import json
+
+    from pipeline.demo import write_demo_inbox
+    from pipeline.run import RunOptions, run
+
+    write_demo_inbox(tmp_path / "inbox")
+    result = run(
+        config,
+        RunOptions(
+            inbox=tmp_path / "inbox",
+            reports=tmp_path / "reports",
+            store=tmp_path / "s.sqlite",
+            archive=tmp_path / "a",
+            month="2026-10",
+            as_of="2026-11-01 08:00",
+            workers=1,
+        ),
+    )
+    m = json.loads((tmp_path / "reports/monthly/2026-10/kpis.json").read_text(encoding="utf-8"))
+    assert {
+        "period",
+        "kind",
+        "as_of",
+        "generated_at",
+        "kpis",
+        "by_property",
+        "by_department",
+        "by_staff",
+        "lists",
+        "data_quality",
+    } <= set(m)
+    assert (m["period"], m["kind"]) == ("2026-10", "monthly")
+    keys = {
+        "callback_rate",
+        "reply_rate",
+        "promise_kept_rate",
+        "same_day_verification_rate",
+        "effective_complaint_rate",
+        "effective_complaint_rate_ytd",
+        "callback_followup_rate",
+        "reinspection_on_time_rate",
+        "reinspection_turnaround_days",
+        "satisfaction_rate",
+        "repeat_complaints",
+    }
+    assert keys <= set(m["kpis"])
+    for key in keys - {"reinspection_turnaround_days"}:
+        assert {"value", "numerator", "denominator", "target", "direction", "met"} <= set(m["kpis"][key])
+    assert set(m["by_property"]) == {"翠湖花园", "金桂苑", "滨江壹号"}
+    dq = m["data_quality"]
+    assert dq["rows_read"] == dq["rows_loaded"] + dq["rows_set_aside"] == result.counts["rows_read"]
+    assert len(m["lists"]["set_aside"]) == dq["rows_set_aside"]
+    assert all(row["reasons"] for row in m["lists"]["set_aside"])
+    assert m == result.model | {"generated_at": m["generated_at"]}
