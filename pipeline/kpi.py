@@ -139,6 +139,21 @@ def _group(items, key):
     return groups
 
 
+def ref(rec: dict) -> str:
+    """How a record is named in a trace: the store's row id when known, else the register id."""
+    return str(rec.get("_id") or rec.get("id"))
+
+
+def _rate(
+    out: dict, trace: dict | None, key: str, members: list[dict], hit, target, direction: str = ">="
+) -> None:
+    numerator = [m for m in members if hit(m)]
+    out[key] = kpi(len(numerator), len(members), target, direction)
+    if trace is not None:
+        trace[key] = {"numerator": [ref(m) for m in numerator], "denominator": [ref(m) for m in members]}
+        trace.setdefault("_records", {}).update({ref(m): m for m in members})
+
+
 def compute_set(
     data: Records,
     scope: Scope,
@@ -147,78 +162,120 @@ def compute_set(
     calendar: WorkCalendar,
     ytd_start: datetime,
     callbacks: dict[str, list[date]] | None = None,
+    trace: dict | None = None,
 ) -> dict:
-    """Every KPI over one slice of the records (the company, a property, a department …)."""
+    """Every KPI over one slice of the records (the company, a property, a department …).
+
+    trace, when given, receives for each rate the records behind its numerator and denominator.
+    """
     t = config.targets
     callbacks = callbacks if callbacks is not None else _callback_index(data, scope.as_of)
     out: dict = {}
     closed = list(_closed_items(data, scope))
-    called = sum(1 for _, rec, when in closed if _has_callback(rec, when, callbacks))
-    out["callback_rate"] = kpi(called, len(closed), t["callback_rate"])
+    closed_at = {id(rec): when for _, rec, when in closed}
+    _rate(
+        out,
+        trace,
+        "callback_rate",
+        [rec for _, rec, _ in closed],
+        lambda r: _has_callback(r, closed_at[id(r)], callbacks),
+        t["callback_rate"],
+    )
 
     closed_c = [c for kind, c, _ in closed if kind == "complaint"]
-    replied = sum(1 for c in closed_c if c.get("replied") and c["replied"] <= scope.as_of)
-    out["reply_rate"] = kpi(replied, len(closed_c), t["reply_rate"])
+    _rate(
+        out,
+        trace,
+        "reply_rate",
+        closed_c,
+        lambda c: c.get("replied") and c["replied"] <= scope.as_of,
+        t["reply_rate"],
+    )
 
     replies = [
         c for c in data.complaints if _in(c.get("replied"), scope.start, scope.stop) and c.get("promised")
     ]
-    kept = sum(1 for c in replies if c["replied"].date() <= c["promised"].date())
-    out["promise_kept_rate"] = kpi(kept, len(replies), t["promise_kept_rate"])
+    _rate(
+        out,
+        trace,
+        "promise_kept_rate",
+        replies,
+        lambda c: c["replied"].date() <= c["promised"].date(),
+        t["promise_kept_rate"],
+    )
 
     received = [c for c in data.complaints if _in(c.get("received"), scope.start, scope.stop)]
-    same_day = sum(1 for c in received if c.get("verified") and c["verified"].date() == c["received"].date())
-    out["same_day_verification_rate"] = kpi(same_day, len(received), t["same_day_verification_rate"])
+    _rate(
+        out,
+        trace,
+        "same_day_verification_rate",
+        received,
+        lambda c: c.get("verified") and c["verified"].date() == c["received"].date(),
+        t["same_day_verification_rate"],
+    )
 
-    valid = sum(1 for c in received if c.get("valid") is True)
+    valid = [c for c in received if c.get("valid") is True]
     days_in_year = 366 if _leap(scope.start.year) else 365
     share = (scope.end - scope.start).days / days_in_year
-    period_target = t["effective_complaint_rate"] * (
-        1 if config.effective_complaint_period == "month" and share > 0.05 else share
-    )
-    out["effective_complaint_rate"] = _household_rate(valid, households, round(period_target, 6))
-    ytd_valid = sum(
-        1 for c in data.complaints if _in(c.get("received"), ytd_start, scope.stop) and c.get("valid") is True
-    )
-    ytd = _household_rate(
-        ytd_valid,
-        households,
-        t["effective_complaint_rate"] if config.effective_complaint_period == "year" else None,
-    )
+    monthly_target = config.effective_complaint_period == "month" and share > 0.05
+    period_target = t["effective_complaint_rate"] * (1 if monthly_target else share)
+    out["effective_complaint_rate"] = _household_rate(len(valid), households, round(period_target, 6))
+    ytd_valid = [
+        c for c in data.complaints if _in(c.get("received"), ytd_start, scope.stop) and c.get("valid") is True
+    ]
+    year_target = t["effective_complaint_rate"] if config.effective_complaint_period == "year" else None
+    ytd = _household_rate(len(ytd_valid), households, year_target)
     elapsed = (min(scope.stop, scope.end) - ytd_start).total_seconds() / (days_in_year * 86400)
     ytd["pace"] = round(t["effective_complaint_rate"] * max(0.0, min(1.0, elapsed)), 6)
     out["effective_complaint_rate_ytd"] = ytd
+    if trace is not None:
+        trace["effective_complaint_rate"] = {"numerator": [ref(c) for c in valid], "denominator": []}
+        trace["effective_complaint_rate_ytd"] = {"numerator": [ref(c) for c in ytd_valid], "denominator": []}
+        trace.setdefault("_records", {}).update({ref(c): c for c in ytd_valid})
 
     cbs = [cb for cb in data.callbacks if _in(cb.get("date"), scope.start, scope.stop)]
     problems = [cb for cb in cbs if cb.get("satisfaction") == "不满意" or cb.get("solved") is False]
-    followed = sum(
-        1 for cb in problems if (cb.get("followup") or "") not in BLANK_FOLLOWUP or cb.get("followup_date")
+    _rate(
+        out,
+        trace,
+        "callback_followup_rate",
+        problems,
+        lambda cb: (cb.get("followup") or "") not in BLANK_FOLLOWUP or cb.get("followup_date"),
+        t["callback_followup_rate"],
     )
-    out["callback_followup_rate"] = kpi(followed, len(problems), t["callback_followup_rate"])
 
-    done = [r for r in data.reinspections if _in(r.get("notified"), scope.start, scope.stop)]
-    on_time, turnaround, gaps = 0, [], []
-    for r in done:
-        start = r.get("accepted") or r.get("appealed")
+    done, turnaround, gaps, due_of = [], [], [], {}
+    for r in data.reinspections:
+        if not _in(r.get("notified"), scope.start, scope.stop):
+            continue
         try:
-            due = reinspection_deadline(
+            due_of[id(r)] = reinspection_deadline(
                 {k: (v.date().isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}, calendar
             )
         except CalendarGap as gap:
             gaps.append(str(gap))
             continue
-        on_time += due is not None and r["notified"].date() <= due
+        done.append(r)
+        start = r.get("accepted") or r.get("appealed")
         if start:
             turnaround.append((r["notified"].date() - start.date()).days)
-    out["reinspection_on_time_rate"] = kpi(on_time, len(done) - len(gaps), t["reinspection_on_time_rate"])
+    _rate(
+        out,
+        trace,
+        "reinspection_on_time_rate",
+        done,
+        lambda r: due_of[id(r)] is not None and r["notified"].date() <= due_of[id(r)],
+        t["reinspection_on_time_rate"],
+    )
     if gaps:
         out["reinspection_on_time_rate"]["error"] = gaps[0]
     out["reinspection_turnaround_days"] = _distribution(turnaround)
 
-    ratings = [f.get("satisfaction") for f in data.feedback if _in(f.get("date"), scope.start, scope.stop)]
-    ratings += [cb.get("satisfaction") for cb in cbs]
-    ratings = [r for r in ratings if r]
-    out["satisfaction_rate"] = kpi(sum(1 for r in ratings if r in GOOD), len(ratings), t["satisfaction_rate"])
+    rated = [
+        f for f in data.feedback if _in(f.get("date"), scope.start, scope.stop) and f.get("satisfaction")
+    ]
+    rated += [cb for cb in cbs if cb.get("satisfaction")]
+    _rate(out, trace, "satisfaction_rate", rated, lambda r: r["satisfaction"] in GOOD, t["satisfaction_rate"])
 
     repeats = repeat_complaints(data.complaints, scope)
     out["repeat_complaints"] = {
@@ -242,7 +299,7 @@ def compute_set(
         "repairs_reported": sum(1 for r in data.repairs if _in(r.get("reported"), scope.start, scope.stop)),
         "repairs_completed": sum(1 for kind, _, _ in closed if kind == "repair"),
         "callbacks": len(cbs),
-        "valid_complaints": valid,
+        "valid_complaints": len(valid),
         "compensation": round(sum(c.get("compensation") or 0 for c in received), 2),
     }
     return out

@@ -101,6 +101,18 @@ def _trend(
     return out
 
 
+def _provenance(rec: dict) -> dict:
+    """Where a record behind a KPI lives: enough to find the clerk's row, no customer data."""
+    return {
+        "register": rec.get("_register"),
+        "id": rec.get("id"),
+        "property": rec.get("_property"),
+        "file": rec.get("_file"),
+        "sheet": rec.get("_sheet"),
+        "row": rec.get("_row"),
+    }
+
+
 def compute_kpis(
     raw: dict[str, list[dict]],
     period: Period,
@@ -132,7 +144,9 @@ def compute_kpis(
                 f'请加入 [properties."{name}"] households = …'
             )
 
-    company = compute_set(data, scope, config, total_households, calendar, ytd, callbacks)
+    trace: dict = {}
+    company = compute_set(data, scope, config, total_households, calendar, ytd, callbacks, trace)
+    traced = trace.pop("_records", {})
     by_property = {}
     for name in props:
         hh, _ = _households(config, [name])
@@ -190,6 +204,8 @@ def compute_kpis(
             "monthly": _trend(data, period, "monthly", as_of, config, calendar, total_households),
         },
         "lists": meeting_lists(data, scope, calendar, set_aside),
+        "provenance": trace,
+        "records": {key: _provenance(rec) for key, rec in traced.items()},
         "data_quality": data_quality,
         "errors": errors,
     }
