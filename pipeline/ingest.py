@@ -37,7 +37,6 @@ class FileOutcome:
     superseded: int
     error: Finding | None
     archived: str | None = None
-    loaded: LoadedFile | None = None  # kept for validation and annotated copies in the same run
 
 
 @dataclass
@@ -124,7 +123,6 @@ def _outcome(loaded: LoadedFile, file_id: int, superseded: int) -> FileOutcome:
         findings_by_severity=dict(severities),
         superseded=superseded,
         error=loaded.error,
-        loaded=loaded,
     )
 
 
