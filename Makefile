@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup sysdeps demo test lint templates bench clean
+.PHONY: setup sysdeps demo preview test lint templates bench clean
 
 setup: sysdeps $(STAMP)
 
@@ -17,12 +17,19 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
+DEMO_RUN = $(PY) -m pipeline run --config config.toml --inbox demo/inbox --reports demo/reports \
+	--store demo/store.sqlite --archive demo/archive --as-of "2026-11-01 08:00"
+
 demo: setup
 	@rm -rf demo
 	@$(PY) -m pipeline demo --inbox demo/inbox
-	@$(PY) -m pipeline run --config config.toml --inbox demo/inbox --reports demo/reports \
-		--store demo/store.sqlite --archive demo/archive --month 2026-10 --as-of "2026-11-01 08:00"; \
-		rc=$$?; echo "演示报告目录 / demo reports: $(CURDIR)/demo/reports"; test $$rc -le 1
+	@$(DEMO_RUN) --month 2026-10; test $$? -le 1
+	@$(DEMO_RUN) --week 2026-W44 > /dev/null; test $$? -le 1
+	@echo "演示报告 / demo reports:"
+	@find $(CURDIR)/demo/reports -name 'report.*' -o -name kpis.json -o -name validation.xlsx | sort
+
+preview: demo
+	@bash scripts/preview.sh demo/reports demo/preview
 
 test: setup
 	@$(PY) -m pytest

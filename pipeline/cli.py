@@ -59,13 +59,18 @@ def _cfg(ctx: click.Context, override: str | None = None) -> Config:
 @click.option("--week", help="周报周期，例如 2026-W43（截至该周例会）")
 @click.option("--month", help="月报周期，例如 2026-10")
 @click.option("--as-of", "as_of", help='统计截止时间，例如 "2026-11-01 08:00"（默认现在）')
+@click.option("--unmasked", is_flag=True, help="报告中显示客户真实姓名和电话（报告上会注明）")
+@click.option("--no-reports", is_flag=True, help="只入库和校验，不生成 PDF/Excel 报告")
 @click.pass_context
-def run(ctx, config_path, inbox, reports, store, archive, week, month, as_of):
+def run(ctx, config_path, inbox, reports, store, archive, week, month, as_of, unmasked, no_reports):
     from pipeline.run import RunOptions, summary_lines
     from pipeline.run import run as run_pipeline
 
     config = _cfg(ctx, config_path)
-    result = run_pipeline(config, RunOptions(inbox, reports, store, archive, week, month, as_of))
+    options = RunOptions(
+        inbox, reports, store, archive, week, month, as_of, render=not no_reports, unmasked=unmasked
+    )
+    result = run_pipeline(config, options)
     for line in summary_lines(result):
         click.echo(line)
     click.echo(f"报告目录：{result.report_dir}")

@@ -28,6 +28,8 @@ def open_items(data: Records, as_of: datetime) -> list[dict]:
                     "age_days": _age(c["received"], as_of),
                     "owner": c.get("department") or c.get("handler"),
                     "deadline": _iso(c.get("promised")),
+                    "person": c.get("person"),
+                    "phone": c.get("phone"),
                 }
             )
     for r in data.repairs:
@@ -47,6 +49,8 @@ def open_items(data: Records, as_of: datetime) -> list[dict]:
                     "age_days": _age(r["reported"], as_of),
                     "owner": r.get("worker"),
                     "deadline": None,
+                    "person": r.get("person"),
+                    "phone": r.get("phone"),
                 }
             )
     return sorted(out, key=lambda x: -x["age_days"])
@@ -115,9 +119,12 @@ def pending_callbacks(data: Records, as_of: datetime) -> list[dict]:
                         "type": kind,
                         "id": rec.get("id"),
                         "property": rec["_property"],
+                        "unit": rec.get("unit"),
                         "closed": _iso(closed),
                         "days_waiting": _age(closed, as_of),
                         "owner": rec.get(owner),
+                        "person": rec.get("person"),
+                        "phone": rec.get("phone"),
                     }
                 )
     return sorted(out, key=lambda x: -x["days_waiting"])

@@ -182,9 +182,13 @@ def compute_kpis(
         data, _scope(prev, as_of), config, total_households, calendar, _ytd_start(prev), callbacks
     )
     categories: dict[str, int] = {}
+    causes: dict[str, dict[str, int]] = {}
     for c in data.complaints:
         if c.get("received") and scope.start <= c["received"] < scope.stop:
-            categories[c.get("category") or "未分类"] = categories.get(c.get("category") or "未分类", 0) + 1
+            cat = c.get("category") or "未分类"
+            categories[cat] = categories.get(cat, 0) + 1
+            what = c.get("content") or "（未写内容）"
+            causes.setdefault(cat, {})[what] = causes.setdefault(cat, {}).get(what, 0) + 1
 
     return {
         "period": period.label,
@@ -199,6 +203,10 @@ def compute_kpis(
         "by_department": by_department,
         "by_staff": by_staff,
         "categories": dict(sorted(categories.items(), key=lambda kv: -kv[1])),
+        "causes": {
+            cat: [list(kv) for kv in sorted(items.items(), key=lambda kv: -kv[1])[:3]]
+            for cat, items in causes.items()
+        },
         "trend": {
             "weekly": _trend(data, period, "weekly", as_of, config, calendar, total_households),
             "monthly": _trend(data, period, "monthly", as_of, config, calendar, total_households),

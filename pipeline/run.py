@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from pipeline.kpi_model import compute_kpis
 from pipeline.periods import Period
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
+from pipeline.render.reports import render_reports
 from pipeline.store import Store
 from pipeline.validate.stage import file_infos, validate_store, write_clerk_outputs
 
@@ -31,6 +33,8 @@ class RunOptions:
     month: str | None = None
     as_of: str | None = None
     workers: int | None = None
+    render: bool = True
+    unmasked: bool = False
 
 
 @dataclass
@@ -57,6 +61,7 @@ def data_quality(store: Store) -> dict:
 def write_json(path: Path, data: dict) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        os.chmod(tmp, 0o600)  # the lists carry customers' contact details
     return path
 
 
@@ -92,6 +97,8 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
                 store.set_aside_rows(),
             )
             outputs["kpis"] = write_json(report_dir / "kpis.json", model)
+            if options.render:
+                outputs.update(render_reports(model, report_dir, config, options.unmasked))
         except BaseException:
             store.finish_run(run_id, "failed", {})
             raise
@@ -138,6 +145,9 @@ def summary_lines(result: RunResult) -> list[str]:
         )
     if result.outputs.get("validation"):
         lines.append(f"问题清单：{result.outputs['validation']}")
+    for key, label in (("pdf", "PDF 报告"), ("xlsx", "Excel 报告")):
+        if result.outputs.get(key):
+            lines.append(f"{label}：{result.outputs[key]}")
     for error in result.model.get("errors", []):
         lines.append(f"✘ {error}")
     c = result.counts

@@ -40,8 +40,8 @@ def validate_store(store: Store, config: Config, as_of: datetime) -> list[Findin
 
 def file_infos(store: Store) -> list[dict]:
     out = []
-    for name, register, sheets, read, loaded, aside in store.db.execute(
-        "SELECT name, register, sheets, rows_read, rows_loaded, rows_set_aside FROM files"
+    for name, register, sheets, read, loaded, aside, sha in store.db.execute(
+        "SELECT name, register, sheets, rows_read, rows_loaded, rows_set_aside, sha256 FROM files"
         " WHERE id IN (SELECT file_id FROM records WHERE superseded_by IS NULL) OR status='rejected'"
     ):
         subs = [s.get("submitter") for s in json.loads(sheets or "[]") if s.get("submitter")]
@@ -54,6 +54,7 @@ def file_infos(store: Store) -> list[dict]:
                 "rows_read": read,
                 "rows_loaded": loaded,
                 "rows_set_aside": aside,
+                "sha256": sha,
             }
         )
     return out

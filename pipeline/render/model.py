@@ -1,0 +1,517 @@
+"""kpis.json → the report model both the PDF and the Excel report render, so the two always agree.
+
+Everything a reader sees is decided here: labels, formatted values, met/missed with a symbol,
+the change from the previous period, masked customer names and phones, list columns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+KPI_LABELS = {
+    "callback_rate": "回访率",
+    "reply_rate": "回复率",
+    "promise_kept_rate": "按时答复率",
+    "same_day_verification_rate": "当日核实率",
+    "effective_complaint_rate": "有效投诉率（本期）",
+    "effective_complaint_rate_ytd": "有效投诉率（年累计）",
+    "callback_followup_rate": "回访处理率",
+    "reinspection_on_time_rate": "复检按时率",
+    "satisfaction_rate": "满意率",
+    "repeat_complaints": "重复投诉",
+}
+DEFINITIONS = {
+    "callback_rate": (
+        "本期完成的投诉和报修中，完成当日或之后有回访记录的 ÷ 本期完成的投诉和报修",
+        "制度：回访率 100%",
+    ),
+    "reply_rate": ("本期完成的投诉中已回复客户的 ÷ 本期完成的投诉", "制度：回复率 100%"),
+    "promise_kept_rate": (
+        "本期回复且有承诺日期的投诉中，回复日期不晚于承诺日期的 ÷ 本期回复且有承诺日期的投诉",
+        "按承诺时间答复",
+    ),
+    "same_day_verification_rate": (
+        "本期受理的投诉中调查核实日期等于受理日期的 ÷ 本期受理的投诉",
+        "当天调查、核实",
+    ),
+    "effective_complaint_rate": (
+        "本期受理的有效投诉 ÷ 服务户数；目标为 1% 按本期占全年的比例折算",
+        "有效投诉率 < 1%（全年）",
+    ),
+    "effective_complaint_rate_ytd": ("年初至今受理的有效投诉 ÷ 服务户数", "有效投诉率 < 1%（全年）"),
+    "callback_followup_rate": (
+        "本期回访中反映不满意或问题未解决、且有后续处理记录的 ÷ 本期反映问题的回访",
+        "回访处理率 100%",
+    ),
+    "reinspection_on_time_rate": (
+        "本期书面通知的复检中，受理后 15 日内（紧急：3 个工作日内，按法定节假日及调休计算）通知的 ÷ 本期书面通知的复检",
+        "15 日 / 紧急 3 个工作日",
+    ),
+    "satisfaction_rate": ("本期反馈和回访评价中“满意”+“基本满意” ÷ 有评价的反馈和回访", "满意 + 基本满意"),
+    "repeat_complaints": ("本期受理的投诉中，同一房号、同一类别 30 天内再次投诉的件数", "越少越好"),
+}
+HEADLINE = (
+    "callback_rate",
+    "reply_rate",
+    "promise_kept_rate",
+    "same_day_verification_rate",
+    "effective_complaint_rate",
+    "effective_complaint_rate_ytd",
+    "callback_followup_rate",
+    "reinspection_on_time_rate",
+    "satisfaction_rate",
+    "repeat_complaints",
+)
+PROPERTY_COLUMNS = (
+    "callback_rate",
+    "reply_rate",
+    "promise_kept_rate",
+    "same_day_verification_rate",
+    "effective_complaint_rate_ytd",
+    "callback_followup_rate",
+    "reinspection_on_time_rate",
+    "satisfaction_rate",
+)
+RATE_KEYS_FOR_EXCEL = (
+    "callback_rate",
+    "reply_rate",
+    "promise_kept_rate",
+    "same_day_verification_rate",
+    "effective_complaint_rate",
+    "effective_complaint_rate_ytd",
+    "callback_followup_rate",
+    "reinspection_on_time_rate",
+    "satisfaction_rate",
+)
+MET, MISSED, NONE = "✔ 达标", "✘ 未达标", "— 无数据"
+
+
+def mask_name(name: str | None) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧阳**; keeps the family name the staff need to address the customer."""
+    if not name:
+        return ""
+    name = str(name)
+    keep = 2 if len(name) >= 4 else 1
+    return name[:keep] + "*" * max(1, len(name) - keep)
+
+
+def mask_phone(phone: str | None) -> str:
+    """13812345678 → 138****5678; landlines keep the area code and the last four digits."""
+    if not phone:
+        return ""
+    digits = re.sub(r"\D", "", str(phone))
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "****" + digits[-4:] if digits.startswith("1") else digits[:4] + "****" + digits[-4:]
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:.{digits}f}%"
+
+
+def _fmt(key: str, value) -> str:
+    if value is None:
+        return "—"
+    if key == "repeat_complaints":
+        return f"{value} 件"
+    if key.startswith("effective_complaint"):
+        return pct(value, 2)
+    return pct(value)
+
+
+def _status(k: dict) -> tuple[str, str]:
+    if k.get("met") is None:
+        return NONE, "none"
+    return (MET, "met") if k["met"] else (MISSED, "missed")
+
+
+def _change(key: str, now, before) -> str:
+    if now is None or before is None or key == "repeat_complaints":
+        return "—"
+    delta = (now - before) * 100
+    if abs(delta) < 0.05:
+        return "持平"
+    return f"{'▲' if delta > 0 else '▼'} {abs(delta):.{2 if key.startswith('effective') else 1}f} 个百分点"
+
+
+def kpi_row(key: str, k: dict, previous: dict | None = None) -> dict:
+    status, css = _status(k)
+    target = k.get("target")
+    direction = "<" if k.get("direction") == "<" else "≥"
+    return {
+        "key": key,
+        "label": KPI_LABELS[key],
+        "value": k.get("value"),
+        "value_text": _fmt(key, k.get("value")),
+        "numerator": k.get("numerator"),
+        "denominator": k.get("denominator"),
+        "fraction": f"{k.get('numerator')}/{k.get('denominator')}" if k.get("denominator") else "—",
+        "target": target,
+        "target_text": "—" if target is None else f"{direction} {_fmt(key, target)}",
+        "status": status,
+        "css": css,
+        "previous_text": _fmt(key, (previous or {}).get(key)) if previous else "—",
+        "change": _change(key, k.get("value"), (previous or {}).get(key)) if previous else "—",
+        "note": k.get("note")
+        or k.get("error")
+        or ("年度进度参考线 " + pct(k["pace"], 2) if "pace" in k else ""),
+    }
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list]
+    empty: str = "无"
+    note: str = ""
+
+
+LIST_SPECS = {
+    "overdue": (
+        "逾期与督办",
+        [
+            ("type", "类型"),
+            ("id", "编号"),
+            ("property", "项目"),
+            ("deadline", "应完成日期"),
+            ("days_overdue", "逾期天数"),
+            ("owner", "责任人/部门"),
+        ],
+    ),
+    "pending_callbacks": (
+        "待回访（已完成、尚无回访）",
+        [
+            ("type", "类型"),
+            ("id", "编号"),
+            ("property", "项目"),
+            ("unit", "房号"),
+            ("person", "客户"),
+            ("phone", "电话"),
+            ("closed", "完成日期"),
+            ("days_waiting", "已等待天数"),
+            ("owner", "经办人"),
+        ],
+    ),
+    "reinspections_due_soon": (
+        "7 天内到期的复检",
+        [
+            ("id", "申诉编号"),
+            ("property", "项目"),
+            ("deadline", "答复期限"),
+            ("urgent", "紧急"),
+            ("days_left", "剩余天数"),
+            ("owner", "复检人员"),
+        ],
+    ),
+    "open": (
+        "未完成的投诉与报修",
+        [
+            ("type", "类型"),
+            ("id", "编号"),
+            ("property", "项目"),
+            ("unit", "房号"),
+            ("person", "客户"),
+            ("phone", "电话"),
+            ("what", "事项"),
+            ("since", "受理时间"),
+            ("age_days", "已用天数"),
+            ("deadline", "承诺日期"),
+            ("owner", "责任人/部门"),
+        ],
+    ),
+    "repeat_complaints": (
+        "重复投诉（同一房号同一类别 30 天内）",
+        [
+            ("id", "编号"),
+            ("previous_id", "前次编号"),
+            ("property", "项目"),
+            ("unit", "房号"),
+            ("category", "类别"),
+            ("received", "本次受理"),
+            ("days_apart", "间隔天数"),
+        ],
+    ),
+    "unhappy_feedback": (
+        "客户不满意、尚未重新处理",
+        [
+            ("id", "反馈编号"),
+            ("complaint_id", "投诉编号"),
+            ("property", "项目"),
+            ("date", "反馈日期"),
+            ("days_waiting", "已等待天数"),
+            ("owner", "责任部门"),
+        ],
+    ),
+    "set_aside": (
+        "暂存（未计入指标）的行",
+        [("file", "文件"), ("sheet", "工作表"), ("row", "行"), ("id", "编号"), ("reasons", "原因")],
+    ),
+}
+
+
+def _cell(key: str, value, unmasked: bool):
+    if key == "person":
+        return value if unmasked else mask_name(value)
+    if key == "phone":
+        return (value or "") if unmasked else mask_phone(value)
+    if key == "urgent":
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "；".join(str(v) for v in value)
+    return "" if value is None else value
+
+
+def list_table(name: str, items: list[dict], unmasked: bool, limit: int | None = None) -> Table:
+    title, cols = LIST_SPECS[name]
+    shown = items if limit is None else items[:limit]
+    note = (
+        f"共 {len(items)} 项，此处列出前 {limit} 项，完整清单见 Excel 报告"
+        if limit and len(items) > limit
+        else ""
+    )
+    return Table(
+        title,
+        [c for _, c in cols],
+        [[_cell(k, it.get(k), unmasked) for k, _ in cols] for it in shown],
+        note=note,
+    )
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    period: str
+    window: str
+    as_of: str
+    generated_at: str
+    unmasked: bool
+    headline: list[dict]
+    counts: dict
+    properties: Table
+    departments: Table
+    staff: list[Table]
+    lists: dict[str, Table]
+    pareto: list[dict]
+    trend: dict
+    turnaround: dict
+    data_quality: Table
+    definitions: Table
+    inputs: Table
+    errors: list[str]
+    next_week: Table
+    footnote: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _property_table(m: dict) -> Table:
+    rows = []
+    for name, ks in m["by_property"].items():
+        rows.append(
+            [name]
+            + [
+                kpi_row(k, ks[k])["value_text"] + (" ✘" if ks[k].get("met") is False else "")
+                for k in PROPERTY_COLUMNS
+            ]
+            + [ks["counts"]["complaints_received"], ks["counts"]["repairs_reported"]]
+        )
+    return Table("各项目指标", ["项目"] + [KPI_LABELS[k] for k in PROPERTY_COLUMNS] + ["投诉", "报修"], rows)
+
+
+def _department_table(m: dict) -> Table:
+    keys = (
+        "callback_rate",
+        "reply_rate",
+        "promise_kept_rate",
+        "same_day_verification_rate",
+        "satisfaction_rate",
+    )
+    rows = [
+        [d] + [kpi_row(k, ks[k])["value_text"] for k in keys] + [ks["counts"]["complaints_received"]]
+        for d, ks in m["by_department"].items()
+    ]
+    return Table("各责任部门（投诉）", ["部门"] + [KPI_LABELS[k] for k in keys] + ["本期投诉"], rows)
+
+
+def _staff_tables(m: dict) -> list[Table]:
+    roles = {
+        "受理人": ("reply_rate", "promise_kept_rate", "same_day_verification_rate"),
+        "回访人": ("callback_followup_rate", "satisfaction_rate"),
+        "维修人": ("callback_rate",),
+    }
+    out = []
+    for role, keys in roles.items():
+        rows = []
+        for name, ks in m["by_staff"].get(role, {}).items():
+            c = ks["counts"]
+            volume = {
+                "受理人": c["complaints_received"],
+                "回访人": c["callbacks"],
+                "维修人": c["repairs_completed"],
+            }[role]
+            rows.append(
+                [name, volume]
+                + [f"{kpi_row(k, ks[k])['value_text']}（{kpi_row(k, ks[k])['fraction']}）" for k in keys]
+            )
+        label = {"受理人": "受理投诉", "回访人": "回访次数", "维修人": "完成报修"}[role]
+        out.append(Table(f"员工：{role}", ["姓名", label] + [KPI_LABELS[k] for k in keys], rows))
+    return out
+
+
+def _pareto(m: dict) -> list[dict]:
+    total = sum(m["categories"].values()) or 1
+    out, running = [], 0
+    for cat, n in m["categories"].items():
+        running += n
+        causes = "；".join(f"{what}（{k}）" for what, k in m.get("causes", {}).get(cat, []))
+        out.append(
+            {"category": cat, "count": n, "share": n / total, "cumulative": running / total, "causes": causes}
+        )
+    return out
+
+
+def _next_week(m: dict, unmasked: bool) -> Table:
+    rows = []
+    for it in m["lists"]["overdue"]:
+        rows.append(
+            [
+                it["type"],
+                it["id"],
+                it["property"],
+                it["deadline"],
+                it.get("owner") or "",
+                f"已逾期 {it['days_overdue']} 天",
+            ]
+        )
+    for it in m["lists"]["reinspections_due_soon"]:
+        rows.append(
+            [
+                "复检答复",
+                it["id"],
+                it["property"],
+                it["deadline"],
+                it.get("owner") or "",
+                f"剩 {it['days_left']} 天",
+            ]
+        )
+    for it in m["lists"]["pending_callbacks"]:
+        rows.append(
+            [
+                f"{it['type']}回访",
+                it["id"],
+                it["property"],
+                "尽快",
+                it.get("owner") or "",
+                f"已等 {it['days_waiting']} 天",
+            ]
+        )
+    for it in m["lists"]["unhappy_feedback"]:
+        rows.append(["不满意重新处理", it["complaint_id"], it["property"], "尽快", it.get("owner") or "", ""])
+    for it in m["lists"]["open"]:
+        if not any(r[1] == it["id"] for r in rows):
+            rows.append(
+                [
+                    f"未完成{it['type']}",
+                    it["id"],
+                    it["property"],
+                    it.get("deadline") or "",
+                    it.get("owner") or "",
+                    f"已 {it['age_days']} 天",
+                ]
+            )
+    return Table("下周工作（所有未结事项）", ["事项", "编号", "项目", "期限", "责任人/部门", "状态"], rows)
+
+
+def _data_quality(m: dict) -> Table:
+    rows = [
+        [
+            f["name"],
+            f.get("register") or "",
+            f.get("submitter") or "（未署名）",
+            f["rows_read"],
+            f["rows_loaded"],
+            f["rows_set_aside"],
+        ]
+        for f in m["data_quality"].get("files", [])
+    ]
+    dq = m["data_quality"]
+    note = f"合计：读取 {dq['rows_read']} 行 = 入库 {dq['rows_loaded']} 行 + 暂存 {dq['rows_set_aside']} 行"
+    return Table(
+        "数据质量（按文件与填表人）", ["文件", "登记表", "填表人", "读取", "入库", "暂存"], rows, note=note
+    )
+
+
+def build_report(
+    m: dict, unmasked: bool = False, inputs: list[dict] | None = None, config_note: str = ""
+) -> Report:
+    weekly = m["kind"] == "weekly"
+    title = (
+        f"客服部周报　{m['period']}"
+        if weekly
+        else f"客服部月报　{m['period'][:4]}年{int(m['period'][5:]):d}月"
+    )
+    window = f"{m['start'].replace('T', ' ')} 至 {m['end'].replace('T', ' ')}" if weekly else m["period"]
+    prev = m.get("previous")
+    headline = [kpi_row(k, m["kpis"][k], prev) for k in HEADLINE]
+    lists = {name: list_table(name, m["lists"].get(name, []), unmasked) for name in LIST_SPECS}
+    definitions = Table(
+        "指标定义",
+        ["指标", "计算方法", "依据 / 判定", "分子", "分母", "目标"],
+        [
+            [
+                KPI_LABELS[k],
+                DEFINITIONS[k][0],
+                DEFINITIONS[k][1],
+                r["numerator"],
+                r["denominator"],
+                r["target_text"],
+            ]
+            for k, r in zip(HEADLINE, headline, strict=True)
+        ],
+    )
+    inputs_table = Table(
+        "输入文件",
+        ["文件", "SHA-256（前 12 位）", "登记表", "读取", "入库", "暂存"],
+        [
+            [
+                i["name"],
+                (i.get("sha256") or "")[:12],
+                i.get("register") or "",
+                i.get("rows_read", 0),
+                i.get("rows_loaded", 0),
+                i.get("rows_set_aside", 0),
+            ]
+            for i in (inputs or [])
+        ],
+    )
+    return Report(
+        kind=m["kind"],
+        title=title,
+        period=m["period"],
+        window=window,
+        as_of=m["as_of"].replace("T", " "),
+        generated_at=m["generated_at"].replace("T", " "),
+        unmasked=unmasked,
+        headline=headline,
+        counts=m["kpis"]["counts"],
+        properties=_property_table(m),
+        departments=_department_table(m),
+        staff=_staff_tables(m),
+        lists=lists,
+        pareto=_pareto(m),
+        trend=m.get("trend", {}),
+        turnaround=m["kpis"]["reinspection_turnaround_days"],
+        data_quality=_data_quality(m),
+        definitions=definitions,
+        inputs=inputs_table,
+        errors=m.get("errors", []),
+        next_week=_next_week(m, unmasked),
+        footnote="本报告显示客户真实姓名和电话（--unmasked），请勿外传"
+        if unmasked
+        else "客户姓名、电话已打码",
+        extra={"config": config_note, "provenance": m.get("provenance", {}), "records": m.get("records", {})},
+    )

@@ -1,0 +1,91 @@
+"""Report model → HTML (Jinja2, autoescaped) → PDF (WeasyPrint), written atomically.
+
+WeasyPrint may only load the project's own template assets: register text such as
+<img src="file:///etc/passwd"> is escaped, and the URL fetcher refuses everything else anyway.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from pipeline.errors import RenderError
+from pipeline.render import charts
+from pipeline.render.atomic import atomic_path
+from pipeline.render.model import Report, pct
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=False)
+
+
+def _charts(r: Report) -> dict[str, str]:
+    out = {
+        "pareto": charts.pareto_chart(
+            "投诉类别（帕累托）", [p["category"] for p in r.pareto], [p["count"] for p in r.pareto]
+        )
+    }
+    for kind in ("weekly", "monthly"):
+        rows = r.trend.get(kind, [])
+        labels = [row["period"] for row in rows]
+        series = {
+            "回访率": [row["callback_rate"] for row in rows],
+            "回复率": [row["reply_rate"] for row in rows],
+            "满意率": [row["satisfaction_rate"] for row in rows],
+        }
+        title = "近 12 周趋势" if kind == "weekly" else "近 12 个月趋势"
+        out[f"trend_{kind}"] = charts.line_chart(title, labels, series, target=1.0, target_label="目标 100%")
+    rows = r.trend.get("monthly", [])
+    out["effective"] = charts.line_chart(
+        "有效投诉率：各月与年累计（目标：全年 < 1%）",
+        [row["period"] for row in rows],
+        {
+            "当月": [row["effective_complaint_rate"] for row in rows],
+            "年累计": [row["effective_complaint_rate_ytd"] for row in rows],
+        },
+        target=0.01,
+        target_label="1%",
+    )
+    values = r.turnaround.get("values") or []
+    out["turnaround"] = charts.histogram(
+        "复检周期分布", values, [(0, 3), (4, 7), (8, 11), (12, 15), (16, 10_000)], 15
+    )
+    return out
+
+
+def render_html(report: Report, scope_name: str = "全部项目") -> str:
+    return _env.get_template("report.html.j2").render(
+        r=report, charts=_charts(report), pct=pct, scope_name=scope_name
+    )
+
+
+def _own_assets_fetcher():
+    """A WeasyPrint URL fetcher that serves only the stylesheet beside the template: no other file, no network."""
+    from urllib.parse import unquote, urlparse
+
+    from weasyprint.urls import URLFetcher
+
+    class OwnAssetsOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("file:"):
+                path = Path(unquote(urlparse(url).path)).resolve()
+                if path.parent == TEMPLATES.resolve() and path.suffix == ".css":
+                    return super().fetch(url, headers)
+            raise ValueError(f"blocked: {url[:80]}")
+
+    return OwnAssetsOnly(allowed_protocols=("file",))
+
+
+def write_pdf(report: Report, path: Path, scope_name: str = "全部项目") -> Path:
+    import weasyprint
+
+    html = render_html(report, scope_name)
+    try:
+        with atomic_path(path) as tmp:
+            doc = weasyprint.HTML(
+                string=html, base_url=str(TEMPLATES) + "/", url_fetcher=_own_assets_fetcher()
+            )
+            doc.write_pdf(tmp)
+    except OSError as exc:
+        raise RenderError(f"无法写入 PDF 报告 {path}：{exc}") from exc
+    return path

@@ -1,0 +1,181 @@
+"""The weekly and monthly reports: PDF text and fonts (poppler), Excel values, masking, no injection."""
+
+import json
+import re
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipeline.config import load_config
+from pipeline.demo import write_demo_inbox
+from pipeline.render.model import KPI_LABELS, mask_name, mask_phone
+from pipeline.run import RunOptions, run
+from tests.builders import xlsx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pdftotext(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def _xlsx_strings(path: Path) -> str:
+    wb = openpyxl.load_workbook(path)
+    return "\n".join(
+        str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    base = tmp_path_factory.mktemp("demo")
+    write_demo_inbox(base / "inbox")
+    hostile = [
+        ["客户投诉处理登记表"],
+        ["投诉编号", "项目", "受理日期", "投诉类别", "投诉内容", "投诉人", "联系电话"],
+        [
+            "EVIL-1",
+            "翠湖花园",
+            "2026-10-20",
+            "其他",
+            '=HYPERLINK("http://x","点我")',
+            "<b>坏人</b>",
+            "13900001111",
+        ],
+        [
+            "EVIL-2",
+            "翠湖花园",
+            "2026-10-21",
+            "其他",
+            '<img src="file:///etc/passwd">',
+            "@SUM(A1)",
+            "13900002222",
+        ],
+    ]
+    xlsx(base / "inbox" / "翠湖花园补充.xlsx", {"2026年10月": hostile})
+    config = load_config(ROOT / "config.toml")
+    opts = dict(
+        inbox=base / "inbox",
+        reports=base / "reports",
+        store=base / "s.sqlite",
+        archive=base / "a",
+        as_of="2026-11-01 08:00",
+        workers=1,
+    )
+    monthly = run(config, RunOptions(month="2026-10", **opts))
+    weekly = run(config, RunOptions(week="2026-W44", **opts))
+    unmasked = run(
+        config, RunOptions(month="2026-10", unmasked=True, **{**opts, "reports": base / "unmasked"})
+    )
+    phones = [
+        json.loads(d).get("phone")
+        for (d,) in sqlite3.connect(base / "s.sqlite").execute("SELECT data FROM records")
+    ]
+    return {"monthly": monthly, "weekly": weekly, "unmasked": unmasked, "phones": {p for p in phones if p}}
+
+
+@pytest.mark.parametrize("kind", ["monthly", "weekly"])
+def test_pdf_has_chinese_headings_kpi_values_and_an_embedded_cjk_font(demo, kind):
+    result = demo[kind]
+    pdf = result.outputs["pdf"]
+    text = _pdftotext(pdf)
+    assert ("客服部周报" if kind == "weekly" else "客服部月报") in text
+    for heading in ("指标", "回访率", "有效投诉率", "附录：指标定义与数据来源"):
+        assert heading in text
+    if kind == "weekly":
+        assert "下周工作" in text and "待回访" in text and "投诉原因分析" in text
+    for key in ("callback_rate", "reply_rate", "satisfaction_rate"):
+        k = result.model["kpis"][key]
+        if k["value"] is not None:
+            assert f"{k['value'] * 100:.1f}%" in text, key
+            assert f"{k['numerator']}/{k['denominator']}" in text, key
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"NotoSansCJK|Noto-Sans-CJK-SC", fonts) and " yes " in fonts
+
+
+def test_excel_report_carries_the_kpis_json_values(demo):
+    result = demo["monthly"]
+    model = json.loads((result.report_dir / "kpis.json").read_text(encoding="utf-8"))
+    wb = openpyxl.load_workbook(result.outputs["xlsx"])
+    ws = wb["总览"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=5, max_row=14, values_only=True)}
+    for key in (
+        "callback_rate",
+        "reply_rate",
+        "promise_kept_rate",
+        "same_day_verification_rate",
+        "satisfaction_rate",
+        "effective_complaint_rate_ytd",
+    ):
+        k = model["kpis"][key]
+        label, value, num, den = rows[KPI_LABELS[key]][:4]
+        assert (value, num, den) == (pytest.approx(k["value"]), k["numerator"], k["denominator"]), key
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws._charts or True  # charts are checked below through the drawing parts
+    import zipfile
+
+    with zipfile.ZipFile(result.outputs["xlsx"]) as zf:
+        assert sum(1 for n in zf.namelist() if n.startswith("xl/charts/chart")) == 2
+    detail = wb["指标明细"]
+    traced = [r for r in detail.iter_rows(min_row=2, values_only=True) if r[0] == "回访率"]
+    assert len(traced) == model["kpis"]["callback_rate"]["denominator"]
+    assert sum(1 for r in traced if r[1].startswith("分子")) == model["kpis"]["callback_rate"]["numerator"]
+    assert all(r[5] and r[7] for r in traced)  # every number traceable to a file and an Excel row
+
+
+def test_no_raw_phone_in_masked_reports_and_all_in_unmasked(demo):
+    phones = demo["phones"]
+    assert "13900001111" in phones
+    result = demo["monthly"]
+    masked_text = _pdftotext(result.outputs["pdf"]) + _xlsx_strings(result.outputs["xlsx"])
+    assert not [p for p in phones if p in masked_text]
+    unmasked = demo["unmasked"]
+    text = _pdftotext(unmasked.outputs["pdf"]) + _xlsx_strings(unmasked.outputs["xlsx"])
+    assert "请勿外传" in text
+    pending = [it["phone"] for it in unmasked.model["lists"]["pending_callbacks"] if it.get("phone")]
+    assert pending and all(p in text for p in pending)
+
+
+def test_register_text_never_becomes_a_formula_or_markup(demo):
+    result = demo["unmasked"]
+    for path in (result.outputs["xlsx"], result.report_dir / "validation.xlsx"):
+        wb = openpyxl.load_workbook(path)
+        formulas = [
+            c.coordinate for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"
+        ]
+        assert formulas == [], path
+    wb = openpyxl.load_workbook(result.outputs["xlsx"])
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == "@SUM(A1)"]
+    assert cells and all(c.data_type == "s" for c in cells)  # the customer named "@SUM(A1)" stays text
+    from pipeline.render.model import build_report
+    from pipeline.render.pdf import render_html
+
+    model = json.loads(json.dumps(result.model))
+    model["lists"]["pending_callbacks"].insert(
+        0,
+        {
+            "type": "投诉",
+            "id": "EVIL-1",
+            "property": "翠湖花园",
+            "unit": "<i>1</i>",
+            "person": "<b>坏人</b>",
+            "phone": '<img src="file:///etc/passwd">',
+            "closed": "2026-10-21",
+            "days_waiting": 3,
+            "owner": "客服部",
+        },
+    )
+    html = render_html(build_report(model, unmasked=True))
+    assert "&lt;b&gt;坏人&lt;/b&gt;" in html and "<b>坏人</b>" not in html
+    assert "<img src" not in html
+
+
+def test_masking_rules():
+    assert mask_name("张三") == "张*" and mask_name("欧阳娜娜") == "欧阳**" and mask_name(None) == ""
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("0755-12345678") == "0755****5678"
