@@ -253,6 +253,9 @@ LIST_SPECS = {
 }
 
 
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
 def _cell(key: str, value, unmasked: bool):
     if key == "person":
         return value if unmasked else mask_name(value)
@@ -262,6 +265,8 @@ def _cell(key: str, value, unmasked: bool):
         return "是" if value else "否"
     if isinstance(value, list):
         return "；".join(str(v) for v in value)
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        return value.replace("T", " ")
     return "" if value is None else value
 
 
