@@ -61,8 +61,11 @@ def _cfg(ctx: click.Context, override: str | None = None) -> Config:
 @click.option("--as-of", "as_of", help='统计截止时间，例如 "2026-11-01 08:00"（默认现在）')
 @click.option("--unmasked", is_flag=True, help="报告中显示客户真实姓名和电话（报告上会注明）")
 @click.option("--no-reports", is_flag=True, help="只入库和校验，不生成 PDF/Excel 报告")
+@click.option("--email", "send_email", is_flag=True, help="月报生成后立即发送摘要邮件（需 --month）")
 @click.pass_context
-def run(ctx, config_path, inbox, reports, store, archive, week, month, as_of, unmasked, no_reports):
+def run(
+    ctx, config_path, inbox, reports, store, archive, week, month, as_of, unmasked, no_reports, send_email
+):
     from pipeline.run import RunOptions, summary_lines
     from pipeline.run import run as run_pipeline
 
@@ -74,7 +77,48 @@ def run(ctx, config_path, inbox, reports, store, archive, week, month, as_of, un
     for line in summary_lines(result):
         click.echo(line)
     click.echo(f"报告目录：{result.report_dir}")
+    if send_email:
+        if not month or no_reports:
+            raise click.UsageError("--email 只用于生成月报（需要 --month，且不能与 --no-reports 同用）")
+        _email(config, result.report_dir, store, dry_run=False, resend=False, unmasked=unmasked)
     sys.exit(result.exit_code)
+
+
+def _email(
+    config: Config, report_dir: Path, store_path: Path | None, dry_run: bool, resend: bool, unmasked: bool
+) -> None:
+    from pipeline.deliver.mail import deliver_monthly
+    from pipeline.store import Store
+
+    with Store(store_path or config.store) as store:
+        outcome = deliver_monthly(
+            report_dir, config, store, dry_run=dry_run, resend=resend, unmasked=unmasked
+        )
+    if outcome["status"] == "dry-run":
+        click.echo(f"未发送（--dry-run），邮件已写入 {outcome['path']}")
+    elif outcome["status"] == "already-sent":
+        click.echo(f"本月摘要已于 {outcome['sent_at']} 发送过，未重复发送（如需再发请加 --resend）")
+    else:
+        click.echo(
+            f"已发送：{outcome['subject']} → {'、'.join(outcome['to'])}（第 {outcome['attempts']} 次尝试成功）"
+        )
+
+
+@cli.command(help="发送某月的月报摘要邮件（附 PDF 与 Excel）。")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="配置文件路径")
+@click.option("--month", required=True, help="月份，例如 2026-10")
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="报告文件夹（默认取配置）")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), help="数据库文件")
+@click.option("--dry-run", is_flag=True, help="不发送，把邮件写成 .eml 文件")
+@click.option("--resend", is_flag=True, help="已发送过也再发一次")
+@click.option("--unmasked", is_flag=True, help="邮件中显示客户真实姓名和电话")
+@click.pass_context
+def email(ctx, config_path, month, reports, store, dry_run, resend, unmasked):
+    from pipeline import periods
+
+    config = _cfg(ctx, config_path)
+    period = periods.month(month)
+    _email(config, (reports or config.reports) / period.folder, store, dry_run, resend, unmasked)
 
 
 @cli.command(help="只检查指定的登记表文件（不入库），生成批注副本并列出问题。")

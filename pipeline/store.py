@@ -63,6 +63,9 @@ CREATE INDEX IF NOT EXISTS findings_file ON findings(file_id);
 CREATE TABLE IF NOT EXISTS seen (
     path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT
 );
+CREATE TABLE IF NOT EXISTS mails (
+    id INTEGER PRIMARY KEY, period TEXT, kind TEXT, recipients TEXT, subject TEXT, message_id TEXT, sent_at TEXT
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started_at TEXT, finished_at TEXT, args TEXT, status TEXT, summary TEXT
 );
@@ -212,6 +215,21 @@ class Store:
                 )
                 for f in findings
             ],
+        )
+
+    def sent_mail(self, period: str, kind: str) -> dict | None:
+        row = self.db.execute(
+            "SELECT sent_at, subject, recipients FROM mails WHERE period=? AND kind=? ORDER BY id DESC LIMIT 1",
+            (period, kind),
+        ).fetchone()
+        return {"sent_at": row[0], "subject": row[1], "recipients": json.loads(row[2])} if row else None
+
+    def record_mail(
+        self, period: str, kind: str, recipients: list[str], subject: str, message_id: str, sent_at: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO mails(period, kind, recipients, subject, message_id, sent_at) VALUES (?,?,?,?,?,?)",
+            (period, kind, json.dumps(recipients, ensure_ascii=False), subject, message_id, sent_at),
         )
 
     def start_run(self, args: dict) -> int:

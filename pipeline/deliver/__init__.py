@@ -1,0 +1,1 @@
+"""Delivery: email, schedule, watching the drop folder."""

@@ -1,0 +1,235 @@
+"""The emailed monthly summary: a Chinese subject (RFC 2047), HTML and plain-text bodies from
+Jinja2 templates, the month's PDF and Excel attached; sent over SMTP with retries, recorded in
+the store so a re-run does not mail it twice.
+
+SMTP user and password come only from the environment (PIPELINE_SMTP_USER, PIPELINE_SMTP_PASSWORD).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from pipeline.config import Config
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.render.model import Report, build_report
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html.j2"])
+)
+SECURITY = ("ssl", "starttls", "none")
+
+
+class DeliveryError(PipelineError):
+    """The message could not be delivered."""
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str
+    port: int
+    security: str
+    sender: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    user: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 5.0
+
+
+def mail_settings(config: Config) -> MailSettings:
+    smtp, email = config.raw.get("smtp") or {}, config.raw.get("email") or {}
+    where = str(config.path or "config.toml")
+    if not smtp.get("host") or not email.get("to") or not email.get("from"):
+        raise ConfigError(f"配置文件 {where} 缺少 [smtp] host 或 [email] from / to，无法发送邮件")
+    if "user" in smtp or "password" in smtp:
+        raise ConfigError(
+            f"配置文件 {where}：SMTP 用户名和密码不能写在文件里，请用环境变量 PIPELINE_SMTP_USER / PIPELINE_SMTP_PASSWORD"
+        )
+    security = smtp.get("security", "ssl")
+    if security not in SECURITY:
+        raise ConfigError(
+            f"配置文件 {where}：[smtp] security 只能是 ssl、starttls 或 none，现在是 {security!r}"
+        )
+    to = email["to"] if isinstance(email["to"], list) else [email["to"]]
+    cc = email.get("cc", [])
+    return MailSettings(
+        host=smtp["host"],
+        port=int(smtp.get("port", 465 if security == "ssl" else 587)),
+        security=security,
+        sender=email["from"],
+        to=tuple(to),
+        cc=tuple(cc if isinstance(cc, list) else [cc]),
+        user=os.environ.get("PIPELINE_SMTP_USER"),
+        password=os.environ.get("PIPELINE_SMTP_PASSWORD"),
+        timeout=float(smtp.get("timeout", 30)),
+        retries=int(smtp.get("retries", 3)),
+        backoff=float(smtp.get("backoff", 5)),
+    )
+
+
+def _top_items(model: dict, limit: int = 8) -> list[str]:
+    lists = model["lists"]
+    items = [
+        f"{it['type']} {it['id']}（{it['property']}）已逾期 {it['days_overdue']} 天，责任：{it.get('owner') or '未填'}"
+        for it in lists.get("overdue", [])
+    ]
+    items += [
+        f"复检 {it['id']}（{it['property']}）将于 {it['deadline']} 到期"
+        for it in lists.get("reinspections_due_soon", [])
+    ]
+    waiting = lists.get("pending_callbacks", [])
+    if waiting:
+        items.append(f"待回访 {len(waiting)} 项，最久已等待 {waiting[0]['days_waiting']} 天")
+    if lists.get("unhappy_feedback"):
+        items.append(f"客户不满意尚未重新处理 {len(lists['unhappy_feedback'])} 项")
+    return items[:limit]
+
+
+def subject_for(report: Report) -> str:
+    missed = [k["label"] for k in report.headline if k["css"] == "missed"]
+    tail = f"未达标：{'、'.join(missed[:3])}{'等' if len(missed) > 3 else ''}" if missed else "各项指标达标"
+    return f"{report.title}（{tail}）"
+
+
+def build_message(
+    model: dict,
+    pdf: Path,
+    xlsx: Path,
+    settings: MailSettings,
+    unmasked: bool = False,
+    timezone: str = "Asia/Shanghai",
+) -> EmailMessage:
+    report = build_report(model, unmasked=unmasked, inputs=model["data_quality"].get("files", []))
+    context = {"r": report, "top": _top_items(model), "greeting": "各位领导："}
+    msg = EmailMessage()
+    msg["Subject"] = subject_for(report)  # non-ASCII headers are RFC 2047-encoded by the email package
+    msg["From"] = settings.sender
+    msg["To"] = ", ".join(settings.to)
+    if settings.cc:
+        msg["Cc"] = ", ".join(settings.cc)
+    msg["Date"] = format_datetime(datetime.now(ZoneInfo(timezone)))  # our times are Asia/Shanghai
+    msg["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
+    msg.set_content(_env.get_template("summary.txt.j2").render(**context))
+    msg.add_alternative(_env.get_template("summary.html.j2").render(**context), subtype="html")
+    stem = report.title.replace("　", "")
+    msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=f"{stem}.pdf")
+    msg.add_attachment(
+        xlsx.read_bytes(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=f"{stem}.xlsx",
+    )
+    return msg
+
+
+def _send_once(msg: EmailMessage, s: MailSettings) -> None:
+    if s.security == "ssl":
+        server = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+    else:
+        server = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+    with server:
+        if s.security == "starttls":
+            server.starttls(context=ssl.create_default_context())
+        if s.user:
+            server.login(s.user, s.password or "")
+        server.send_message(msg, to_addrs=[*s.to, *s.cc])
+
+
+def send(msg: EmailMessage, settings: MailSettings, sleep=time.sleep) -> int:
+    """Send with retries and exponential back-off. Returns the number of attempts; raises DeliveryError."""
+    last: Exception | None = None
+    for attempt in range(1, settings.retries + 1):
+        try:
+            _send_once(msg, settings)
+            return attempt
+        except smtplib.SMTPRecipientsRefused as exc:
+            last = exc
+            if all(500 <= code < 600 for code, _ in exc.recipients.values()):
+                break  # every recipient refused for good: retrying will not help
+        except smtplib.SMTPResponseException as exc:
+            last = exc
+            if 500 <= exc.smtp_code < 600:
+                break  # a permanent refusal: retrying will not help
+        except (OSError, smtplib.SMTPException) as exc:
+            last = exc
+        if attempt < settings.retries:
+            sleep(settings.backoff * 2 ** (attempt - 1))
+    raise DeliveryError(
+        f"邮件发送失败（{settings.host}:{settings.port}，尝试 {attempt} 次）：{_describe(last)}。"
+        f"请检查 config.toml 的 [smtp] 设置与网络，稍后用 pipeline email 重试"
+    )
+
+
+def _describe(exc: Exception | None) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        parts = [
+            f"{addr}（{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}）"
+            for addr, (code, msg) in exc.recipients.items()
+        ]
+        return "服务器拒绝收件人：" + "、".join(parts)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        return f"服务器拒绝（{exc.smtp_code} {text}）"
+    if isinstance(exc, ConnectionRefusedError):
+        return "无法连接邮件服务器（连接被拒绝）"
+    if isinstance(exc, TimeoutError):
+        return "连接邮件服务器超时"
+    return str(exc) if exc else "未知错误"
+
+
+def deliver_monthly(
+    model_dir: Path,
+    config: Config,
+    store,
+    dry_run: bool = False,
+    resend: bool = False,
+    unmasked: bool = False,
+    sleep=time.sleep,
+) -> dict:
+    """Send (or write as .eml) the month's summary from its report folder. Returns what happened."""
+    kpis, pdf, xlsx = model_dir / "kpis.json", model_dir / "report.pdf", model_dir / "report.xlsx"
+    missing = [p.name for p in (kpis, pdf, xlsx) if not p.exists()]
+    if missing:
+        raise DeliveryError(
+            f"{model_dir} 中缺少 {'、'.join(missing)}，请先运行 pipeline run --month {model_dir.name}"
+        )
+    model = json.loads(kpis.read_text(encoding="utf-8"))
+    settings = mail_settings(config)
+    msg = build_message(model, pdf, xlsx, settings, unmasked, config.timezone)
+    if dry_run:
+        eml = model_dir / "summary.eml"
+        eml.write_bytes(bytes(msg))
+        return {"status": "dry-run", "path": eml, "subject": msg["Subject"]}
+    previous = store.sent_mail(model["period"], "monthly") if store else None
+    if previous and not resend:
+        return {"status": "already-sent", "sent_at": previous["sent_at"], "subject": previous["subject"]}
+    attempts = send(msg, settings, sleep)
+    if store:
+        store.record_mail(
+            model["period"],
+            "monthly",
+            [*settings.to, *settings.cc],
+            str(msg["Subject"]),
+            msg["Message-ID"],
+            datetime.now().isoformat(timespec="seconds"),
+        )
+    return {"status": "sent", "attempts": attempts, "subject": msg["Subject"], "to": settings.to}

@@ -1,0 +1,150 @@
+"""The monthly summary email, sent to a real SMTP server (aiosmtpd) on 127.0.0.1 started by the test."""
+
+import email
+import socket
+from email import policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from pipeline.config import parse_config
+from pipeline.deliver.mail import DeliveryError, deliver_monthly
+from pipeline.demo import write_demo_inbox
+from pipeline.run import RunOptions, run
+from pipeline.store import Store
+
+
+class Recorder:
+    def __init__(self, refuse: bool = False):
+        self.messages, self.refuse = [], refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse:
+            return "550 5.7.1 relay denied"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    base = tmp_path_factory.mktemp("mail")
+    write_demo_inbox(base / "inbox")
+    config = parse_config(
+        {
+            "properties": {
+                "翠湖花园": {"households": 1200},
+                "金桂苑": {"households": 860},
+                "滨江壹号": {"households": 640, "aliases": ["滨江一号"]},
+            }
+        },
+        base,
+    )
+    result = run(
+        config,
+        RunOptions(
+            inbox=base / "inbox",
+            reports=base / "reports",
+            store=base / "s.sqlite",
+            archive=base / "a",
+            month="2026-10",
+            as_of="2026-11-01 08:00",
+            workers=1,
+        ),
+    )
+    return base, result.report_dir
+
+
+def _config(base: Path, port: int, **smtp):
+    return parse_config(
+        {
+            "smtp": {
+                "host": "127.0.0.1",
+                "port": port,
+                "security": "none",
+                "retries": 2,
+                "backoff": 0,
+                **smtp,
+            },
+            "email": {"from": "kefu@example.com", "to": ["director@example.com", "boss@example.com"]},
+        },
+        base,
+    )
+
+
+def test_summary_reaches_a_real_smtp_server_with_both_parts_and_attachments(month, tmp_path):
+    base, report_dir = month
+    handler = Recorder()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with Store(tmp_path / "s.sqlite") as store:
+            outcome = deliver_monthly(report_dir, _config(base, port), store, sleep=lambda s: None)
+            again = deliver_monthly(report_dir, _config(base, port), store, sleep=lambda s: None)
+            forced = deliver_monthly(
+                report_dir, _config(base, port), store, resend=True, sleep=lambda s: None
+            )
+    finally:
+        controller.stop()
+    assert outcome["status"] == "sent" and again["status"] == "already-sent" and forced["status"] == "sent"
+    assert len(handler.messages) == 2
+    sender, rcpts, content = handler.messages[0]
+    assert sender == "kefu@example.com" and rcpts == ["director@example.com", "boss@example.com"]
+    assert b"=?utf-8?" in content.split(b"\r\n\r\n")[0]  # the Chinese subject is RFC 2047-encoded
+    msg = email.message_from_bytes(content, policy=policy.default)
+    assert msg["Subject"].startswith("客服部月报　2026年10月")
+    assert "+0800" in msg["Date"]
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "回访率" in text and "回访率" in html and "<table" in html
+    files = {part.get_filename(): part.get_content() for part in msg.iter_attachments()}
+    assert files["客服部月报2026年10月.pdf"] == (report_dir / "report.pdf").read_bytes()
+    assert files["客服部月报2026年10月.xlsx"] == (report_dir / "report.xlsx").read_bytes()
+
+
+def test_a_refusing_server_is_reported_clearly_without_endless_retries(month, tmp_path):
+    base, report_dir = month
+    handler = Recorder(refuse=True)
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with Store(tmp_path / "s.sqlite") as store:
+            with pytest.raises(DeliveryError) as exc:
+                deliver_monthly(report_dir, _config(base, port), store, sleep=lambda s: None)
+            assert store.sent_mail("2026-10", "monthly") is None
+    finally:
+        controller.stop()
+    assert "服务器拒绝" in str(exc.value) and "550" in str(exc.value)
+
+
+def test_a_server_that_is_down_is_retried_with_backoff_then_reported(month, tmp_path):
+    base, report_dir = month
+    waits = []
+    with Store(tmp_path / "s.sqlite") as store, pytest.raises(DeliveryError) as exc:
+        deliver_monthly(
+            report_dir, _config(base, _free_port(), retries=3, backoff=2), store, sleep=waits.append
+        )
+    assert waits == [2, 4]
+    assert "尝试 3 次" in str(exc.value) and "连接被拒绝" in str(exc.value)
+
+
+def test_dry_run_writes_an_eml_and_credentials_never_come_from_the_file(month, tmp_path):
+    base, report_dir = month
+    outcome = deliver_monthly(report_dir, _config(base, 25), None, dry_run=True)
+    assert outcome["path"].read_bytes().startswith(b"Subject: =?utf-8?")
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="PIPELINE_SMTP_PASSWORD"):
+        deliver_monthly(report_dir, _config(base, 25, password="secret"), None, dry_run=True)
