@@ -1,4 +1,8 @@
-"""The command line: thin click commands over the library. No pandas here."""
+"""The command line: thin click commands over the library. No pandas here.
+
+Each command parses options, calls one library function and prints its result in Chinese.
+A PipelineError becomes a message and exit code 2; anything unexpected is written to a log file.
+"""
 
 from __future__ import annotations
 
@@ -38,8 +42,36 @@ class _Group(click.Group):
             raise _Failed(str(exc)) from exc
 
 
+class _Progress:
+    """A progress bar over loading, shown only on a terminal and without --quiet."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar = enabled, None
+
+    def __call__(self, event: str, value) -> None:
+        if not self.enabled:
+            return
+        if event == "start" and value:
+            self.bar = click.progressbar(length=value, label="读取文件", file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        elif event == "file" and self.bar:
+            self.bar.update(1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar:
+            self.bar.__exit__(*exc)
+
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="配置文件 config.toml 的路径"
+)
+
+
 @click.group(cls=_Group, help="客服报表 pipeline：读取客服登记表，校验、统计并生成周报/月报。")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="配置文件 config.toml 的路径")
+@CONFIG_OPTION
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.ensure_object(dict)
@@ -50,38 +82,94 @@ def _cfg(ctx: click.Context, override: str | None = None) -> Config:
     return _config(override or ctx.obj.get("config_path"))
 
 
-@cli.command(help="读取收件箱中的新文件入库，并生成所选周期的报告。")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="配置文件路径")
+@cli.command(help="读取收件箱中的新文件入库、校验，并生成所选周期的 kpis.json、PDF 与 Excel 报告。")
+@CONFIG_OPTION
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), help="收件箱文件夹（默认取配置）")
 @click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="报告输出文件夹")
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), help="数据库文件（SQLite）")
 @click.option("--archive", type=click.Path(file_okay=False, path_type=Path), help="归档文件夹")
-@click.option("--week", help="周报周期，例如 2026-W43（截至该周例会）")
-@click.option("--month", help="月报周期，例如 2026-10")
+@click.option("--week", help="周报周期，例如 2026-W43（截至该周例会）；current 表示本周")
+@click.option("--month", help="月报周期，例如 2026-10；last 表示上个月")
 @click.option("--as-of", "as_of", help='统计截止时间，例如 "2026-11-01 08:00"（默认现在）')
 @click.option("--unmasked", is_flag=True, help="报告中显示客户真实姓名和电话（报告上会注明）")
 @click.option("--no-reports", is_flag=True, help="只入库和校验，不生成 PDF/Excel 报告")
 @click.option("--email", "send_email", is_flag=True, help="月报生成后立即发送摘要邮件（需 --month）")
+@click.option("--wait", type=float, default=0, help="若另一个运行正在进行，最多等待的秒数（默认不等）")
+@click.option("--quiet", is_flag=True, help="不显示进度条")
 @click.pass_context
 def run(
-    ctx, config_path, inbox, reports, store, archive, week, month, as_of, unmasked, no_reports, send_email
+    ctx,
+    config_path,
+    inbox,
+    reports,
+    store,
+    archive,
+    week,
+    month,
+    as_of,
+    unmasked,
+    no_reports,
+    send_email,
+    wait,
+    quiet,
 ):
     from pipeline.run import RunOptions, summary_lines
     from pipeline.run import run as run_pipeline
 
+    if send_email and (not month or no_reports):
+        raise click.UsageError("--email 只用于生成月报（需要 --month，且不能与 --no-reports 同用）")
     config = _cfg(ctx, config_path)
     options = RunOptions(
-        inbox, reports, store, archive, week, month, as_of, render=not no_reports, unmasked=unmasked
+        inbox,
+        reports,
+        store,
+        archive,
+        week,
+        month,
+        as_of,
+        render=not no_reports,
+        unmasked=unmasked,
+        wait=wait,
     )
-    result = run_pipeline(config, options)
+    with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
+        result = run_pipeline(config, options, progress)
     for line in summary_lines(result):
         click.echo(line)
     click.echo(f"报告目录：{result.report_dir}")
     if send_email:
-        if not month or no_reports:
-            raise click.UsageError("--email 只用于生成月报（需要 --month，且不能与 --no-reports 同用）")
         _email(config, result.report_dir, store, dry_run=False, resend=False, unmasked=unmasked)
     sys.exit(result.exit_code)
+
+
+@cli.command(help="只检查指定的登记表文件（不入库），生成批注副本并列出问题。")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@CONFIG_OPTION
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="批注副本输出文件夹（默认 报告目录/validate）",
+)
+@click.option("--as-of", "as_of", help="统计截止时间（默认现在）")
+@click.pass_context
+def validate(ctx, files, config_path, out, as_of):
+    from pipeline import periods
+    from pipeline.store import Store
+    from pipeline.validate.stage import describe_results, validate_files
+
+    config = _cfg(ctx, config_path)
+    when = periods.parse_as_of(as_of, config)
+    store = Store(config.store) if config.store.exists() else None
+    try:
+        results = validate_files(list(files), config, when, store, out or config.reports / "validate")
+    finally:
+        if store:
+            store.close()
+    lines, errors = describe_results(results)
+    for line in lines:
+        click.echo(line)
+    sys.exit(1 if errors else 0)
 
 
 def _email(
@@ -105,8 +193,8 @@ def _email(
 
 
 @cli.command(help="发送某月的月报摘要邮件（附 PDF 与 Excel）。")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="配置文件路径")
-@click.option("--month", required=True, help="月份，例如 2026-10")
+@CONFIG_OPTION
+@click.option("--month", required=True, help="月份，例如 2026-10；last 表示上个月")
 @click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="报告文件夹（默认取配置）")
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), help="数据库文件")
 @click.option("--dry-run", is_flag=True, help="不发送，把邮件写成 .eml 文件")
@@ -115,53 +203,81 @@ def _email(
 @click.pass_context
 def email(ctx, config_path, month, reports, store, dry_run, resend, unmasked):
     from pipeline import periods
+    from pipeline.run import resolve_period
 
     config = _cfg(ctx, config_path)
-    period = periods.month(month)
+    period = resolve_period(config, None, month, periods.now_local(config))
     _email(config, (reports or config.reports) / period.folder, store, dry_run, resend, unmasked)
 
 
-@cli.command(help="只检查指定的登记表文件（不入库），生成批注副本并列出问题。")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="配置文件路径")
+@cli.command(help="显示最近的运行、收件箱中尚未处理的文件和下一次定时运行时间。")
+@CONFIG_OPTION
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), help="收件箱文件夹（默认取配置）")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), help="数据库文件")
+@click.pass_context
+def status(ctx, config_path, inbox, store):
+    from pipeline.status import status_lines
+
+    for line in status_lines(_cfg(ctx, config_path), inbox, store):
+        click.echo(line)
+
+
+@cli.group(help="定时运行：周五 16:00 周报、每月 1 日 08:00 月报与邮件（Asia/Shanghai）。")
+def schedule() -> None:
+    pass
+
+
+@schedule.command("show", help="打印 crontab 行（以及 systemd 定时器写法）和下一次运行时间。")
+@CONFIG_OPTION
+@click.pass_context
+def schedule_show(ctx, config_path):
+    from pipeline.deliver.schedule import describe
+
+    config = _cfg(ctx, config_path or ctx.parent.parent.obj.get("config_path"))
+    for line in describe(config):
+        click.echo(line)
+
+
+@schedule.command("install", help="把定时任务写入当前用户的 crontab（替换旧的本程序条目）。")
+@CONFIG_OPTION
+@click.pass_context
+def schedule_install(ctx, config_path):
+    from pipeline.deliver.schedule import install_crontab, next_runs
+
+    config = _cfg(ctx, config_path or ctx.parent.parent.obj.get("config_path"))
+    install_crontab(config)
+    click.echo("已写入 crontab。下一次运行：")
+    for job, when in next_runs(config):
+        click.echo(f"  {job.title}：{when:%Y-%m-%d %H:%M}（{config.timezone}）")
+
+
+@schedule.command("run", help="在前台常驻，按时运行（适用于没有 cron 的机器）。Ctrl+C 退出。")
+@CONFIG_OPTION
+@click.pass_context
+def schedule_run(ctx, config_path):
+    from pipeline.deliver.schedule import run_forever
+
+    config = _cfg(ctx, config_path or ctx.parent.parent.obj.get("config_path"))
+    run_forever(config, echo=click.echo)
+
+
+@cli.command(help="监视收件箱：文件放入并写完后，几秒内校验并生成批注副本。Ctrl+C 退出。")
+@CONFIG_OPTION
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), help="收件箱文件夹（默认取配置）")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="批注副本输出文件夹（默认 报告目录/validate）",
+    help="批注副本输出文件夹（默认 报告目录/watch）",
 )
-@click.option("--as-of", "as_of", help="统计截止时间（默认现在）")
+@click.option("--settle", type=float, default=2.0, show_default=True, help="文件大小保持不变多少秒才算写完")
 @click.pass_context
-def validate(ctx, files, config_path, out, as_of):
-    from pipeline import periods
-    from pipeline.findings import SEVERITY_ZH
-    from pipeline.store import Store
-    from pipeline.validate.stage import validate_files
+def watch(ctx, config_path, inbox, out, settle):
+    from pipeline.deliver.watch import watch as watch_inbox
 
     config = _cfg(ctx, config_path)
-    when = periods.parse_as_of(as_of, config)
-    out = out or config.reports / "validate"
-    store = Store(config.store) if config.store.exists() else None
-    try:
-        results = validate_files(list(files), config, when, store, out)
-    finally:
-        if store:
-            store.close()
-    errors = 0
-    for item in results:
-        lf, found = item["loaded"], item["findings"]
-        by = {s: sum(1 for f in found if f.severity == s) for s in ("error", "warning", "info")}
-        errors += by["error"]
-        head = f"{lf.name}：读取 {lf.rows_read} 行，可入库 {lf.rows_loaded} 行，暂存 {lf.rows_set_aside} 行；"
-        click.echo(head + "，".join(f"{SEVERITY_ZH[s]} {n}" for s, n in by.items()))
-        for f in found[:50]:
-            click.echo(f"  [{SEVERITY_ZH[f.severity]}] {f.message}")
-        if len(found) > 50:
-            click.echo(f"  ……另有 {len(found) - 50} 条，见批注副本")
-        if item["annotated"]:
-            click.echo(f"  批注副本：{item['annotated']}")
-    sys.exit(1 if errors else 0)
+    folder = inbox or config.inbox
+    click.echo(f"正在监视 {folder}（Ctrl+C 退出）")
+    watch_inbox(config, folder, out or config.reports / "watch", echo=click.echo, settle=settle)
 
 
 @cli.command(help="生成空白登记表模板（input_templates/*.xlsx）。")
@@ -190,7 +306,17 @@ def demo(inbox: Path, seed: int) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    cli(prog_name="pipeline")
+    try:
+        cli(prog_name="pipeline")
+    except Exception:  # not ours: no traceback for the user, it goes to a log file
+        import tempfile
+        import traceback
+        from datetime import datetime
+
+        path = Path(tempfile.gettempdir()) / f"pipeline-error-{datetime.now():%Y%m%d-%H%M%S}.log"
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+        click.echo(f"运行出错（程序内部错误），详细信息已写入 {path}；请把该文件发给维护人员。", err=True)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -154,6 +154,8 @@ def ingest(
         seen_now.add(sha)
         todo.append((path, str(path.relative_to(inbox)), sha))
     jobs = [(p, config, as_of, name, sha) for p, name, sha in todo]
+    if progress:
+        progress("start", len(jobs))
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if len(jobs) >= PARALLEL_FROM and workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -182,7 +184,7 @@ def _store_all(loaded_iter, todo, store, archive, run_id, result, progress) -> N
         archived = str(archive_copy(path, sha, archive)) if loaded.size else None
         batch.append((loaded, archived))
         if progress:
-            progress(loaded)
+            progress("file", loaded.name)
         if len(batch) >= STORE_BATCH:
             flush()
     if batch:

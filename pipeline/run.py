@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pipeline import periods
+from pipeline import __version__, periods
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.ingest import IngestResult, ingest
 from pipeline.kpi_model import compute_kpis
+from pipeline.lock import exclusive
 from pipeline.periods import Period
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
+from pipeline.runlog import run_log
 from pipeline.store import Store
 from pipeline.validate.stage import file_infos, validate_store, write_clerk_outputs
+
+log = logging.getLogger("pipeline.run")
 
 OK, SET_ASIDE, FAILED = 0, 1, 2  # exit codes: all loaded / something set aside or rejected / run failed
 
@@ -35,6 +42,7 @@ class RunOptions:
     workers: int | None = None
     render: bool = True
     unmasked: bool = False
+    wait: float = 0.0  # seconds to wait for another run's lock before giving up
 
 
 @dataclass
@@ -66,47 +74,131 @@ def write_json(path: Path, data: dict) -> Path:
 
 
 def resolve_period(config: Config, week: str | None, month: str | None, as_of: datetime) -> Period:
+    """--week 2026-W43 | current, --month 2026-10 | last; neither: the meeting window containing as-of."""
     if week and month:
         raise ConfigError("--week 和 --month 只能选一个")
+    if month == "last":
+        return periods.previous(periods.month_of(as_of), config)
     if month:
         return periods.month(month)
-    if week:
+    if week and week != "current":
         return periods.week(week, config)
     return periods.week_of(as_of, config)
 
 
 def run(config: Config, options: RunOptions, progress=None) -> RunResult:
-    """Load everything new from the inbox, validate the store, and write the period's outputs."""
+    """Load everything new from the inbox, validate the store, and write the period's outputs.
+
+    Holds an exclusive lock on the store and on the reports folder; writes a log file and a
+    manifest (inputs with hashes, rows, findings, outputs, timings) into the period's folder.
+    """
     as_of = periods.parse_as_of(options.as_of, config)
     period = resolve_period(config, options.week, options.month, as_of)
     inbox = options.inbox or config.inbox
-    report_dir = (options.reports or config.reports) / period.folder
-    archive = options.archive or config.archive
-    with Store(options.store or config.store) as store:
+    reports = options.reports or config.reports
+    report_dir = reports / period.folder
+    store_path = options.store or config.store
+    with (
+        exclusive(store_path.with_name(store_path.name + ".lock"), options.wait),
+        exclusive(reports / ".pipeline.lock", options.wait),
+        run_log(reports / "logs") as log_path,
+    ):
+        return _run_locked(config, options, progress, as_of, period, inbox, report_dir, store_path, log_path)
+
+
+def _run_locked(
+    config, options, progress, as_of, period, inbox, report_dir, store_path, log_path
+) -> RunResult:
+    timings: dict[str, float] = {}
+    started = datetime.now()
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    log.info("run %s as of %s, inbox %s", period.label, as_of, inbox)
+    with Store(store_path) as store:
         run_id = store.start_run({"inbox": str(inbox), "period": period.label, "as_of": as_of.isoformat()})
         try:
-            result = ingest(config, store, inbox, archive, as_of, run_id, options.workers, progress)
+            result = ingest(
+                config,
+                store,
+                inbox,
+                options.archive or config.archive,
+                as_of,
+                run_id,
+                options.workers,
+                progress,
+            )
+            lap("load")
             findings = validate_store(store, config, as_of)
             outputs = write_clerk_outputs(store, result, report_dir, inbox)
-            model = compute_kpis(
-                {key: store.records(key) for key in REGISTERS},
-                period,
-                as_of,
-                config,
-                data_quality(store),
-                store.set_aside_rows(),
-            )
+            lap("validate")
+            raw = {key: store.records(key) for key in REGISTERS}
+            model = compute_kpis(raw, period, as_of, config, data_quality(store), store.set_aside_rows())
             outputs["kpis"] = write_json(report_dir / "kpis.json", model)
+            lap("kpi")
             if options.render:
                 outputs.update(render_reports(model, report_dir, config, options.unmasked))
+                lap("render")
         except BaseException:
-            store.finish_run(run_id, "failed", {})
+            log.exception("run failed")
+            store.finish_run(run_id, "failed", {"log": str(log_path)})
             raise
         counts = store.counts()
-        store.finish_run(
-            run_id, "ok", {"files": len(result.outcomes), "unchanged": result.unchanged, **counts}
-        )
-    return RunResult(period, as_of, result, counts, report_dir, findings, outputs, model)
+        summary = {
+            "files": len(result.outcomes),
+            "unchanged": result.unchanged,
+            **counts,
+            "log": str(log_path),
+        }
+        store.finish_run(run_id, "ok", summary)
+    run_result = RunResult(period, as_of, result, counts, report_dir, findings, outputs, model)
+    outputs["manifest"] = write_json(
+        report_dir / "manifest.json", manifest(run_result, run_id, started, timings, log_path)
+    )
+    log.info("run %s done: %s", period.label, summary)
+    return run_result
+
+
+def manifest(result: RunResult, run_id: int, started: datetime, timings: dict, log_path: Path) -> dict:
+    """What a run read and wrote, for audits and for comparing runs."""
+    outputs = {}
+    for value in result.outputs.values():
+        for path in value if isinstance(value, list) else [value]:
+            if isinstance(path, Path) and path.exists():
+                outputs[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {
+        "run_id": run_id,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now().isoformat(timespec="seconds"),
+        "period": result.period.label,
+        "kind": result.period.kind,
+        "as_of": result.as_of.isoformat(timespec="minutes"),
+        "inputs": [
+            {
+                "name": o.name,
+                "sha256": o.sha256,
+                "register": o.register,
+                "rows_read": o.rows_read,
+                "rows_loaded": o.rows_loaded,
+                "rows_set_aside": o.rows_set_aside,
+                "findings": o.findings_by_severity,
+                "error": o.error.message if o.error else None,
+            }
+            for o in result.ingest.outcomes
+        ],
+        "unchanged_inputs": result.ingest.unchanged,
+        "ignored_inputs": [{"name": n, "why": w} for n, w in result.ingest.ignored],
+        "counts": result.counts,
+        "outputs": outputs,
+        "timings_seconds": timings,
+        "log": str(log_path),
+        "version": __version__,
+    }
 
 
 def summary_lines(result: RunResult) -> list[str]:

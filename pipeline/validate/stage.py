@@ -162,3 +162,22 @@ def validate_files(
         annotated = write_annotated_copy(lf.path, lf.name, mine, out_dir) if mine and not lf.error else None
         out.append({"loaded": lf, "findings": mine, "annotated": annotated})
     return out
+
+
+def describe_results(results: list[dict], limit: int = 50) -> tuple[list[str], int]:
+    """Terminal lines for `pipeline validate` / `pipeline watch`, and the number of errors."""
+    from pipeline.findings import SEVERITY_ZH
+
+    lines, errors = [], 0
+    for item in results:
+        lf, found = item["loaded"], item["findings"]
+        by = {s: sum(1 for f in found if f.severity == s) for s in ("error", "warning", "info")}
+        errors += by["error"]
+        head = f"{lf.name}：读取 {lf.rows_read} 行，可入库 {lf.rows_loaded} 行，暂存 {lf.rows_set_aside} 行；"
+        lines.append(head + "，".join(f"{SEVERITY_ZH[s]} {n}" for s, n in by.items()))
+        lines.extend(f"  [{SEVERITY_ZH[f.severity]}] {f.message}" for f in found[:limit])
+        if len(found) > limit:
+            lines.append(f"  ……另有 {len(found) - limit} 条，见批注副本")
+        if item["annotated"]:
+            lines.append(f"  批注副本：{item['annotated']}")
+    return lines, errors

@@ -1,0 +1,53 @@
+"""`pipeline status`: the last runs, what waits in the inbox, and the next scheduled times."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.deliver.schedule import next_runs
+from pipeline.ingest import scan_inbox
+from pipeline.load.loader import file_hash
+from pipeline.store import Store
+
+
+def status_lines(config: Config, inbox: Path | None = None, store_path: Path | None = None) -> list[str]:
+    inbox = inbox or config.inbox
+    store_path = store_path or config.store
+    lines = []
+    if store_path.exists():
+        with Store(store_path) as store:
+            runs = store.db.execute(
+                "SELECT id, started_at, finished_at, status, args, summary FROM runs ORDER BY id DESC LIMIT 5"
+            ).fetchall()
+            known = store.known_hashes()
+            cached = store.cached_hash
+            lines.append("最近的运行：" if runs else "还没有运行记录。")
+            for rid, started, finished, state, args, summary in runs:
+                a, s = json.loads(args or "{}"), json.loads(summary or "{}")
+                text = {"ok": "完成", "failed": "失败", "running": "进行中或中断"}.get(state, state)
+                detail = (
+                    f"新文件 {s.get('files', 0)} 个，现有 {s.get('rows_read', 0)} 行"
+                    if state == "ok"
+                    else s.get("log", "")
+                )
+                lines.append(
+                    f"  #{rid} {started} → {finished or '—'}  {a.get('period', '')}  {text}  {detail}"
+                )
+            paths, ignored = scan_inbox(inbox)
+            waiting = [p for p in paths if (cached(p, p.stat()) or file_hash(p)) not in known]
+    else:
+        lines.append(f"数据库 {store_path} 还不存在：尚未运行过。")
+        paths, ignored = scan_inbox(inbox)
+        waiting = paths
+    lines.append(f"收件箱 {inbox}：{len(paths)} 个登记表文件，其中 {len(waiting)} 个尚未处理")
+    lines.extend(f"  待处理：{p.relative_to(inbox)}" for p in waiting[:20])
+    if len(waiting) > 20:
+        lines.append(f"  ……另有 {len(waiting) - 20} 个")
+    lines.extend(f"  已忽略：{name}（{why}）" for name, why in ignored[:10])
+    lines.append("下一次定时运行：")
+    lines.extend(
+        f"  {job.title}：{when:%Y-%m-%d %H:%M}（{config.timezone}）" for job, when in next_runs(config)
+    )
+    return lines
