@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup sysdeps demo preview test lint templates bench clean
+.PHONY: setup sysdeps demo preview docs docs-images test lint templates bench clean
 
 setup: sysdeps $(STAMP)
 
@@ -30,6 +30,12 @@ demo: setup
 
 preview: demo
 	@bash scripts/preview.sh demo/reports demo/preview
+
+docs: setup
+	@$(PY) -c 'from pathlib import Path; from pipeline.docs import write_docs; print(*write_docs(Path("docs")), sep="\n")'
+
+docs-images: demo
+	@bash scripts/doc_images.sh
 
 test: setup
 	@$(PY) -m pytest

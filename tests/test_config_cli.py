@@ -81,3 +81,20 @@ def test_cli_turns_config_errors_into_messages(tmp_path: Path):
     bad.write_text("[targets]\nreply_rate = 2", encoding="utf-8")
     result = CliRunner().invoke(cli, ["run", "--config", str(bad)])
     assert result.exit_code == 2 and "reply_rate" in result.output and "Traceback" not in result.output
+
+
+def test_generated_reference_pages_are_current():
+    """Regenerate with `make docs` when a command or a finding code changes."""
+    from pipeline.docs import cli_reference, findings_catalogue
+
+    assert (ROOT / "docs" / "命令参考.md").read_text(encoding="utf-8") == cli_reference()
+    assert (ROOT / "docs" / "问题代码.md").read_text(encoding="utf-8") == findings_catalogue()
+
+
+def test_every_finding_code_has_a_message_and_a_fix():
+    from pipeline.findings import CODES
+    from pipeline.validate.rules import RULES
+
+    assert set(RULES) <= set(CODES)
+    for code, c in CODES.items():
+        assert c.title and c.message and c.fix, code

@@ -355,6 +355,13 @@ RULES: dict[str, RuleSpec] = {
     )
 }
 SEVERITIES = (ERROR, WARNING, INFO)
+# Codes a rule emits besides its own, with their severity: they follow that rule's switch.
+EMITTED = {
+    "reply-overdue": ("reply-after-promise", WARNING),
+    "callback-before-closing": ("callback-ref-unknown", WARNING),
+    "calendar-missing": ("reinspection-late", ERROR),
+}
+RULE_CODES = frozenset(RULES) | frozenset(EMITTED)
 
 
 def count_by_code(findings: list[Finding]) -> Counter:

@@ -14,6 +14,7 @@ from pipeline.registers import REGISTERS
 from pipeline.render.validation import write_annotated_copy, write_validation_workbook
 from pipeline.store import Store
 from pipeline.validate import run_rules
+from pipeline.validate.rules import RULE_CODES
 
 
 def finding_from_row(row: dict) -> Finding:
@@ -80,7 +81,7 @@ def write_clerk_outputs(
         if o.file_id in counts:
             o.rows_loaded, o.rows_set_aside = counts[o.file_id]
         o.findings_by_severity = dict(Counter(f.severity for f in mine))
-        rule_errors = Counter(f.title for f in mine if f.severity == "error" and f.code in _rule_codes())
+        rule_errors = Counter(f.title for f in mine if f.severity == "error" and f.code in RULE_CODES)
         for title, n in rule_errors.items():
             o.reasons[title] = o.reasons.get(title, 0) + n
         if mine and not o.error:
@@ -88,12 +89,6 @@ def write_clerk_outputs(
             annotated.append(write_annotated_copy(source, o.name, mine, report_dir / "annotated"))
     outputs["annotated"] = annotated
     return outputs
-
-
-def _rule_codes() -> set[str]:
-    from pipeline.validate.rules import RULES
-
-    return set(RULES) | {"callback-before-closing", "calendar-missing"}
 
 
 # Cross-register rules judge one register by another; checking a file alone, without that other

@@ -1,0 +1,56 @@
+"""Generated reference pages (docs/命令参考.md, docs/问题代码.md): written from --help and the catalogues,
+so they cannot drift from the code. Regenerate with `make docs`; a test checks they are current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.findings import CODES
+from pipeline.validate.rules import EMITTED, RULES
+
+
+def _commands(group: click.Group, prefix: str) -> list[tuple[str, click.Command]]:
+    out = []
+    for name in sorted(group.commands):
+        cmd = group.commands[name]
+        out.append((f"{prefix} {name}", cmd))
+        if isinstance(cmd, click.Group):
+            out.extend(_commands(cmd, f"{prefix} {name}"))
+    return out
+
+
+def cli_reference() -> str:
+    from pipeline.cli import cli
+
+    lines = ["# 命令参考", "", "由 `make docs` 根据各命令的 --help 生成，请勿手改。", ""]
+    for path, cmd in _commands(cli, "pipeline"):
+        ctx = click.Context(cmd, info_name=path)
+        lines += [f"## {path}", "", "```", cmd.get_help(ctx).strip(), "```", ""]
+    return "\n".join(lines)
+
+
+def findings_catalogue() -> str:
+    lines = [
+        "# 问题代码",
+        "",
+        "由 `make docs` 根据程序中的问题目录生成，请勿手改。",
+        "",
+        "| 代码 | 名称 | 默认程度 | 说明 | 处理建议 |",
+        "|---|---|---|---|---|",
+    ]
+    severity = {code: spec.severity for code, spec in RULES.items()} | {
+        code: sev for code, (_, sev) in EMITTED.items()
+    }
+    for code, c in CODES.items():
+        sev = {"error": "错误", "warning": "警告", "info": "提示"}.get(severity.get(code, ""), "读取时判定")
+        lines.append(f"| `{code}` | {c.title} | {sev} | {c.message} | {c.fix} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(folder: Path) -> list[Path]:
+    pages = {"命令参考.md": cli_reference(), "问题代码.md": findings_catalogue()}
+    for name, text in pages.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return [folder / name for name in pages]
