@@ -120,6 +120,8 @@ def _run_locked(
         clock = now
 
     log.info("run %s as of %s, inbox %s", period.label, as_of, inbox)
+    for stale in report_dir.rglob(".*.part") if report_dir.exists() else ():
+        stale.unlink(missing_ok=True)  # temp files of a killed run; we hold the folder's lock
     with Store(store_path) as store:
         run_id = store.start_run({"inbox": str(inbox), "period": period.label, "as_of": as_of.isoformat()})
         try:
@@ -135,7 +137,8 @@ def _run_locked(
             )
             lap("load")
             findings = validate_store(store, config, as_of)
-            outputs = write_clerk_outputs(store, result, report_dir, inbox)
+            outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id)
+            store.mark_recovered(run_id)
             lap("validate")
             raw = {key: store.records(key) for key in REGISTERS}
             model = compute_kpis(raw, period, as_of, config, data_quality(store), store.set_aside_rows())

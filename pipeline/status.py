@@ -26,7 +26,12 @@ def status_lines(config: Config, inbox: Path | None = None, store_path: Path | N
             lines.append("最近的运行：" if runs else "还没有运行记录。")
             for rid, started, finished, state, args, summary in runs:
                 a, s = json.loads(args or "{}"), json.loads(summary or "{}")
-                text = {"ok": "完成", "failed": "失败", "running": "进行中或中断"}.get(state, state)
+                text = {
+                    "ok": "完成",
+                    "failed": "失败",
+                    "running": "进行中或中断",
+                    "recovered": "中断（已由后续运行补做）",
+                }.get(state, state)
                 detail = (
                     f"新文件 {s.get('files', 0)} 个，现有 {s.get('rows_read', 0)} 行"
                     if state == "ok"

@@ -232,6 +232,21 @@ class Store:
             (period, kind, json.dumps(recipients, ensure_ascii=False), subject, message_id, sent_at),
         )
 
+    def files_of_unfinished_runs(self, current_run: int | None) -> list[tuple[str, str | None]]:
+        """(name, archived) of loaded files whose run never finished (a crash or kill -9)."""
+        return self.db.execute(
+            "SELECT f.name, f.archived FROM files f JOIN runs r ON r.id = f.run_id"
+            " WHERE r.status IN ('running', 'failed') AND r.id IS NOT ? AND f.status = 'loaded'",
+            (current_run,),
+        ).fetchall()
+
+    def mark_recovered(self, current_run: int | None) -> None:
+        """Runs that died are done with once a later run has redone their outputs (we hold the lock)."""
+        self.db.execute(
+            "UPDATE runs SET status='recovered' WHERE status IN ('running', 'failed') AND id IS NOT ?",
+            (current_run,),
+        )
+
     def start_run(self, args: dict) -> int:
         now = datetime.now().isoformat(timespec="seconds")
         return self.db.execute(

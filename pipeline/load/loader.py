@@ -99,6 +99,19 @@ def submitter(rows: list[list], start: int) -> str | None:
     return None
 
 
+def fill_merged_data(rows: list[list], merged: list, data_start: int) -> None:
+    """A cell merged down over several data rows (one date for three complaints) applies to each of them."""
+    for (r0, c0), (r1, c1) in merged:
+        if r0 < data_start or r1 == r0 or r0 >= len(rows):
+            continue
+        value = rows[r0][c0] if c0 < len(rows[r0]) else None
+        for r in range(r0 + 1, min(r1 + 1, len(rows))):
+            row = rows[r]
+            for c in range(c0, c1 + 1):
+                if c < len(row) and row[c] in (None, ""):
+                    row[c] = value
+
+
 def _title(rows: list[list], before: int) -> str:
     return " ".join(clean_text(v) for r in rows[:before] for v in r if clean_text(v))
 
@@ -165,6 +178,11 @@ def load_file(
                     canonical,
                 )
             )
+        if raw.cut_columns:
+            loaded.findings.append(
+                Finding("sheet-too-wide", INFO, name, raw.name, note=f"{raw.cut_columns:,}")
+            )
+        fill_merged_data(rows, raw.merged, match.data_start)
         records, skipped = normalize_sheet(rows, match, ctx)
         summary = SheetSummary(
             raw.name,

@@ -23,6 +23,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_UNZIPPED = 1_000_000_000  # bytes inside an .xlsx before we call it a zip bomb
 MAX_RATIO = 200
+MAX_ROWS = 300_000  # a register sheet never has more; beyond this is a mistake or an attack
+MAX_COLS = 500  # wider sheets are cut to their first 500 columns
 
 
 @dataclass
@@ -31,6 +33,7 @@ class RawSheet:
     rows: list[list]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     hidden: bool = False
+    cut_columns: int = 0  # how many columns beyond MAX_COLS were not read
 
 
 def _check_zip(path: Path) -> None:
@@ -60,10 +63,18 @@ def _read_excel(path: Path, head: bytes) -> list[RawSheet]:
             sheets = []
             for meta in wb.sheets_metadata:
                 sheet = wb.get_sheet_by_name(meta.name)
+                if sheet.total_height > MAX_ROWS:
+                    raise InputError(
+                        "file-too-large",
+                        f"工作表“{meta.name}”有 {sheet.total_height:,} 行，上限 {MAX_ROWS:,} 行",
+                    )
                 rows = sheet.to_python(skip_empty_area=False)
+                cut = max(0, sheet.total_width - MAX_COLS)
+                if cut:
+                    rows = [r[:MAX_COLS] for r in rows]
                 merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
                 hidden = "Visible" not in str(meta.visible)
-                sheets.append(RawSheet(meta.name, rows, merged, hidden))
+                sheets.append(RawSheet(meta.name, rows, merged, hidden, cut))
             return sheets
     except InputError:
         raise
@@ -97,7 +108,11 @@ def _read_csv(path: Path) -> list[RawSheet]:
     text = decode_text(data)
     sample = text[:20000]
     delimiter = max(",\t;", key=sample.count)
-    rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    rows = []
+    for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        rows.append(r[:MAX_COLS])
+        if len(rows) > MAX_ROWS:
+            raise InputError("file-too-large", f"超过 {MAX_ROWS:,} 行")
     return [RawSheet(path.stem, rows)]
 
 

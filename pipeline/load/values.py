@@ -36,6 +36,7 @@ PLACEHOLDERS = frozenset(
     }
 )
 EXCEL_EPOCH = datetime(1899, 12, 30)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MIN_YEAR, MAX_YEAR_AHEAD = 2000, 1
 
 
@@ -61,6 +62,8 @@ def clean_text(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = value if isinstance(value, str) else str(value)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)  # control characters never mean anything in a register
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     return " ".join(text.split())

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import xlsxwriter
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -132,7 +133,7 @@ def _workbook_for(source: Path, file_name: str) -> openpyxl.Workbook:
             for j, v in enumerate(row, start=1):
                 if v not in (None, ""):
                     cell = ws.cell(i, j)
-                    cell.value = v
+                    cell.value = ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
                     if isinstance(v, str) and v[:1] in "=+-@":
                         cell.data_type = "s"  # text, never a formula
     return wb
@@ -153,7 +154,7 @@ def write_annotated_copy(source: Path, file_name: str, findings: list[Finding], 
         if type(cell).__name__ == "MergedCell":
             cell = ws.cell(f.row, 1)
         cell.fill = PatternFill("solid", fgColor=FILL[f.severity])
-        text = f"【{SEVERITY_ZH[f.severity]}】{f.title}：{f.text}。{f.fix}"
+        text = ILLEGAL_CHARACTERS_RE.sub("", f"【{SEVERITY_ZH[f.severity]}】{f.title}：{f.text}。{f.fix}")
         if cell.comment:
             text = cell.comment.text + "\n" + text
         cell.comment = Comment(text, "客服报表 pipeline", width=320, height=140)
@@ -164,6 +165,7 @@ def write_annotated_copy(source: Path, file_name: str, findings: list[Finding], 
     ordered = sorted(findings, key=lambda f: (f.sheet or "", f.row or 0, f.letter or ""))
     for i, f in enumerate(ordered, start=2):
         values = [i - 1, f.sheet or "", f.row or "", f.column or "", SEVERITY_ZH[f.severity], f.text, f.fix]
+        values = [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
         for j, v in enumerate(values, start=1):
             c = ws.cell(i, j, v)
             if isinstance(v, str):

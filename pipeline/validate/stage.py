@@ -62,9 +62,10 @@ def file_infos(store: Store) -> list[dict]:
 
 
 def write_clerk_outputs(
-    store: Store, ingest: IngestResult, report_dir: Path, inbox: Path
+    store: Store, ingest: IngestResult, report_dir: Path, inbox: Path, run_id: int | None = None
 ) -> dict[str, Path | list[Path]]:
-    """validation.xlsx for every current finding; an annotated copy for each new file that has findings."""
+    """validation.xlsx for every current finding; an annotated copy for each new file that has findings,
+    and for files stored by an earlier run that never finished (killed before it wrote their copies)."""
     all_findings = [finding_from_row(r) for r in store.findings()]
     outputs: dict = {
         "validation": write_validation_workbook(
@@ -75,7 +76,7 @@ def write_clerk_outputs(
     for f in all_findings:
         by_file[f.file].append(f)
     counts = store.file_counts([o.file_id for o in ingest.outcomes])
-    annotated = []
+    todo = []
     for o in ingest.outcomes:
         mine = by_file.get(o.name, [])
         if o.file_id in counts:
@@ -84,9 +85,14 @@ def write_clerk_outputs(
         rule_errors = Counter(f.title for f in mine if f.severity == "error" and f.code in RULE_CODES)
         for title, n in rule_errors.items():
             o.reasons[title] = o.reasons.get(title, 0) + n
-        if mine and not o.error:
-            source = Path(o.archived) if o.archived else inbox / o.name
-            annotated.append(write_annotated_copy(source, o.name, mine, report_dir / "annotated"))
+        if not o.error:
+            todo.append((o.name, o.archived))
+    todo += [(name, archived) for name, archived in store.files_of_unfinished_runs(run_id)]
+    annotated = []
+    for name, archived in dict(todo).items():
+        if by_file.get(name):
+            source = Path(archived) if archived else inbox / name
+            annotated.append(write_annotated_copy(source, name, by_file[name], report_dir / "annotated"))
     outputs["annotated"] = annotated
     return outputs
 
