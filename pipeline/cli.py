@@ -306,6 +306,8 @@ def demo(inbox: Path, seed: int) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.root.handlers:
+        handler.setLevel(logging.WARNING)  # run details go to the run's log file, not the terminal
     try:
         cli(prog_name="pipeline")
     except Exception:  # not ours: no traceback for the user, it goes to a log file

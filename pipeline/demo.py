@@ -28,7 +28,7 @@ import xlwt
 
 from pipeline.registers import REGISTERS
 
-START, END = date(2026, 9, 1), date(2026, 10, 30)  # nine Friday-meeting weeks, W36–W44
+DEMO_START, DEMO_END = date(2026, 9, 1), date(2026, 10, 30)  # nine Friday-meeting weeks, W36–W44
 PROPERTIES = {"翠湖花园": "CH", "金桂苑": "JG", "滨江壹号": "BJ"}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
 GIVEN = [
@@ -122,6 +122,32 @@ def _at(day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, time(rng.randint(8, 17), rng.choice([0, 10, 15, 20, 30, 40, 45, 50])))
 
 
+@dataclass(frozen=True)
+class Span:
+    """What to generate: the date range, a volume multiplier, and which months get a sheet or file."""
+
+    start: date = DEMO_START
+    end: date = DEMO_END
+    volume: int = 1
+
+    @property
+    def months(self) -> list[date]:
+        out, d = [], self.start.replace(day=1)
+        while d <= self.end:
+            out.append(d)
+            d = (d + timedelta(days=32)).replace(day=1)
+        return out
+
+    def staff_for(self, prop: str) -> dict:
+        if prop in STAFF:
+            return STAFF[prop]
+        rng = random.Random(prop)
+        return {"客服": [_name(rng), _name(rng)], "工程": [_name(rng), _name(rng)], "主任": _name(rng)}
+
+
+DEMO = Span()
+
+
 @dataclass
 class Books:
     """Records per register (dicts keyed by column key), for one property."""
@@ -133,19 +159,19 @@ class Books:
     repairs: list[dict] = field(default_factory=list)
 
 
-def _complaints(prop: str, code: str, rng: random.Random, books: Books) -> None:
-    staff = STAFF[prop]
-    day, n = START, 0
+def _complaints(prop: str, code: str, rng: random.Random, books: Books, span: Span) -> None:
+    staff = span.staff_for(prop)
+    day, n = span.start, 0
     cats, weights = zip(*CATEGORIES, strict=True)
-    while day <= END:
-        for _ in range(rng.choice([0, 0, 1, 1, 1, 2])):
+    while day <= span.end:
+        for _ in range(rng.choice([0, 0, 1, 1, 1, 2]) * span.volume):
             n += 1
             cat = rng.choices(cats, weights)[0]
             received = _at(day, rng)
             promise_days = rng.choice([1, 2, 3])
             promised = received.date() + timedelta(days=promise_days)
             closed = received.date() + timedelta(days=rng.randint(0, promise_days))
-            is_open = closed > END - timedelta(days=2) or rng.random() < 0.04
+            is_open = closed > span.end - timedelta(days=2) or rng.random() < 0.04
             replied = None if is_open else min(closed + timedelta(days=rng.choice([0, 0, 1])), promised)
             books.complaints.append(
                 {
@@ -178,15 +204,15 @@ def _complaints(prop: str, code: str, rng: random.Random, books: Books) -> None:
         day += timedelta(days=1)
 
 
-def _repairs(prop: str, code: str, rng: random.Random, books: Books) -> None:
-    day, n = START, 0
-    while day <= END:
-        for _ in range(rng.choice([0, 1, 1, 2])):
+def _repairs(prop: str, code: str, rng: random.Random, books: Books, span: Span) -> None:
+    day, n = span.start, 0
+    while day <= span.end:
+        for _ in range(rng.choice([0, 1, 1, 2]) * span.volume):
             n += 1
             reported = _at(day, rng)
             dispatched = reported + timedelta(minutes=rng.choice([15, 30, 45, 90, 180]))
             completed = dispatched + timedelta(hours=rng.choice([1, 2, 4, 20, 26, 50]))
-            done = completed.date() <= END - timedelta(days=1)
+            done = completed.date() <= span.end - timedelta(days=1)
             books.repairs.append(
                 {
                     "id": f"{code}BX-{reported:%Y%m}-{n:03d}",
@@ -197,7 +223,7 @@ def _repairs(prop: str, code: str, rng: random.Random, books: Books) -> None:
                     "reported": reported,
                     "content": rng.choice(REPAIRS),
                     "dispatched": dispatched,
-                    "worker": rng.choice(STAFF[prop]["工程"]),
+                    "worker": rng.choice(span.staff_for(prop)["工程"]),
                     "completed": completed if done else None,
                     "satisfaction": rng.choice(["满意", "满意", "满意", "基本满意", "不满意"])
                     if done
@@ -207,7 +233,7 @@ def _repairs(prop: str, code: str, rng: random.Random, books: Books) -> None:
         day += timedelta(days=1)
 
 
-def _callbacks(prop: str, code: str, rng: random.Random, books: Books) -> None:
+def _callbacks(prop: str, code: str, rng: random.Random, books: Books, span: Span) -> None:
     n = 0
     items = [("投诉回访", c["id"], c["unit"], c["closed"]) for c in books.complaints if c["closed"]]
     items += [
@@ -217,7 +243,7 @@ def _callbacks(prop: str, code: str, rng: random.Random, books: Books) -> None:
         if rng.random() < 0.06:
             continue  # 待回访: no callback recorded
         when = closed + timedelta(days=rng.choice([1, 1, 2, 3]))
-        if when > END:
+        if when > span.end:
             continue
         n += 1
         sat = rng.choices(["满意", "基本满意", "不满意"], [75, 18, 7])[0]
@@ -235,7 +261,7 @@ def _callbacks(prop: str, code: str, rng: random.Random, books: Books) -> None:
                 "date": when,
                 "method": rng.choice(["电话", "电话", "电话", "上门"]),
                 "kind": kind,
-                "staff": rng.choice(STAFF[prop]["客服"]),
+                "staff": rng.choice(span.staff_for(prop)["客服"]),
                 "opinion": "对处理结果有意见" if problem else rng.choice(["满意", "处理及时", "无意见"]),
                 "satisfaction": sat,
                 "solved": solved,
@@ -243,7 +269,10 @@ def _callbacks(prop: str, code: str, rng: random.Random, books: Books) -> None:
                 "followup_date": when + timedelta(days=1) if follow else None,
             }
         )
-    for month_start in (date(2026, 9, 10), date(2026, 10, 12)):
+    firsts = (
+        [date(2026, 9, 10), date(2026, 10, 12)] if span == DEMO else [m.replace(day=10) for m in span.months]
+    )
+    for month_start in firsts:
         for k in range(3):
             n += 1
             when = month_start + timedelta(days=k * 3)
@@ -258,7 +287,9 @@ def _callbacks(prop: str, code: str, rng: random.Random, books: Books) -> None:
                     "date": when,
                     "method": "上门" if k == 0 else "电话",
                     "kind": "主任走访" if k == 0 else "例行回访",
-                    "staff": STAFF[prop]["主任"] if k == 0 else rng.choice(STAFF[prop]["客服"]),
+                    "staff": span.staff_for(prop)["主任"]
+                    if k == 0
+                    else rng.choice(span.staff_for(prop)["客服"]),
                     "opinion": "建议加强绿化养护",
                     "satisfaction": "满意",
                     "solved": True,
@@ -268,14 +299,14 @@ def _callbacks(prop: str, code: str, rng: random.Random, books: Books) -> None:
             )
 
 
-def _feedback(prop: str, code: str, rng: random.Random, books: Books) -> None:
+def _feedback(prop: str, code: str, rng: random.Random, books: Books, span: Span) -> None:
     n = 0
     for c in books.complaints:
         if not c["replied"] or rng.random() < 0.45:
             continue
         n += 1
         when = c["replied"] + timedelta(days=rng.choice([1, 2, 3]))
-        if when > END:
+        if when > span.end:
             continue
         sat = rng.choices(["满意", "基本满意", "不满意"], [70, 20, 10])[0]
         books.feedback.append(
@@ -291,17 +322,23 @@ def _feedback(prop: str, code: str, rng: random.Random, books: Books) -> None:
         )
 
 
-def _reinspections(prop: str, code: str, rng: random.Random, books: Books) -> None:
-    staff = STAFF[prop]["工程"]
-    plans = [
-        (date(2026, 9, 3), 3, False, 8),
-        (date(2026, 9, 22), 4, True, 2),
-        (date(2026, 10, 14), 5, False, 12),
-    ]
-    if prop == "金桂苑":
-        plans.append((date(2026, 9, 28), 2, True, 12))  # urgent, answered after National Day: late
-    if prop == "滨江壹号":
-        plans.append((date(2026, 9, 8), 13, False, 10))  # appeal filed 13 days after the report
+def _reinspections(prop: str, code: str, rng: random.Random, books: Books, span: Span) -> None:
+    staff = span.staff_for(prop)["工程"]
+    if span != DEMO:  # one appeal a month, now and then urgent
+        plans = [
+            (m.replace(day=3), rng.randint(1, 12), rng.random() < 0.2, rng.randint(2, 16))
+            for m in span.months
+        ]
+    else:
+        plans = [
+            (date(2026, 9, 3), 3, False, 8),
+            (date(2026, 9, 22), 4, True, 2),
+            (date(2026, 10, 14), 5, False, 12),
+        ]
+        if prop == "金桂苑":
+            plans.append((date(2026, 9, 28), 2, True, 12))  # urgent, answered after National Day: late
+        if prop == "滨江壹号":
+            plans.append((date(2026, 9, 8), 13, False, 10))  # appeal filed 13 days after the report
     for n, (report_day, lag, urgent, turnaround) in enumerate(plans, start=1):
         appealed = report_day + timedelta(days=lag)
         accepted = appealed + timedelta(days=rng.choice([0, 1]))
@@ -322,22 +359,22 @@ def _reinspections(prop: str, code: str, rng: random.Random, books: Books) -> No
                 "reinspected": accepted + timedelta(days=max(1, turnaround - 1)),
                 "inspectors": staff[0] if (prop == "翠湖花园" and n == 2) else "、".join(staff),
                 "conclusion": rng.choice(["维持原结果", "维持原结果", "更正"]),
-                "notified": notified if notified <= END else None,
+                "notified": notified if notified <= span.end else None,
             }
         )
 
 
+def property_books(prop: str, code: str, rng: random.Random, span: Span = DEMO) -> Books:
+    """A property's five registers over a span, coherent: callbacks follow closings, feedback follows replies."""
+    books = Books()
+    for generate in (_complaints, _repairs, _callbacks, _feedback, _reinspections):
+        generate(prop, code, rng, books, span)
+    return books
+
+
 def build_books(seed: int = 2026) -> dict[str, Books]:
     rng = random.Random(seed)
-    out = {}
-    for prop, code in PROPERTIES.items():
-        books = Books()
-        _complaints(prop, code, rng, books)
-        _repairs(prop, code, rng, books)
-        _callbacks(prop, code, rng, books)
-        _feedback(prop, code, rng, books)
-        _reinspections(prop, code, rng, books)
-        out[prop] = books
+    out = {prop: property_books(prop, code, rng) for prop, code in PROPERTIES.items()}
     _plant_violations(out)
     return out
 
@@ -400,7 +437,7 @@ def _rows(register: str, recs: list[dict], keys: list[str], style: str) -> list[
     return [[_cell(r.get(k), k, reg.column(k).type, style) for k in keys] for r in recs]
 
 
-def _write_xlsx(path: Path, prop: str, register: str, recs: list[dict]) -> None:
+def _write_xlsx(path: Path, prop: str, register: str, recs: list[dict], months=(9, 10)) -> None:
     """翠湖花园 style: blank column A, two blank rows, merged title, header on row 4."""
     reg = REGISTERS[register]
     keys = [c.key for c in reg.columns if c.key != "property"]
@@ -417,7 +454,7 @@ def _write_xlsx(path: Path, prop: str, register: str, recs: list[dict]) -> None:
     dfmt = wb.add_format({"num_format": "yyyy-mm-dd", "border": 1})
     tfmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm", "border": 1})
     plain = wb.add_format({"border": 1})
-    for month in (9, 10):
+    for month in months:
         ws = wb.add_worksheet(f"2026年{month}月")
         rows = [r for r in recs if _month_of(r, reg.date_key) == month]
         ws.merge_range(2, 1, 2, len(keys) + 1, f"{prop}{reg.title}（2026年{month}月）", title)
@@ -453,7 +490,7 @@ def _write_xlsx(path: Path, prop: str, register: str, recs: list[dict]) -> None:
     wb.close()
 
 
-def _write_xls(path: Path, prop: str, register: str, recs: list[dict]) -> None:
+def _write_xls(path: Path, prop: str, register: str, recs: list[dict], months=(9, 10)) -> None:
     """金桂苑 style: older template, other headers, no 项目 column, text dates, two-row header."""
     reg = REGISTERS[register]
     keys = [c.key for c in reg.columns if c.key != "property"]
@@ -462,7 +499,7 @@ def _write_xls(path: Path, prop: str, register: str, recs: list[dict]) -> None:
     if register == "complaints":
         alias.update({"received": "投诉日期", "person": "业主姓名", "promised": "约定答复日期"})
     wb = xlwt.Workbook(encoding="utf-8")
-    for month in (9, 10):
+    for month in months:
         ws = wb.add_sheet(f"{month}月")
         rows = [r for r in recs if _month_of(r, reg.date_key) == month]
         ws.write_merge(0, 0, 0, len(keys), f"{prop}{reg.title}")
@@ -491,12 +528,12 @@ def _write_xls(path: Path, prop: str, register: str, recs: list[dict]) -> None:
     wb.save(str(path))
 
 
-def _write_csv(folder: Path, prop: str, register: str, recs: list[dict]) -> list[Path]:
+def _write_csv(folder: Path, prop: str, register: str, recs: list[dict], months=(9, 10)) -> list[Path]:
     """滨江壹号 style: GBK CSV exports, one per month, US-style dates."""
     reg = REGISTERS[register]
     keys = [c.key for c in reg.columns]
     paths = []
-    for month in (9, 10):
+    for month in months:
         rows = [r for r in recs if _month_of(r, reg.date_key) == month]
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
@@ -526,4 +563,22 @@ def write_demo_inbox(inbox: Path, seed: int = 2026) -> list[Path]:
                 paths.append(path)
             else:
                 paths.extend(_write_csv(inbox, prop, register, recs))
+    return paths
+
+
+WRITERS = {"xlsx": _write_xlsx, "xls": _write_xls}
+
+
+def write_property_month(folder: Path, prop: str, books: Books, month: int, kind: str) -> list[Path]:
+    """One file per register for one month, in one of the three clerks' layouts (for group-sized inboxes)."""
+    paths = []
+    for register in REGISTERS:
+        recs = getattr(books, register)
+        title = REGISTERS[register].title
+        if kind == "csv":
+            paths += _write_csv(folder, prop, register, recs, months=(month,))
+        else:
+            path = folder / f"{prop}{title}2026-{month:02d}.{kind}"
+            WRITERS[kind](path, prop, register, recs, months=(month,))
+            paths.append(path)
     return paths

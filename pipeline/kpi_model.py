@@ -5,6 +5,7 @@ This is what kpis.json holds; the reports and the email read it and never recomp
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from pipeline.config import Config
@@ -22,29 +23,44 @@ def _slice(
     return Records(complaints or [], callbacks or [], reinspections or [], feedback or [], repairs or [])
 
 
-def _by_property(data: Records, name: str) -> Records:
-    def mine(rows):
-        return [r for r in rows if r.get("_property") == name]
-
-    ids = {c.get("id") for c in mine(data.complaints)}
-    feedback = [
-        f
-        for f in data.feedback
-        if f.get("_property") == name or (not f.get("_property") and f.get("complaint_id") in ids)
-    ]
-    return Records(
-        mine(data.complaints), mine(data.callbacks), mine(data.reinspections), feedback, mine(data.repairs)
-    )
+def _split_by_property(data: Records) -> dict[str | None, Records]:
+    """Every record under its property, in one pass; feedback follows its complaint when it names none."""
+    out: dict[str | None, Records] = defaultdict(Records)
+    for key in ("complaints", "callbacks", "reinspections", "repairs"):
+        for r in getattr(data, key):
+            getattr(out[r.get("_property")], key).append(r)
+    complaint_property = {c.get("id"): c.get("_property") for c in data.complaints}
+    for f in data.feedback:
+        out[f.get("_property") or complaint_property.get(f.get("complaint_id"))].feedback.append(f)
+    return out
 
 
-def _complaint_slice(data: Records, complaints: list[dict]) -> Records:
-    ids = {c.get("id") for c in complaints}
-    return _slice(
-        data,
-        complaints=complaints,
-        callbacks=[cb for cb in data.callbacks if cb.get("ref") in ids],
-        feedback=[f for f in data.feedback if f.get("complaint_id") in ids],
-    )
+class _ComplaintSlicer:
+    """Complaints of one department or handler, with the callbacks and feedback that follow them."""
+
+    def __init__(self, data: Records):
+        self.callbacks, self.feedback = defaultdict(list), defaultdict(list)
+        for cb in data.callbacks:
+            self.callbacks[cb.get("ref")].append(cb)
+        for f in data.feedback:
+            self.feedback[f.get("complaint_id")].append(f)
+
+    def __call__(self, complaints: list[dict]) -> Records:
+        ids = [c.get("id") for c in complaints]
+        return _slice(
+            None,
+            complaints=complaints,
+            callbacks=[cb for i in ids for cb in self.callbacks.get(i, [])],
+            feedback=[f for i in ids for f in self.feedback.get(i, [])],
+        )
+
+
+def _grouped(rows: list[dict], key: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r.get(key):
+            out[r[key]].append(r)
+    return dict(sorted(out.items()))
 
 
 def _pick(kpis: dict, keys) -> dict:
@@ -148,31 +164,35 @@ def compute_kpis(
     company = compute_set(data, scope, config, total_households, calendar, ytd, callbacks, trace)
     traced = trace.pop("_records", {})
     by_property = {}
+    split = _split_by_property(data)
     for name in props:
         hh, _ = _households(config, [name])
-        by_property[name] = compute_set(_by_property(data, name), scope, config, hh, calendar, ytd, callbacks)
+        by_property[name] = compute_set(
+            split.get(name, Records()), scope, config, hh, calendar, ytd, callbacks
+        )
 
     by_department = {}
-    for dept in sorted({c.get("department") for c in data.complaints if c.get("department")}):
-        sl = _complaint_slice(data, [c for c in data.complaints if c.get("department") == dept])
+    complaint_slice = _ComplaintSlicer(data)
+    for dept, rows in _grouped(data.complaints, "department").items():
+        sl = complaint_slice(rows)
         by_department[dept] = _pick(
             compute_set(sl, scope, config, None, calendar, ytd, callbacks), COMPLAINT_KEYS
         )
 
     by_staff: dict[str, dict] = {"受理人": {}, "回访人": {}, "维修人": {}}
-    for name in sorted({c.get("handler") for c in data.complaints if c.get("handler")}):
-        sl = _complaint_slice(data, [c for c in data.complaints if c.get("handler") == name])
+    for name, rows in _grouped(data.complaints, "handler").items():
+        sl = complaint_slice(rows)
         by_staff["受理人"][name] = _pick(
             compute_set(sl, scope, config, None, calendar, ytd, callbacks), COMPLAINT_KEYS
         )
-    for name in sorted({cb.get("staff") for cb in data.callbacks if cb.get("staff")}):
-        sl = _slice(data, callbacks=[cb for cb in data.callbacks if cb.get("staff") == name])
+    for name, rows in _grouped(data.callbacks, "staff").items():
+        sl = _slice(data, callbacks=rows)
         by_staff["回访人"][name] = _pick(
             compute_set(sl, scope, config, None, calendar, ytd, callbacks),
             ("callback_followup_rate", "satisfaction_rate"),
         )
-    for name in sorted({r.get("worker") for r in data.repairs if r.get("worker")}):
-        sl = _slice(data, repairs=[r for r in data.repairs if r.get("worker") == name])
+    for name, rows in _grouped(data.repairs, "worker").items():
+        sl = _slice(data, repairs=rows)
         by_staff["维修人"][name] = _pick(
             compute_set(sl, scope, config, None, calendar, ytd, callbacks), ("callback_rate",)
         )

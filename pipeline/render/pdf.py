@@ -6,6 +6,7 @@ WeasyPrint may only load the project's own template assets: register text such a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import jinja2
@@ -13,7 +14,7 @@ import jinja2
 from pipeline.errors import RenderError
 from pipeline.render import charts
 from pipeline.render.atomic import atomic_path
-from pipeline.render.model import Report, pct
+from pipeline.render.model import Report, Table, pct
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=False)
@@ -53,9 +54,20 @@ def _charts(r: Report) -> dict[str, str]:
     return out
 
 
+PDF_ROWS = 25  # the PDF is read in the meeting; the Excel report has every row
+
+
+def cap(table: Table, n: int = PDF_ROWS) -> Table:
+    """The first n rows, and a note saying where the rest is."""
+    if len(table.rows) <= n:
+        return table
+    note = f"共 {len(table.rows)} 项，此处列出前 {n} 项，完整清单见 Excel 报告。" + (table.note or "")
+    return replace(table, rows=table.rows[:n], note=note)
+
+
 def render_html(report: Report, scope_name: str = "全部项目") -> str:
     return _env.get_template("report.html.j2").render(
-        r=report, charts=_charts(report), pct=pct, scope_name=scope_name
+        r=report, charts=_charts(report), pct=pct, scope_name=scope_name, cap=cap
     )
 
 
