@@ -137,9 +137,10 @@ def _run_locked(
             )
             lap("load")
             findings = validate_store(store, config, as_of)
+            lap("validate")
             outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id)
             store.mark_recovered(run_id)
-            lap("validate")
+            lap("annotate")
             raw = {key: store.records(key) for key in REGISTERS}
             model = compute_kpis(raw, period, as_of, config, data_quality(store), store.set_aside_rows())
             outputs["kpis"] = write_json(report_dir / "kpis.json", model)
