@@ -17,6 +17,7 @@ from pipeline.config import Config
 from pipeline.findings import Finding
 from pipeline.load.loader import LoadedFile, file_hash, load_file
 from pipeline.load.read import SUFFIXES
+from pipeline.pool import POOL_CONTEXT
 from pipeline.store import Store
 
 PARALLEL_FROM = 6  # files; below this a process pool costs more than it saves
@@ -158,7 +159,7 @@ def ingest(
         progress("start", len(jobs))
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if len(jobs) >= PARALLEL_FROM and workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=POOL_CONTEXT) as pool:
             loaded_iter = pool.map(_load_job, jobs, chunksize=4)
             _store_all(loaded_iter, todo, store, archive, run_id, result, progress)
     else:
