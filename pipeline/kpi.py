@@ -72,6 +72,27 @@ class Records:
     reinspections: list[dict] = field(default_factory=list)
     feedback: list[dict] = field(default_factory=list)
     repairs: list[dict] = field(default_factory=list)
+    _index: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def between(self, register: str, key: str, start: datetime, stop: datetime) -> list[dict]:
+        """Records whose date `key` lies in [start, stop), from a per-month index built on first use,
+        so a period touches only its own months instead of every record."""
+        idx = self._index.get((register, key))
+        if idx is None:
+            idx = defaultdict(list)
+            for r in getattr(self, register):
+                when = r.get(key)
+                if when is not None:
+                    idx[(when.year, when.month)].append(r)
+            self._index[(register, key)] = idx
+        out: list[dict] = []
+        y, m = (
+            (start.year, start.month) if start > datetime.min else min(idx, default=(stop.year, stop.month))
+        )
+        while (y, m) <= (stop.year, stop.month):
+            out.extend(r for r in idx.get((y, m), ()) if start <= r[key] < stop)
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
 
     @classmethod
     def from_store(cls, raw: dict[str, list[dict]]) -> Records:
@@ -120,12 +141,10 @@ def _callback_index(data: Records, as_of: datetime) -> dict[str, list[date]]:
 
 def _closed_items(data: Records, scope: Scope):
     """(kind, record, closed-at) of complaints and repairs closed in the scope."""
-    for c in data.complaints:
-        if _in(c.get("closed"), scope.start, scope.stop):
-            yield "complaint", c, c["closed"]
-    for r in data.repairs:
-        if _in(r.get("completed"), scope.start, scope.stop):
-            yield "repair", r, r["completed"]
+    for c in data.between("complaints", "closed", scope.start, scope.stop):
+        yield "complaint", c, c["closed"]
+    for r in data.between("repairs", "completed", scope.start, scope.stop):
+        yield "repair", r, r["completed"]
 
 
 def _has_callback(rec: dict, closed: datetime, callbacks: dict[str, list[date]]) -> bool:
@@ -192,9 +211,7 @@ def compute_set(
         t["reply_rate"],
     )
 
-    replies = [
-        c for c in data.complaints if _in(c.get("replied"), scope.start, scope.stop) and c.get("promised")
-    ]
+    replies = [c for c in data.between("complaints", "replied", scope.start, scope.stop) if c.get("promised")]
     _rate(
         out,
         trace,
@@ -204,7 +221,7 @@ def compute_set(
         t["promise_kept_rate"],
     )
 
-    received = [c for c in data.complaints if _in(c.get("received"), scope.start, scope.stop)]
+    received = data.between("complaints", "received", scope.start, scope.stop)
     _rate(
         out,
         trace,
@@ -221,7 +238,7 @@ def compute_set(
     period_target = t["effective_complaint_rate"] * (1 if monthly_target else share)
     out["effective_complaint_rate"] = _household_rate(len(valid), households, round(period_target, 6))
     ytd_valid = [
-        c for c in data.complaints if _in(c.get("received"), ytd_start, scope.stop) and c.get("valid") is True
+        c for c in data.between("complaints", "received", ytd_start, scope.stop) if c.get("valid") is True
     ]
     year_target = t["effective_complaint_rate"] if config.effective_complaint_period == "year" else None
     ytd = _household_rate(len(ytd_valid), households, year_target)
@@ -233,7 +250,7 @@ def compute_set(
         trace["effective_complaint_rate_ytd"] = {"numerator": [ref(c) for c in ytd_valid], "denominator": []}
         trace.setdefault("_records", {}).update({ref(c): c for c in ytd_valid})
 
-    cbs = [cb for cb in data.callbacks if _in(cb.get("date"), scope.start, scope.stop)]
+    cbs = data.between("callbacks", "date", scope.start, scope.stop)
     problems = [cb for cb in cbs if cb.get("satisfaction") == "不满意" or cb.get("solved") is False]
     _rate(
         out,
@@ -245,9 +262,7 @@ def compute_set(
     )
 
     done, turnaround, gaps, due_of = [], [], [], {}
-    for r in data.reinspections:
-        if not _in(r.get("notified"), scope.start, scope.stop):
-            continue
+    for r in data.between("reinspections", "notified", scope.start, scope.stop):
         try:
             due_of[id(r)] = reinspection_deadline(
                 {k: (v.date().isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}, calendar
@@ -271,13 +286,11 @@ def compute_set(
         out["reinspection_on_time_rate"]["error"] = gaps[0]
     out["reinspection_turnaround_days"] = _distribution(turnaround)
 
-    rated = [
-        f for f in data.feedback if _in(f.get("date"), scope.start, scope.stop) and f.get("satisfaction")
-    ]
+    rated = [f for f in data.between("feedback", "date", scope.start, scope.stop) if f.get("satisfaction")]
     rated += [cb for cb in cbs if cb.get("satisfaction")]
     _rate(out, trace, "satisfaction_rate", rated, lambda r: r["satisfaction"] in GOOD, t["satisfaction_rate"])
 
-    repeats = repeat_complaints(data.complaints, scope)
+    repeats = repeat_complaints(data, scope)
     out["repeat_complaints"] = {
         "value": len(repeats),
         "numerator": len(repeats),
@@ -296,7 +309,7 @@ def compute_set(
             and c["received"] < scope.stop
             and not (c.get("closed") and c["closed"] < scope.stop)
         ),
-        "repairs_reported": sum(1 for r in data.repairs if _in(r.get("reported"), scope.start, scope.stop)),
+        "repairs_reported": len(data.between("repairs", "reported", scope.start, scope.stop)),
         "repairs_completed": sum(1 for kind, _, _ in closed if kind == "repair"),
         "callbacks": len(cbs),
         "valid_complaints": len(valid),
@@ -331,10 +344,11 @@ def _distribution(days: list[int]) -> dict:
     }
 
 
-def repeat_complaints(complaints: list[dict], scope: Scope, window: int = 30) -> list[dict]:
+def repeat_complaints(data: Records, scope: Scope, window: int = 30) -> list[dict]:
     """Complaints received in the scope with an earlier one for the same unit and category within 30 days."""
+    recent = data.between("complaints", "received", scope.start - timedelta(days=window), scope.stop)
     by_key = _group(
-        [c for c in complaints if c.get("received") and c.get("unit") and c.get("category")],
+        [c for c in recent if c.get("unit") and c.get("category")],
         lambda c: (c.get("_property"), c["unit"], c["category"]),
     )
     out = []

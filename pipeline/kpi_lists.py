@@ -179,7 +179,7 @@ def meeting_lists(data: Records, scope: Scope, calendar: WorkCalendar, set_aside
         "overdue": overdue_items(data, as_of, calendar),
         "pending_callbacks": pending_callbacks(data, as_of),
         "reinspections_due_soon": reinspections_due_soon(data, as_of, calendar),
-        "repeat_complaints": repeat_complaints(data.complaints, scope),
+        "repeat_complaints": repeat_complaints(data, scope),
         "unhappy_feedback": unhappy_feedback(data, as_of),
         "set_aside": set_aside,
     }

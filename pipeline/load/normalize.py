@@ -203,7 +203,7 @@ def normalize_sheet(
                 findings.append(
                     Finding("required-missing", ERROR, ctx.file, ctx.sheet, excel_row, header, letter)
                 )
-            values[col.key] = _iso(value)
+            values[col.key] = _iso(value) if col.type == DATE else value
         for col in missing:
             findings.append(
                 Finding("column-missing", ERROR, ctx.file, ctx.sheet, excel_row, col.header, value=col.header)

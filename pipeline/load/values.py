@@ -48,31 +48,36 @@ class ValueProblem(ValueError):
 
 
 def clean_text(value: object) -> str:
-    """NFKC (full-width → half-width), strip, collapse inner whitespace runs."""
-    if value is None:
+    """NFKC (full-width → half-width), no control characters, stripped, inner whitespace runs collapsed."""
+    if isinstance(value, str):
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        return (
-            value.isoformat(sep=" ", timespec="minutes")
-            if value.time() != datetime.min.time()
-            else value.date().isoformat()
-        )
-    if isinstance(value, date):
+    elif isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    elif isinstance(value, datetime):
+        if value.time() != datetime.min.time():
+            return value.isoformat(sep=" ", timespec="minutes")
+        return value.date().isoformat()
+    elif isinstance(value, date):
         return value.isoformat()
-    text = value if isinstance(value, str) else str(value)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub("", text)  # control characters never mean anything in a register
+    else:
+        text = str(value)
+    if not text.isprintable():  # line breaks, tabs, control characters, full-width spaces
+        text = " ".join(_CONTROL.sub("", text).split())
+    elif text[:1] == " " or text[-1:] == " " or "  " in text:
+        text = " ".join(text.split())
     if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.split())
+        text = " ".join(unicodedata.normalize("NFKC", text).split())
+    return text
 
 
 def is_blank(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
+        if not value:
+            return True
         if len(value) > 8:
             return False  # longer than any placeholder
         return clean_text(value).lower() in PLACEHOLDERS
