@@ -72,6 +72,11 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+def _finding_row(f) -> tuple:
+    """A finding's columns in the findings table, after file_id and stage."""
+    return (f.code, f.severity, f.sheet, f.row, f.column, f.letter, f.value, f.note, f.message)
+
+
 class Store:
     """A thin object over one SQLite database file."""
 
@@ -199,22 +204,7 @@ class Store:
         self.db.executemany(
             "INSERT INTO findings(file_id, stage, code, severity, sheet, row, column_name, letter, value, note, message)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    file_id,
-                    stage,
-                    f.code,
-                    f.severity,
-                    f.sheet,
-                    f.row,
-                    f.column,
-                    f.letter,
-                    f.value,
-                    f.note,
-                    f.message,
-                )
-                for f in findings
-            ],
+            [(file_id, stage, *_finding_row(f)) for f in findings],
         )
 
     def sent_mail(self, period: str, kind: str) -> dict | None:
@@ -387,21 +377,7 @@ class Store:
             db.executemany(
                 "INSERT INTO findings(file_id, stage, code, severity, sheet, row, column_name, letter, value, note, message)"
                 " SELECT file_id, 'rules', ?,?,?,?,?,?,?,?,? FROM records WHERE id=?",
-                [
-                    (
-                        f.code,
-                        f.severity,
-                        f.sheet,
-                        f.row,
-                        f.column,
-                        f.letter,
-                        f.value,
-                        f.note,
-                        f.message,
-                        f.ref,
-                    )
-                    for f in findings
-                ],
+                [(*_finding_row(f), f.ref) for f in findings],
             )
             db.executemany(
                 "UPDATE records SET rule_error=1 WHERE id=?",

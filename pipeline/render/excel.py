@@ -11,8 +11,9 @@ from pathlib import Path
 
 import xlsxwriter
 
+from pipeline.kpi import RATE_KEYS
 from pipeline.render.atomic import atomic_path
-from pipeline.render.model import KPI_LABELS, LIST_SPECS, RATE_KEYS_FOR_EXCEL, Report, Table
+from pipeline.render.model import KPI_LABELS, LIST_SPECS, Report, Table
 
 
 def _formats(wb) -> dict:
@@ -134,9 +135,9 @@ def _trend_sheet(wb, fmt, report: Report, overview) -> None:
     kind = report.kind
     rows = report.trend.get(kind, [])
     ws = wb.add_worksheet("趋势")
-    cols = ["period", *RATE_KEYS_FOR_EXCEL]
+    cols = ["period", *RATE_KEYS]
     ws.write_string(0, 0, "周期", fmt["head"])
-    for j, key in enumerate(RATE_KEYS_FOR_EXCEL, start=1):
+    for j, key in enumerate(RATE_KEYS, start=1):
         ws.write_string(0, j, KPI_LABELS[key], fmt["head"])
         ws.set_column(j, j, 12)
     ws.set_column(0, 0, 10)

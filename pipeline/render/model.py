@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipeline.kpi import RATE_KEYS
+
 KPI_LABELS = {
     "callback_rate": "回访率",
     "reply_rate": "回复率",
@@ -51,34 +53,12 @@ DEFINITIONS = {
     "satisfaction_rate": ("本期反馈和回访评价中“满意”+“基本满意” ÷ 有评价的反馈和回访", "满意 + 基本满意"),
     "repeat_complaints": ("本期受理的投诉中，同一房号、同一类别 30 天内再次投诉的件数", "越少越好"),
 }
-HEADLINE = (
-    "callback_rate",
-    "reply_rate",
-    "promise_kept_rate",
-    "same_day_verification_rate",
-    "effective_complaint_rate",
-    "effective_complaint_rate_ytd",
-    "callback_followup_rate",
-    "reinspection_on_time_rate",
-    "satisfaction_rate",
-    "repeat_complaints",
-)
+HEADLINE = (*RATE_KEYS, "repeat_complaints")
 PROPERTY_COLUMNS = (
     "callback_rate",
     "reply_rate",
     "promise_kept_rate",
     "same_day_verification_rate",
-    "effective_complaint_rate_ytd",
-    "callback_followup_rate",
-    "reinspection_on_time_rate",
-    "satisfaction_rate",
-)
-RATE_KEYS_FOR_EXCEL = (
-    "callback_rate",
-    "reply_rate",
-    "promise_kept_rate",
-    "same_day_verification_rate",
-    "effective_complaint_rate",
     "effective_complaint_rate_ytd",
     "callback_followup_rate",
     "reinspection_on_time_rate",
