@@ -86,9 +86,7 @@ class Records:
                     idx[(when.year, when.month)].append(r)
             self._index[(register, key)] = idx
         out: list[dict] = []
-        y, m = (
-            (start.year, start.month) if start > datetime.min else min(idx, default=(stop.year, stop.month))
-        )
+        y, m = start.year, start.month
         while (y, m) <= (stop.year, stop.month):
             out.extend(r for r in idx.get((y, m), ()) if start <= r[key] < stop)
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)

@@ -17,9 +17,7 @@ from pipeline.workdays import WorkCalendar
 TREND_LENGTH = 12
 
 
-def _slice(
-    data: Records, complaints=None, callbacks=None, repairs=None, feedback=None, reinspections=None
-) -> Records:
+def _slice(complaints=None, callbacks=None, repairs=None, feedback=None, reinspections=None) -> Records:
     return Records(complaints or [], callbacks or [], reinspections or [], feedback or [], repairs or [])
 
 
@@ -48,7 +46,6 @@ class _ComplaintSlicer:
     def __call__(self, complaints: list[dict]) -> Records:
         ids = [c.get("id") for c in complaints]
         return _slice(
-            None,
             complaints=complaints,
             callbacks=[cb for i in ids for cb in self.callbacks.get(i, [])],
             feedback=[f for i in ids for f in self.feedback.get(i, [])],
@@ -186,13 +183,13 @@ def compute_kpis(
             compute_set(sl, scope, config, None, calendar, ytd, callbacks), COMPLAINT_KEYS
         )
     for name, rows in _grouped(data.callbacks, "staff").items():
-        sl = _slice(data, callbacks=rows)
+        sl = _slice(callbacks=rows)
         by_staff["回访人"][name] = _pick(
             compute_set(sl, scope, config, None, calendar, ytd, callbacks),
             ("callback_followup_rate", "satisfaction_rate"),
         )
     for name, rows in _grouped(data.repairs, "worker").items():
-        sl = _slice(data, repairs=rows)
+        sl = _slice(repairs=rows)
         by_staff["维修人"][name] = _pick(
             compute_set(sl, scope, config, None, calendar, ytd, callbacks), ("callback_rate",)
         )
