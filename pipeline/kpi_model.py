@@ -12,6 +12,7 @@ from pipeline.config import Config
 from pipeline.kpi import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, _callback_index, compute_set
 from pipeline.kpi_lists import meeting_lists
 from pipeline.periods import Period, month_of, previous, week_of
+from pipeline.scorecard import scorecard
 from pipeline.workdays import WorkCalendar
 
 TREND_LENGTH = 12
@@ -228,6 +229,7 @@ def compute_kpis(
             "weekly": _trend(data, period, "weekly", as_of, config, calendar, total_households),
             "monthly": _trend(data, period, "monthly", as_of, config, calendar, total_households),
         },
+        "scorecard": scorecard(data, period, as_of, config),
         "lists": meeting_lists(data, scope, calendar, set_aside),
         "provenance": trace,
         "records": {key: _provenance(rec) for key, rec in traced.items()},

@@ -378,3 +378,30 @@ def test_run_writes_kpis_json_with_the_contract_keys(tmp_path: Path, config):
     assert len(m["lists"]["set_aside"]) == dq["rows_set_aside"]
     assert all(row["reasons"] for row in m["lists"]["set_aside"])
     assert m == result.model | {"generated_at": m["generated_at"]}
+
+
+def test_staff_scorecard_awards_the_top_performer_by_consecutive_months():
+    config = parse_config(
+        {
+            "properties": {"甲": {"households": 1000}},
+            "scorecard": {
+                "enabled": True,
+                "sales": {
+                    "王敏": {"amount": 10000, "conversion": 0.75},
+                    "刘洋": {"amount": 10000, "conversion": 0.5},
+                },
+            },
+        },
+        Path("."),
+    )
+    complaints = []
+    for month, (wang, liu) in {8: (3, 1), 9: (2, 1), 10: (4, 2)}.items():
+        for i in range(wang):
+            complaints.append(c(f"W{month}{i}", handler="王敏", received=f"2026-{month:02d}-0{i + 1}"))
+        for i in range(liu):
+            complaints.append(c(f"L{month}{i}", handler="刘洋", received=f"2026-{month:02d}-1{i + 1}"))
+    rows = {r["name"]: r for r in model(complaints, config=config)["scorecard"]}
+    assert rows["王敏"]["top"] and rows["王敏"]["streak"] == 3 and rows["王敏"]["award"] == 200
+    assert rows["刘洋"]["award"] == 0 and rows["刘洋"]["complaints"] == 2
+    assert rows["王敏"]["commission"] == 150.0 and rows["刘洋"]["commission"] == 100.0
+    assert model(complaints)["scorecard"] is None  # off unless enabled

@@ -179,3 +179,17 @@ def test_masking_rules():
     assert mask_name("张三") == "张*" and mask_name("欧阳娜娜") == "欧阳**" and mask_name(None) == ""
     assert mask_phone("13812345678") == "138****5678"
     assert mask_phone("0755-12345678") == "0755****5678"
+
+
+def test_scorecard_table_appears_when_enabled(demo):
+    from pipeline.render.excel import write_excel
+    from pipeline.render.model import build_report
+    from pipeline.render.pdf import render_html
+
+    model = json.loads(json.dumps(demo["monthly"].model))
+    model["scorecard"] = [{"name": "王敏", "complaints": 3, "callbacks": 5, "repairs": 0, "volume": 8, "on_time_share": 1.0,
+                           "top": True, "streak": 2, "award": 100, "commission": None}]
+    report = build_report(model)
+    assert "员工考评" in render_html(report) and "★ 第一" in render_html(report)
+    path = write_excel(report, demo["monthly"].report_dir / "scorecard-check.xlsx")
+    assert openpyxl.load_workbook(path)["员工考评"]["I2"].value == 100

@@ -263,6 +263,8 @@ def write_excel(report: Report, path: Path) -> Path:
             _table_sheet(wb, fmt, report, t.title.replace("员工：", "员工-"), t)
         for name, table in report.lists.items():
             _table_sheet(wb, fmt, report, LIST_SPECS[name][0].split("（")[0], table)
+        if report.scorecard:
+            _table_sheet(wb, fmt, report, "员工考评", report.scorecard)
         _table_sheet(wb, fmt, report, "下周工作", report.next_week)
         _table_sheet(wb, fmt, report, "数据质量", report.data_quality)
         _provenance_sheet(wb, fmt, report)

@@ -289,6 +289,7 @@ class Report:
     inputs: Table
     errors: list[str]
     next_week: Table
+    scorecard: Table | None = None
     footnote: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -345,6 +346,44 @@ def _staff_tables(m: dict) -> list[Table]:
         label = {"受理人": "受理投诉", "回访人": "回访次数", "维修人": "完成报修"}[role]
         out.append(Table(f"员工：{role}", ["姓名", label] + [KPI_LABELS[k] for k in keys], rows))
     return out
+
+
+def _scorecard(m: dict) -> Table | None:
+    rows = m.get("scorecard")
+    if not rows:
+        return None
+    body = [
+        [
+            r["name"],
+            r["complaints"],
+            r["callbacks"],
+            r["repairs"],
+            r["volume"],
+            pct(r["on_time_share"]),
+            "★ 第一" if r["top"] else "",
+            r["streak"] or "",
+            r["award"] or "",
+            "—" if r["commission"] is None else r["commission"],
+        ]
+        for r in rows
+    ]
+    return Table(
+        "员工考评（奖惩制度：特别奖、业绩奖）",
+        [
+            "姓名",
+            "受理投诉",
+            "回访",
+            "完成报修",
+            "合计",
+            "按时答复率",
+            "本月",
+            "连续第一（月）",
+            "特别奖（元）",
+            "业绩提成（元）",
+        ],
+        body,
+        note="业绩提成需在 config.toml [scorecard.sales] 中填写销售额与询单转化率，登记表中没有这两项。",
+    )
 
 
 def _pareto(m: dict) -> list[dict]:
@@ -495,6 +534,7 @@ def build_report(
         inputs=inputs_table,
         errors=m.get("errors", []),
         next_week=_next_week(m, unmasked),
+        scorecard=_scorecard(m),
         footnote="本报告显示客户真实姓名和电话（--unmasked），请勿外传"
         if unmasked
         else "客户姓名、电话已打码",
