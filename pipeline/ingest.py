@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from pipeline.config import Config
 from pipeline.findings import Finding
 from pipeline.load.loader import LoadedFile, file_hash, load_file
 from pipeline.load.read import SUFFIXES
-from pipeline.pool import POOL_CONTEXT
+from pipeline.pool import worker_pool
 from pipeline.store import Store
 
 PARALLEL_FROM = 6  # files; below this a process pool costs more than it saves
@@ -159,7 +158,7 @@ def ingest(
         progress("start", len(jobs))
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if len(jobs) >= PARALLEL_FROM and workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=POOL_CONTEXT) as pool:
+        with worker_pool(workers) as pool:
             loaded_iter = pool.map(_load_job, jobs, chunksize=4)
             _store_all(loaded_iter, todo, store, archive, run_id, result, progress)
     else:

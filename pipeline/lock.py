@@ -12,6 +12,13 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 
+_HELD: set[int] = set()
+
+
+def held() -> tuple[int, ...]:
+    """Descriptors of the locks this process holds (worker processes close them)."""
+    return tuple(_HELD)
+
 
 class Busy(PipelineError):
     """Another run holds the lock."""
@@ -35,8 +42,10 @@ def exclusive(path: Path, wait: float = 0.0, poll: float = 0.5) -> Iterator[None
                         f"另一个 pipeline 正在运行（{holder}），使用 {path.name}；请等它结束后再试，或加 --wait 秒数排队等待"
                     ) from None
                 time.sleep(poll)
+        _HELD.add(fd)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"进程 {os.getpid()}，开始于 {datetime.now():%Y-%m-%d %H:%M:%S}".encode(), 0)
         yield
     finally:
+        _HELD.discard(fd)
         os.close(fd)  # closing the descriptor releases the lock

@@ -1,9 +1,41 @@
 """Worker processes for loading and annotating.
 
-Workers are started by a fork server, not forked from the run: a forked worker would inherit the
-run's lock descriptor and, if the run were killed, keep the store locked until it died too.
+Workers are forked from the run and, on start, close the run's lock descriptors and ask the
+kernel to kill them when the run dies (Linux PR_SET_PDEATHSIG). A run killed with kill -9 thus
+leaves no workers behind, and none that keeps its store locked.
 """
 
-import multiprocessing
+from __future__ import annotations
 
-POOL_CONTEXT = multiprocessing.get_context("forkserver")
+import ctypes
+import multiprocessing
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+
+from pipeline import lock
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int, lock_fds: tuple[int, ...]) -> None:
+    for fd in lock_fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: workers end when their queue closes
+    if os.getppid() != parent:  # the run died before prctl took effect
+        os._exit(1)
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(), lock.held()),
+    )

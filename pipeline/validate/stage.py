@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.findings import Finding
 from pipeline.ingest import IngestResult
-from pipeline.pool import POOL_CONTEXT
+from pipeline.pool import worker_pool
 from pipeline.registers import REGISTERS
 from pipeline.render.validation import write_annotated_copy, write_validation_workbook
 from pipeline.store import Store
@@ -109,7 +108,7 @@ def annotate_all(jobs: list[tuple], workers: int | None = None) -> list[Path]:
     workers = workers or min(os.cpu_count() or 1, 4)
     if len(jobs) < 8 or workers < 2:
         return [_annotate(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=POOL_CONTEXT) as pool:
+    with worker_pool(workers) as pool:
         return list(pool.map(_annotate, jobs, chunksize=8))
 
 
