@@ -16,6 +16,7 @@ from pipeline.scorecard import scorecard
 from pipeline.workdays import WorkCalendar
 
 TREND_LENGTH = 12
+PROPERTY_TREND_KEYS = ("callback_rate", "effective_complaint_rate_ytd", "satisfaction_rate")
 
 
 def _slice(complaints=None, callbacks=None, repairs=None, feedback=None, reinspections=None) -> Records:
@@ -92,7 +93,9 @@ def _trend(
     config: Config,
     calendar: WorkCalendar,
     households: int | None,
+    keys: tuple[str, ...] = RATE_KEYS,
 ) -> list[dict]:
+    """The last 12 weeks or months up to this period: values with numerators and denominators."""
     if kind == period.kind:
         last = period
     elif kind == "monthly":
@@ -107,10 +110,11 @@ def _trend(
             continue
         k = compute_set(data, _scope(p, as_of), config, households, calendar, _ytd_start(p), callbacks)
         row = {"period": p.label}
-        row.update({key: k[key]["value"] for key in RATE_KEYS})
-        row.update({f"{key}_numerator": k[key]["numerator"] for key in RATE_KEYS})
-        row.update({f"{key}_denominator": k[key]["denominator"] for key in RATE_KEYS})
-        row.update(k["counts"])
+        row.update({key: k[key]["value"] for key in keys})
+        row.update({f"{key}_numerator": k[key]["numerator"] for key in keys})
+        row.update({f"{key}_denominator": k[key]["denominator"] for key in keys})
+        if keys == RATE_KEYS:
+            row.update(k["counts"])
         out.append(row)
     return out
 
@@ -228,6 +232,21 @@ def compute_kpis(
         "trend": {
             "weekly": _trend(data, period, "weekly", as_of, config, calendar, total_households),
             "monthly": _trend(data, period, "monthly", as_of, config, calendar, total_households),
+            "monthly_by_property": {
+                name: _trend(
+                    split.get(name, Records()),
+                    period,
+                    "monthly",
+                    as_of,
+                    config,
+                    calendar,
+                    _households(config, [name])[0],
+                    keys=PROPERTY_TREND_KEYS,
+                )
+                for name in props
+            }
+            if period.kind == "monthly"
+            else {},
         },
         "scorecard": scorecard(data, period, as_of, config),
         "lists": meeting_lists(data, scope, calendar, set_aside),

@@ -187,9 +187,32 @@ def test_scorecard_table_appears_when_enabled(demo):
     from pipeline.render.pdf import render_html
 
     model = json.loads(json.dumps(demo["monthly"].model))
-    model["scorecard"] = [{"name": "王敏", "complaints": 3, "callbacks": 5, "repairs": 0, "volume": 8, "on_time_share": 1.0,
-                           "top": True, "streak": 2, "award": 100, "commission": None}]
+    model["scorecard"] = [
+        {
+            "name": "王敏",
+            "complaints": 3,
+            "callbacks": 5,
+            "repairs": 0,
+            "volume": 8,
+            "on_time_share": 1.0,
+            "top": True,
+            "streak": 2,
+            "award": 100,
+            "commission": None,
+        }
+    ]
     report = build_report(model)
     assert "员工考评" in render_html(report) and "★ 第一" in render_html(report)
     path = write_excel(report, demo["monthly"].report_dir / "scorecard-check.xlsx")
     assert openpyxl.load_workbook(path)["员工考评"]["I2"].value == 100
+
+
+def test_excel_lists_carry_real_dates_and_numbers(demo):
+    wb = openpyxl.load_workbook(demo["weekly"].outputs["xlsx"])
+    ws = wb["逾期与督办"]
+    header = [c.value for c in ws[1]]
+    row = [c for c in ws[2]]
+    deadline = row[header.index("应完成日期")]
+    assert deadline.is_date and deadline.number_format == "yyyy-mm-dd"
+    assert isinstance(row[header.index("逾期天数")].value, int)
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref

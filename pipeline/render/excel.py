@@ -7,6 +7,8 @@ with = + - @ never becomes a formula.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 
 import xlsxwriter
@@ -27,6 +29,8 @@ def _formats(wb) -> dict:
         "pct": wb.add_format({**base, "border": 1, "num_format": "0.0%"}),
         "pct2": wb.add_format({**base, "border": 1, "num_format": "0.00%"}),
         "money": wb.add_format({**base, "border": 1, "num_format": "#,##0.00"}),
+        "date": wb.add_format({**base, "border": 1, "num_format": "yyyy-mm-dd"}),
+        "datetime": wb.add_format({**base, "border": 1, "num_format": "yyyy-mm-dd hh:mm"}),
         "met": wb.add_format({"font_color": "#1A7F37", "bold": True, "bg_color": "#E6F4EA"}),
         "missed": wb.add_format({"font_color": "#C0392B", "bold": True, "bg_color": "#FDECEA"}),
     }
@@ -48,11 +52,25 @@ def _write(ws, row: int, col: int, value, fmt) -> None:
         ws.write_string(row, col, "是" if value else "否", fmt["text"])
     elif isinstance(value, int | float):
         ws.write_number(row, col, value, fmt["int"] if isinstance(value, int) else fmt["money"])
+    elif isinstance(value, str) and _DATE.fullmatch(value):
+        when = datetime.fromisoformat(value)
+        ws.write_datetime(row, col, when, fmt["date"] if len(value) == 10 else fmt["datetime"])
     else:
         ws.write_string(row, col, str(value), fmt["text"])
 
 
-def _table_sheet(wb, fmt, report: Report, name: str, table: Table, widths: list[int] | None = None) -> None:
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+
+
+def _table_sheet(
+    wb,
+    fmt,
+    report: Report,
+    name: str,
+    table: Table,
+    widths: list[int] | None = None,
+    percent: tuple[int, ...] = (),
+) -> None:
     ws = wb.add_worksheet(name[:31])
     for j, col in enumerate(table.columns):
         ws.write_string(0, j, col, fmt["head"])
@@ -61,7 +79,10 @@ def _table_sheet(wb, fmt, report: Report, name: str, table: Table, widths: list[
         )
     for i, row in enumerate(table.rows, start=1):
         for j, v in enumerate(row):
-            _write(ws, i, j, v, fmt)
+            if j in percent and isinstance(v, float):
+                ws.write_number(i, j, v, fmt["pct2"])
+            else:
+                _write(ws, i, j, v, fmt)
     if not table.rows:
         ws.write_string(1, 0, table.empty, fmt["text"])
     ws.freeze_panes(1, 0)
@@ -258,6 +279,26 @@ def write_excel(report: Report, path: Path) -> Path:
         _trend_sheet(wb, fmt, report, overview)
         _pareto_sheet(wb, fmt, report, overview)
         _table_sheet(wb, fmt, report, "各项目", report.properties)
+        by_property = report.trend.get("monthly_by_property") or {}
+        if by_property:
+            rows = [
+                [
+                    name,
+                    row["period"],
+                    row["callback_rate"],
+                    row["effective_complaint_rate_ytd"],
+                    row["satisfaction_rate"],
+                ]
+                for name, series in by_property.items()
+                for row in series
+            ]
+            _table_sheet(
+                wb,
+                fmt,
+                report,
+                "项目趋势",
+                Table("项目趋势", ["项目", "月份", "回访率", "有效投诉率（年累计）", "满意率"], rows),
+            )
         _table_sheet(wb, fmt, report, "部门", report.departments)
         for t in report.staff:
             _table_sheet(wb, fmt, report, t.title.replace("员工：", "员工-"), t)

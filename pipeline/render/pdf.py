@@ -47,6 +47,29 @@ def _charts(r: Report) -> dict[str, str]:
         target=0.01,
         target_label="1%",
     )
+    by_property = r.trend.get("monthly_by_property") or {}
+    if by_property:
+        watch = sorted(
+            by_property, key=lambda n: (by_property[n][-1]["callback_rate"] if by_property[n] else 1) or 1
+        )[:8]
+        labels = [row["period"] for row in next(iter(by_property.values()))]
+        title = "各项目回访率（近 12 个月）" + (
+            "" if len(by_property) <= 8 else "：本月回访率最低的 8 个项目"
+        )
+        out["property_callback"] = charts.line_chart(
+            title,
+            labels,
+            {n: [row["callback_rate"] for row in by_property[n]] for n in watch},
+            target=1.0,
+            target_label="目标 100%",
+        )
+        out["property_effective"] = charts.line_chart(
+            "各项目有效投诉率年累计（近 12 个月，目标全年 < 1%）",
+            labels,
+            {n: [row["effective_complaint_rate_ytd"] for row in by_property[n]] for n in watch},
+            target=0.01,
+            target_label="1%",
+        )
     values = r.turnaround.get("values") or []
     out["turnaround"] = charts.histogram(
         "复检周期分布", values, [(0, 3), (4, 7), (8, 11), (12, 15), (16, 10_000)], 15
