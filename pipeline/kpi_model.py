@@ -139,9 +139,13 @@ def compute_kpis(
     data_quality: dict,
     set_aside: list[dict],
     generated_at: datetime | None = None,
+    handover: bool = False,
 ) -> dict:
-    """The whole model for one period (see the kpis.json contract in the README)."""
-    data = Records.from_store(raw)
+    """The whole model for one period (see the kpis.json contract in the README).
+
+    handover: raw holds fresh dicts that may be parsed in place (a run's own Store.records result).
+    """
+    data = Records.from_store(raw, in_place=handover)
     calendar = WorkCalendar(config.holidays)
     scope = _scope(period, as_of)
     ytd = _ytd_start(period)

@@ -142,7 +142,10 @@ def _run_locked(
             store.mark_recovered(run_id)
             lap("annotate")
             raw = {key: store.records(key) for key in REGISTERS}
-            model = compute_kpis(raw, period, as_of, config, data_quality(store), store.set_aside_rows())
+            model = compute_kpis(
+                raw, period, as_of, config, data_quality(store), store.set_aside_rows(), handover=True
+            )
+            del raw  # the records are not needed while rendering
             outputs["kpis"] = write_json(report_dir / "kpis.json", model)
             lap("kpi")
             if options.render:
