@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from pipeline.config import parse_config
+
+# CI runs the short default; a longer fuzz run: HYPOTHESIS_PROFILE=fuzz .venv/bin/python -m pytest -k "never or hypothesis or rates"
+settings.register_profile("fuzz", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 AS_OF = datetime(2026, 11, 1, 8, 0)
 
