@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
-
-import os
 
 import pytest
 from hypothesis import settings
 
 from pipeline.config import parse_config
 
-# CI runs the short default; a longer fuzz run: HYPOTHESIS_PROFILE=fuzz .venv/bin/python -m pytest -k "never or hypothesis or rates"
+# CI runs the short default; the README gives the longer fuzz run (HYPOTHESIS_PROFILE=fuzz).
 settings.register_profile("fuzz", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 

@@ -226,13 +226,26 @@ def _office_csv(xlsx_path: Path, out: Path) -> dict[str, list[list[str]]]:
     soffice = shutil.which("soffice")
     assert soffice, "LibreOffice is installed by scripts/install-system-deps.sh"
     out.mkdir(parents=True, exist_ok=True)
-    subprocess.run([soffice, f"-env:UserInstallation=file://{out}/profile", "--headless", "--norestore", "--convert-to",
-                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-                    "--outdir", str(out), str(xlsx_path)], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{out}/profile",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir",
+            str(out),
+            str(xlsx_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     sheets = {}
     for path in out.glob(f"{xlsx_path.stem}-*.csv"):
         with open(path, encoding="utf-8", newline="") as fh:
-            sheets[path.stem[len(xlsx_path.stem) + 1:]] = list(csv.reader(fh))
+            sheets[path.stem[len(xlsx_path.stem) + 1 :]] = list(csv.reader(fh))
     return sheets
 
 
@@ -241,15 +254,36 @@ def test_excel_report_reads_the_same_in_libreoffice(demo, tmp_path):
     model = json.loads((result.report_dir / "kpis.json").read_text(encoding="utf-8"))
     sheets = _office_csv(result.outputs["xlsx"], tmp_path)
     rows = {r[0]: r for r in sheets["总览"] if r}
-    for key in ("callback_rate", "reply_rate", "promise_kept_rate", "satisfaction_rate", "effective_complaint_rate_ytd"):
+    for key in (
+        "callback_rate",
+        "reply_rate",
+        "promise_kept_rate",
+        "satisfaction_rate",
+        "effective_complaint_rate_ytd",
+    ):
         k = model["kpis"][key]
         shown = rows[KPI_LABELS[key]]
         assert float(shown[1].rstrip("%")) / 100 == pytest.approx(k["value"], abs=1e-9), key
         assert (int(shown[2]), int(shown[3])) == (k["numerator"], k["denominator"]), key
     assert len(sheets["待回访"]) - 1 == len(model["lists"]["pending_callbacks"])
     assert len(sheets["指标明细"]) - 1 >= model["kpis"]["callback_rate"]["denominator"]
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--norestore",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(result.outputs["xlsx"])],
-                   check=True, capture_output=True, timeout=180)
-    info = subprocess.run(["pdfinfo", str(tmp_path / "report.pdf")], check=True, capture_output=True, text=True).stdout
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(result.outputs["xlsx"]),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    info = subprocess.run(
+        ["pdfinfo", str(tmp_path / "report.pdf")], check=True, capture_output=True, text=True
+    ).stdout
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) > 0
