@@ -138,7 +138,8 @@ def _run_locked(
             lap("load")
             findings = validate_store(store, config, as_of)
             lap("validate")
-            outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id)
+            limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
+            outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id, limit)
             store.mark_recovered(run_id)
             lap("annotate")
             raw = {key: store.records(key) for key in REGISTERS}
@@ -241,6 +242,11 @@ def summary_lines(result: RunResult) -> list[str]:
     if result.outputs.get("annotated"):
         lines.append(
             f"已为 {len(result.outputs['annotated'])} 个有问题的文件生成批注副本：{result.report_dir / 'annotated'}"
+        )
+    if result.outputs.get("annotated_skipped"):
+        lines.append(
+            f"本次有问题的新文件较多（{result.outputs['annotated_skipped']} 个，超过 [outputs] annotate_max_files），"
+            "未逐个生成批注副本：问题都在问题清单中，需要时用 pipeline validate 文件 生成批注副本"
         )
     if result.outputs.get("validation"):
         lines.append(f"问题清单：{result.outputs['validation']}")

@@ -151,3 +151,21 @@ def test_validate_command_checks_files_without_storing(tmp_path: Path):
     assert "尚无回访记录" not in result.output  # no callbacks register in context: not judged
     assert (tmp_path / "out" / "翠湖花园投诉（待修改）.xlsx").exists()
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_a_bulk_first_load_lists_findings_without_one_copy_per_file(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(3):
+        xlsx(
+            inbox / f"f{i}.xlsx",
+            {"2026年10月": [HEAD, [f"A{i}", "翠湖花园", "2026-10-08", "2026-10-09", "维修", None]]},
+        )
+    from dataclasses import replace as dc_replace
+
+    bulk = dc_replace(config, raw={**config.raw, "outputs": {"annotate_max_files": 2}})
+    result = _run(tmp_path, bulk)
+    assert result.outputs["annotated"] == [] and result.outputs["annotated_skipped"] == 3
+    assert "未逐个生成批注副本" in "\n".join(summary_lines(result))
+    wb = openpyxl.load_workbook(result.report_dir / "validation.xlsx")
+    assert len(list(wb["问题清单"].iter_rows(min_row=2))) == 3

@@ -64,7 +64,12 @@ def file_infos(store: Store) -> list[dict]:
 
 
 def write_clerk_outputs(
-    store: Store, ingest: IngestResult, report_dir: Path, inbox: Path, run_id: int | None = None
+    store: Store,
+    ingest: IngestResult,
+    report_dir: Path,
+    inbox: Path,
+    run_id: int | None = None,
+    annotate_limit: int = 500,
 ) -> dict[str, Path | list[Path]]:
     """validation.xlsx for every current finding; an annotated copy for each new file that has findings,
     and for files stored by an earlier run that never finished (killed before it wrote their copies)."""
@@ -95,7 +100,10 @@ def write_clerk_outputs(
         for name, archived in dict(todo).items()
         if by_file.get(name)
     ]
-    outputs["annotated"] = annotate_all(jobs)
+    if len(jobs) > annotate_limit:  # a bulk first load: findings are all in validation.xlsx
+        outputs["annotated"], outputs["annotated_skipped"] = [], len(jobs)
+    else:
+        outputs["annotated"] = annotate_all(jobs)
     return outputs
 
 
