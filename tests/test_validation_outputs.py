@@ -156,11 +156,11 @@ def test_validate_command_checks_files_without_storing(tmp_path: Path):
 def test_a_bulk_first_load_lists_findings_without_one_copy_per_file(tmp_path: Path, config):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    for i in range(3):
-        xlsx(
-            inbox / f"f{i}.xlsx",
-            {"2026年10月": [HEAD, [f"A{i}", "翠湖花园", "2026-10-08", "2026-10-09", "维修", None]]},
-        )
+    for i, prop in enumerate(
+        ["翠湖花园", "金桂苑", "滨江壹号"]
+    ):  # three properties: no file supersedes another
+        row = [f"A{i}", prop, "2026-10-08", "2026-10-09", "维修", None]
+        xlsx(inbox / f"f{i}.xlsx", {"2026年10月": [HEAD, row]})
     from dataclasses import replace as dc_replace
 
     bulk = dc_replace(config, raw={**config.raw, "outputs": {"annotate_max_files": 2}})
