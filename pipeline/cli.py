@@ -96,9 +96,13 @@ def _cfg(ctx: click.Context, override: str | None = None) -> Config:
 @click.option("--email", "send_email", is_flag=True, help="月报生成后立即发送摘要邮件（需 --month）")
 @click.option("--wait", type=float, default=0, help="若另一个运行正在进行，最多等待的秒数（默认不等）")
 @click.option("--quiet", is_flag=True, help="不显示进度条")
+@click.option(
+    "--property", "property_name", help="只为一个项目出报告（报告放在周期文件夹下以项目命名的子文件夹）"
+)
 @click.pass_context
 def run(
     ctx,
+    property_name,
     config_path,
     inbox,
     reports,
@@ -130,6 +134,7 @@ def run(
         render=not no_reports,
         unmasked=unmasked,
         wait=wait,
+        property=property_name,
     )
     with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
         result = run_pipeline(config, options, progress)

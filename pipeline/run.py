@@ -8,6 +8,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from datetime import datetime
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class RunOptions:
     render: bool = True
     unmasked: bool = False
     wait: float = 0.0  # seconds to wait for another run's lock before giving up
+    property: str | None = None  # a report for one property only
 
 
 @dataclass
@@ -62,8 +64,31 @@ class RunResult:
         return SET_ASIDE if (new_set_aside or self.ingest.rejected or self.model.get("errors")) else OK
 
 
-def data_quality(store: Store) -> dict:
-    return {**store.counts(), "files": file_infos(store)}
+def data_quality(store: Store, property_name: str | None = None) -> dict:
+    return {**store.counts(property_name), "files": file_infos(store, property_name)}
+
+
+def kpi_inputs(
+    store: Store, config: Config, property_name: str | None
+) -> tuple[dict, Config, dict, list[dict]]:
+    """The records, config, data quality and set-aside rows the KPIs see: everything, or one property's."""
+    raw = {key: store.records(key) for key in REGISTERS}
+    if not property_name:
+        return raw, config, data_quality(store), store.set_aside_rows()
+    if property_name not in config.properties:
+        known = "、".join(config.properties) or "（无）"
+        raise ConfigError(f"--property “{property_name}” 不在 config.toml 的 [properties] 中，可用：{known}")
+    ids = {c.get("id") for c in raw["complaints"] if c["_property"] == property_name}
+
+    def mine(key: str, r: dict) -> bool:
+        return r["_property"] == property_name or (
+            key == "feedback" and not r["_property"] and r.get("complaint_id") in ids
+        )
+
+    raw = {key: [r for r in recs if mine(key, r)] for key, recs in raw.items()}
+    scoped = dc_replace(config, properties={property_name: config.properties[property_name]})
+    set_aside = [r for r in store.set_aside_rows() if r["property"] == property_name]
+    return raw, scoped, data_quality(store, property_name), set_aside
 
 
 def write_json(path: Path, data: dict) -> Path:
@@ -96,7 +121,7 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
     period = resolve_period(config, options.week, options.month, as_of)
     inbox = options.inbox or config.inbox
     reports = options.reports or config.reports
-    report_dir = reports / period.folder
+    report_dir = reports / period.folder / (options.property or "")
     store_path = options.store or config.store
     with (
         exclusive(store_path.with_name(store_path.name + ".lock"), options.wait),
@@ -142,10 +167,9 @@ def _run_locked(
             outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id, limit)
             store.mark_recovered(run_id)
             lap("annotate")
-            raw = {key: store.records(key) for key in REGISTERS}
-            model = compute_kpis(
-                raw, period, as_of, config, data_quality(store), store.set_aside_rows(), handover=True
-            )
+            raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property)
+            model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True)
+            model["scope"] = options.property or "全部项目"
             del raw  # the records are not needed while rendering
             outputs["kpis"] = write_json(report_dir / "kpis.json", model)
             lap("kpi")

@@ -310,12 +310,13 @@ class Store:
         sql = f"SELECT {', '.join(cols)} FROM files ORDER BY id"
         return [dict(zip(cols, row, strict=True)) for row in self.db.execute(sql)]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, property_name: str | None = None) -> dict[str, int]:
         """Current (not superseded) rows: read = loaded + set aside (by loading or by a rule)."""
-        loaded, set_aside = self.db.execute(
+        sql = (
             "SELECT COALESCE(SUM(set_aside=0 AND rule_error=0),0), COALESCE(SUM(set_aside=1 OR rule_error=1),0)"
-            " FROM records WHERE superseded_by IS NULL"
-        ).fetchone()
+            " FROM records WHERE superseded_by IS NULL" + (" AND property=?" if property_name else "")
+        )
+        loaded, set_aside = self.db.execute(sql, (property_name,) if property_name else ()).fetchone()
         return {"rows_read": loaded + set_aside, "rows_loaded": loaded, "rows_set_aside": set_aside}
 
     def file_counts(self, file_ids: list[int]) -> dict[int, tuple[int, int]]:

@@ -287,3 +287,34 @@ def test_excel_report_reads_the_same_in_libreoffice(demo, tmp_path):
         ["pdfinfo", str(tmp_path / "report.pdf")], check=True, capture_output=True, text=True
     ).stdout
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) > 0
+
+
+def test_one_propertys_report_is_scoped_to_it(demo, tmp_path):
+    from pipeline.config import load_config
+
+    base = demo["monthly"].report_dir.parents[2]
+    config = load_config(ROOT / "config.toml")
+    result = run(
+        config,
+        RunOptions(
+            inbox=base / "inbox",
+            reports=tmp_path / "r",
+            store=base / "s.sqlite",
+            archive=base / "a",
+            month="2026-10",
+            as_of="2026-11-01 08:00",
+            workers=1,
+            property="金桂苑",
+        ),
+    )
+    assert result.report_dir == tmp_path / "r" / "monthly" / "2026-10" / "金桂苑"
+    m = result.model
+    assert m["scope"] == "金桂苑" and list(m["by_property"]) == ["金桂苑"]
+    assert (
+        m["kpis"]["callback_rate"]["denominator"]
+        == demo["monthly"].model["by_property"]["金桂苑"]["callback_rate"]["denominator"]
+    )
+    names = [f["name"] for f in m["data_quality"]["files"]]
+    assert len(names) == 5 and all(n.startswith("金桂苑") for n in names)  # its five registers, no one else's
+    text = _pdftotext(result.outputs["pdf"])
+    assert "金桂苑" in text and "翠湖花园" not in text

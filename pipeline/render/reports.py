@@ -16,6 +16,6 @@ def render_reports(model: dict, report_dir: Path, config: Config, unmasked: bool
         model, unmasked=unmasked, inputs=model["data_quality"].get("files", []), config_note=note
     )
     return {
-        "pdf": write_pdf(report, report_dir / "report.pdf"),
+        "pdf": write_pdf(report, report_dir / "report.pdf", scope_name=model.get("scope", "全部项目")),
         "xlsx": write_excel(report, report_dir / "report.xlsx"),
     }

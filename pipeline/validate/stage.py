@@ -41,11 +41,15 @@ def validate_store(store: Store, config: Config, as_of: datetime) -> list[Findin
     return findings
 
 
-def file_infos(store: Store) -> list[dict]:
+def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
+    """Current files (and rejected ones) with their counts and 填表人; only a property's files when given."""
+    where = "superseded_by IS NULL" + (" AND property=?" if property_name else "")
+    rejected = "" if property_name else " OR status='rejected'"
     out = []
     for name, register, sheets, read, loaded, aside, sha in store.db.execute(
         "SELECT name, register, sheets, rows_read, rows_loaded, rows_set_aside, sha256 FROM files"
-        " WHERE id IN (SELECT file_id FROM records WHERE superseded_by IS NULL) OR status='rejected'"
+        f" WHERE id IN (SELECT file_id FROM records WHERE {where}){rejected}",
+        (property_name,) if property_name else (),
     ):
         subs = [s.get("submitter") for s in json.loads(sheets or "[]") if s.get("submitter")]
         title = REGISTERS[register].title if register else ""
