@@ -65,6 +65,10 @@ def _peak_mb() -> float:
     return max(own, kids) / 1024
 
 
+def _inbox_files(inbox: Path) -> list[Path]:
+    return sorted(p for p in inbox.iterdir() if not p.name.startswith("."))
+
+
 def phase_floor(inbox: Path) -> dict:
     import python_calamine
 
@@ -72,9 +76,7 @@ def phase_floor(inbox: Path) -> dict:
 
     files = rows = 0
     t = time.perf_counter()
-    for path in sorted(inbox.iterdir()):
-        if path.name.startswith("."):
-            continue
+    for path in _inbox_files(inbox):
         files += 1
         if path.suffix == ".csv":
             rows += len(read_file(path)[0].rows)  # CSV has no calamine path; the stdlib reader is the floor
@@ -91,9 +93,7 @@ def phase_pandas(inbox: Path) -> dict:
 
     files = rows = 0
     t = time.perf_counter()
-    for path in sorted(inbox.iterdir()):
-        if path.name.startswith("."):
-            continue
+    for path in _inbox_files(inbox):
         files += 1
         if path.suffix == ".csv":
             rows += len(pd.read_csv(path, encoding="gb18030", header=None, dtype=str))
@@ -151,7 +151,7 @@ def main() -> None:
     t = time.perf_counter()
     total = generate(inbox, args.properties)
     print(
-        f"inbox: {args.properties} properties, {sum(1 for p in inbox.iterdir() if not p.name.startswith('.'))} files, {total:,} rows "
+        f"inbox: {args.properties} properties, {len(_inbox_files(inbox))} files, {total:,} rows "
         f"(generated or reused in {time.perf_counter() - t:.1f} s)"
     )
     work = base / f"work-{args.properties}"

@@ -16,7 +16,7 @@ from pipeline.config import Config
 from pipeline.findings import Finding
 from pipeline.load.loader import LoadedFile, file_hash, load_file
 from pipeline.load.read import SUFFIXES
-from pipeline.pool import worker_pool
+from pipeline.pool import mapped
 from pipeline.store import Store
 
 PARALLEL_FROM = 6  # files; below this a process pool costs more than it saves
@@ -156,13 +156,8 @@ def ingest(
     jobs = [(p, config, as_of, name, sha) for p, name, sha in todo]
     if progress:
         progress("start", len(jobs))
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if len(jobs) >= PARALLEL_FROM and workers > 1:
-        with worker_pool(workers) as pool:
-            loaded_iter = pool.map(_load_job, jobs, chunksize=4)
-            _store_all(loaded_iter, todo, store, archive, run_id, result, progress)
-    else:
-        _store_all(map(_load_job, jobs), todo, store, archive, run_id, result, progress)
+    loaded_iter = mapped(_load_job, jobs, workers, PARALLEL_FROM, chunksize=4)
+    _store_all(loaded_iter, todo, store, archive, run_id, result, progress)
     return result
 
 

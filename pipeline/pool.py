@@ -11,6 +11,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 from pipeline import lock
@@ -39,3 +40,17 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
         initializer=_die_with_parent,
         initargs=(os.getpid(), lock.held()),
     )
+
+
+def default_workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def mapped(fn: Callable, jobs: list, workers: int | None, serial_below: int, chunksize: int) -> Iterator:
+    """fn over jobs in order: in this process for a few jobs, else on a worker pool (results stream back)."""
+    workers = workers if workers is not None else default_workers()
+    if len(jobs) < serial_below or workers < 2:
+        yield from map(fn, jobs)
+        return
+    with worker_pool(workers) as pool:
+        yield from pool.map(fn, jobs, chunksize=chunksize)

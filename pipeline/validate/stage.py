@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.findings import Finding
 from pipeline.ingest import IngestResult
-from pipeline.pool import worker_pool
+from pipeline.pool import mapped
 from pipeline.registers import REGISTERS
 from pipeline.render.validation import write_annotated_copy, write_validation_workbook
 from pipeline.store import Store
@@ -117,11 +116,7 @@ def _annotate(job: tuple) -> Path:
 
 def annotate_all(jobs: list[tuple], workers: int | None = None) -> list[Path]:
     """Annotated copies, on every core when there are many (openpyxl takes ~70 ms a workbook)."""
-    workers = workers or min(os.cpu_count() or 1, 4)
-    if len(jobs) < 8 or workers < 2:
-        return [_annotate(job) for job in jobs]
-    with worker_pool(workers) as pool:
-        return list(pool.map(_annotate, jobs, chunksize=8))
+    return list(mapped(_annotate, jobs, workers, serial_below=8, chunksize=8))
 
 
 # Cross-register rules judge one register by another; checking a file alone, without that other
