@@ -96,6 +96,7 @@ def _cfg(ctx: click.Context, override: str | None = None) -> Config:
 @click.option("--email", "send_email", is_flag=True, help="月报生成后立即发送摘要邮件（需 --month）")
 @click.option("--wait", type=float, default=0, help="若另一个运行正在进行，最多等待的秒数（默认不等）")
 @click.option("--quiet", is_flag=True, help="不显示进度条")
+@click.option("--force", is_flag=True, help="即使数据、配置与截止时间都未变化，也重新校验、计算并生成报告")
 @click.option(
     "--property", "property_name", help="只为一个项目出报告（报告放在周期文件夹下以项目命名的子文件夹）"
 )
@@ -116,6 +117,7 @@ def run(
     send_email,
     wait,
     quiet,
+    force,
 ):
     from pipeline.run import RunOptions, summary_lines
     from pipeline.run import run as run_pipeline
@@ -135,6 +137,7 @@ def run(
         unmasked=unmasked,
         wait=wait,
         property=property_name,
+        reuse=not force,
     )
     with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
         result = run_pipeline(config, options, progress)

@@ -12,7 +12,7 @@ from dataclasses import replace as dc_replace
 from datetime import datetime
 from pathlib import Path
 
-from pipeline import __version__, periods
+from pipeline import __version__, periods, reuse
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.ingest import IngestResult, ingest
@@ -45,6 +45,7 @@ class RunOptions:
     unmasked: bool = False
     wait: float = 0.0  # seconds to wait for another run's lock before giving up
     property: str | None = None  # a report for one property only
+    reuse: bool = True  # reuse the folder's outputs when nothing they depend on has changed (--force: no)
 
 
 @dataclass
@@ -57,6 +58,7 @@ class RunResult:
     findings: list = field(default_factory=list)  # rule findings over the whole store
     outputs: dict = field(default_factory=dict)
     model: dict = field(default_factory=dict)  # the KPI model written to kpis.json
+    reused_from: int | None = None  # the run whose outputs this run reused (nothing had changed)
 
     @property
     def exit_code(self) -> int:
@@ -131,19 +133,25 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
         return _run_locked(config, options, progress, as_of, period, inbox, report_dir, store_path, log_path)
 
 
+class _Laps:
+    """Stage timings: lap("load") records the seconds since the previous lap."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self.clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.clock, 3)
+        self.clock = now
+
+
 def _run_locked(
     config, options, progress, as_of, period, inbox, report_dir, store_path, log_path
 ) -> RunResult:
-    timings: dict[str, float] = {}
+    lap = _Laps()
+    timings = lap.timings
     started = datetime.now()
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = round(now - clock, 3)
-        clock = now
-
     log.info("run %s as of %s, inbox %s", period.label, as_of, inbox)
     for stale in report_dir.rglob(".*.part") if report_dir.exists() else ():
         stale.unlink(missing_ok=True)  # temp files of a killed run; we hold the folder's lock
@@ -161,21 +169,24 @@ def _run_locked(
                 progress,
             )
             lap("load")
-            findings = validate_store(store, config, as_of)
-            lap("validate")
-            limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
-            outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id, limit)
-            store.mark_recovered(run_id)
-            lap("annotate")
-            raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property)
-            model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True)
-            model["scope"] = options.property or "全部项目"
-            del raw  # the records are not needed while rendering
-            outputs["kpis"] = write_json(report_dir / "kpis.json", model)
-            lap("kpi")
-            if options.render:
-                outputs.update(render_reports(model, report_dir, config, options.unmasked))
-                lap("render")
+            rules = reuse.rules_key(config, as_of, store.generation())
+            key = reuse.outputs_key(rules, period.label, _output_options(options, report_dir))
+            previous = (
+                reuse.reusable(report_dir, key)
+                if options.reuse and not result.outcomes and store.meta(reuse.RULES_STATE) == rules
+                else None
+            )
+            if previous:
+                log.info("nothing changed since run %s: its outputs are reused", previous.get("run_id"))
+                findings, outputs = [], reuse.outputs_of(previous)
+                model = json.loads(outputs["kpis"].read_text(encoding="utf-8"))
+                reused_from = previous.get("reused_from") or previous.get("run_id")
+            else:
+                reused_from = None
+                findings, outputs, model = _compute(
+                    config, options, store, result, report_dir, inbox, run_id, as_of, period, lap
+                )
+                store.set_meta(reuse.RULES_STATE, rules)
         except BaseException:
             log.exception("run failed")
             store.finish_run(run_id, "failed", {"log": str(log_path)})
@@ -188,12 +199,43 @@ def _run_locked(
             "log": str(log_path),
         }
         store.finish_run(run_id, "ok", summary)
-    run_result = RunResult(period, as_of, result, counts, report_dir, findings, outputs, model)
-    outputs["manifest"] = write_json(
-        report_dir / "manifest.json", manifest(run_result, run_id, started, timings, log_path)
-    )
+    run_result = RunResult(period, as_of, result, counts, report_dir, findings, outputs, model, reused_from)
+    facts = manifest(run_result, run_id, started, timings, log_path)
+    facts.update(reuse_key=key, reused_from=reused_from, outputs_by_kind=reuse.by_kind(outputs))
+    outputs["manifest"] = write_json(report_dir / "manifest.json", facts)
     log.info("run %s done: %s", period.label, summary)
     return run_result
+
+
+def _output_options(options: RunOptions, report_dir: Path) -> dict:
+    return {
+        "property": options.property,
+        "unmasked": options.unmasked,
+        "render": options.render,
+        "folder": str(report_dir.resolve()),
+    }
+
+
+def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, period, lap):
+    """Validate the store, write the clerks' outputs, compute the KPIs and render the reports."""
+    findings = validate_store(store, config, as_of)
+    lap("validate")
+    limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
+    outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id, limit)
+    store.mark_recovered(run_id)
+    lap("annotate")
+    raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property)
+    model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True)
+    model["scope"] = options.property or "全部项目"
+    del raw  # the records are not needed while rendering
+    outputs["kpis"] = write_json(report_dir / "kpis.json", model)
+    lap("kpi")
+    if options.render:
+        parts: dict[str, float] = {}
+        outputs.update(render_reports(model, report_dir, config, options.unmasked, timings=parts))
+        lap("render")
+        lap.timings.update(parts)
+    return findings, outputs, model
 
 
 def manifest(result: RunResult, run_id: int, started: datetime, timings: dict, log_path: Path) -> dict:
@@ -271,6 +313,11 @@ def summary_lines(result: RunResult) -> list[str]:
         lines.append(
             f"本次有问题的新文件较多（{result.outputs['annotated_skipped']} 个，超过 [outputs] annotate_max_files），"
             "未逐个生成批注副本：问题都在问题清单中，需要时用 pipeline validate 文件 生成批注副本"
+        )
+    if result.reused_from:
+        lines.append(
+            f"数据、配置与截止时间都与上次运行（编号 {result.reused_from}）相同：沿用其报告，未重新计算"
+            "（需要重新生成时加 --force）"
         )
     if result.outputs.get("validation"):
         lines.append(f"问题清单：{result.outputs['validation']}")

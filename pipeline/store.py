@@ -66,6 +66,9 @@ CREATE TABLE IF NOT EXISTS seen (
 CREATE TABLE IF NOT EXISTS mails (
     id INTEGER PRIMARY KEY, period TEXT, kind TEXT, recipients TEXT, subject TEXT, message_id TEXT, sent_at TEXT
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY, value TEXT
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started_at TEXT, finished_at TEXT, args TEXT, status TEXT, summary TEXT
 );
@@ -251,7 +254,22 @@ class Store:
             (now, status, json.dumps(summary, ensure_ascii=False, default=str), run_id),
         )
 
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
     # --- reading ------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def generation(self) -> str:
+        """Changes whenever a file is stored (loaded or rejected), which is the only way records change."""
+        last, count = self.db.execute("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM files").fetchone()
+        return f"{last}:{count}"
+
     def records(
         self,
         register: str,

@@ -1,0 +1,85 @@
+"""A re-run with nothing new reuses the folder's outputs; any change that matters recomputes them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from pipeline.config import Property
+from pipeline.run import RunOptions, run, summary_lines
+from tests.builders import xlsx
+
+HEAD = ["投诉编号", "项目", "受理日期", "调查核实日期", "投诉类别", "投诉人", "联系电话"]
+
+
+def _opts(tmp_path: Path, **kw) -> RunOptions:
+    base = dict(
+        inbox=tmp_path / "inbox",
+        reports=tmp_path / "reports",
+        store=tmp_path / "s.sqlite",
+        archive=tmp_path / "a",
+        as_of="2026-11-01 08:00",
+        month="2026-10",
+        workers=1,
+        render=False,
+    )
+    return RunOptions(**{**base, **kw})
+
+
+def _drop(tmp_path: Path, name: str, rows: list[list]) -> None:
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    xlsx(tmp_path / "inbox" / name, {"2026年10月": [HEAD, *rows]})
+
+
+def _manifest(result) -> dict:
+    return json.loads((result.report_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _as_json(model: dict) -> dict:
+    return json.loads(json.dumps(model, ensure_ascii=False, default=str))
+
+
+def _first(tmp_path: Path, config, **kw):
+    _drop(tmp_path, "a.xlsx", [["A1", "翠湖花园", "2026-10-08", "2026-10-08", "维修", "张三", "13812345678"]])
+    return run(config, _opts(tmp_path, **kw))
+
+
+def test_a_rerun_with_nothing_new_reuses_the_reports_byte_for_byte(tmp_path: Path, config):
+    first = _first(tmp_path, config, render=True)
+    files = {p: p.stat().st_mtime_ns for p in first.report_dir.glob("report.*")}
+    assert len(files) == 2
+    first_id = _manifest(first)["run_id"]
+    again = run(config, _opts(tmp_path, render=True))
+    assert again.reused_from == first_id and again.model == _as_json(first.model)
+    assert {p: p.stat().st_mtime_ns for p in files} == files  # not rewritten
+    assert again.outputs["pdf"] == first.outputs["pdf"]
+    assert "validate" not in _manifest(again)["timings_seconds"]
+    assert any("沿用其报告" in line for line in summary_lines(again))
+    third = run(config, _opts(tmp_path, render=True))  # a reuse of a reuse names the run that computed
+    assert third.reused_from == first_id
+
+
+def test_new_data_config_as_of_or_options_recompute(tmp_path: Path, config):
+    first = _first(tmp_path, config)
+    _drop(tmp_path, "b.xlsx", [["B1", "金桂苑", "2026-10-09", "2026-10-09", "服务", "李四", "13912345678"]])
+    assert run(config, _opts(tmp_path)).reused_from is None  # a new file
+    assert run(config, _opts(tmp_path)).reused_from is not None
+    props = dict(config.properties, 金桂苑=Property("金桂苑", 900))
+    changed = replace(config, properties=props)
+    assert run(changed, _opts(tmp_path)).reused_from is None  # households changed
+    assert run(changed, _opts(tmp_path, as_of="2026-11-02 08:00")).reused_from is None
+    # back to the first as-of: the store's rule findings are now the later as-of's, so recompute
+    assert run(changed, _opts(tmp_path)).reused_from is None
+    assert run(changed, _opts(tmp_path, unmasked=True)).reused_from is None
+    assert run(changed, _opts(tmp_path, unmasked=True, reuse=False)).reused_from is None  # --force
+    assert first.model["kpis"] is not None
+
+
+def test_a_damaged_or_deleted_output_is_rebuilt(tmp_path: Path, config):
+    first = _first(tmp_path, config)
+    kpis = first.report_dir / "kpis.json"
+    kpis.write_text("{}", encoding="utf-8")
+    again = run(config, _opts(tmp_path))
+    assert again.reused_from is None
+    assert json.loads(kpis.read_text(encoding="utf-8")) == _as_json(first.model)
