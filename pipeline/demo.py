@@ -569,11 +569,33 @@ def write_demo_inbox(inbox: Path, seed: int = 2026) -> list[Path]:
 WRITERS = {"xlsx": _write_xlsx, "xls": _write_xls}
 
 
-def write_property_month(folder: Path, prop: str, books: Books, month: int, kind: str) -> list[Path]:
-    """One file per register for one month, in one of the three clerks' layouts (for group-sized inboxes)."""
+def _upto(recs: list[dict], key: str, upto: datetime) -> list[dict]:
+    """The records a clerk had entered by `upto` (by the register's main date), without later events."""
+
+    def when(v):
+        return datetime.combine(v, time()) if type(v) is date else v
+
+    out = []
+    for r in recs:
+        if not isinstance(when(r.get(key)), datetime) or when(r[key]) <= upto:
+            out.append(
+                {k: None if isinstance(when(v), datetime) and when(v) > upto else v for k, v in r.items()}
+            )
+    return out
+
+
+def write_property_month(
+    folder: Path, prop: str, books: Books, month: int, kind: str, upto: datetime | None = None
+) -> list[Path]:
+    """One file per register for one month, in one of the three clerks' layouts (for group-sized inboxes).
+
+    upto: only the rows entered by then — the register as it stood when the clerk dropped it that week.
+    """
     paths = []
     for register in REGISTERS:
         recs = getattr(books, register)
+        if upto:
+            recs = _upto(recs, REGISTERS[register].date_key, upto)
         title = REGISTERS[register].title
         if kind == "csv":
             paths += _write_csv(folder, prop, register, recs, months=(month,))
