@@ -39,6 +39,8 @@ docs-images: demo
 
 test: setup
 	@$(PY) -m pytest
+	@echo "同一套测试对 PostgreSQL 再跑一遍 / the same suite again, against a throwaway PostgreSQL server:"
+	@PIPELINE_TEST_STORE=postgresql $(PY) -m pytest
 
 lint: setup
 	@$(VENV)/bin/ruff check pipeline tests bench

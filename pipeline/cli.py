@@ -78,6 +78,12 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj["config_path"] = config_path
 
 
+def _store_arg(ctx, param, value: str | None):
+    from pipeline.store import location_of
+
+    return location_of(value) if value else None
+
+
 def _cfg(ctx: click.Context, override: str | None = None) -> Config:
     return _config(override or ctx.obj.get("config_path"))
 
@@ -86,7 +92,7 @@ def _cfg(ctx: click.Context, override: str | None = None) -> Config:
 @CONFIG_OPTION
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), help="收件箱文件夹（默认取配置）")
 @click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="报告输出文件夹")
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), help="数据库文件（SQLite）")
+@click.option("--store", callback=_store_arg, help="数据库：SQLite 文件或 postgresql:// 地址")
 @click.option("--archive", type=click.Path(file_okay=False, path_type=Path), help="归档文件夹")
 @click.option("--week", help="周报周期，例如 2026-W43（截至该周例会）；current 表示本周")
 @click.option("--month", help="月报周期，例如 2026-10；last 表示上个月")
@@ -164,11 +170,12 @@ def run(
 def validate(ctx, files, config_path, out, as_of):
     from pipeline import periods
     from pipeline.store import Store
+    from pipeline.store import exists as store_exists
     from pipeline.validate.stage import describe_results, validate_files
 
     config = _cfg(ctx, config_path)
     when = periods.parse_as_of(as_of, config)
-    store = Store(config.store) if config.store.exists() else None
+    store = Store(config.store) if store_exists(config.store) else None
     try:
         results = validate_files(list(files), config, when, store, out or config.reports / "validate")
     finally:
@@ -181,7 +188,12 @@ def validate(ctx, files, config_path, out, as_of):
 
 
 def _email(
-    config: Config, report_dir: Path, store_path: Path | None, dry_run: bool, resend: bool, unmasked: bool
+    config: Config,
+    report_dir: Path,
+    store_path: Path | str | None,
+    dry_run: bool,
+    resend: bool,
+    unmasked: bool,
 ) -> None:
     from pipeline.deliver.mail import deliver_monthly
     from pipeline.store import Store
@@ -204,7 +216,7 @@ def _email(
 @CONFIG_OPTION
 @click.option("--month", required=True, help="月份，例如 2026-10；last 表示上个月")
 @click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="报告文件夹（默认取配置）")
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), help="数据库文件")
+@click.option("--store", callback=_store_arg, help="数据库：SQLite 文件或 postgresql:// 地址")
 @click.option("--dry-run", is_flag=True, help="不发送，把邮件写成 .eml 文件")
 @click.option("--resend", is_flag=True, help="已发送过也再发一次")
 @click.option("--unmasked", is_flag=True, help="邮件中显示客户真实姓名和电话")
@@ -221,7 +233,7 @@ def email(ctx, config_path, month, reports, store, dry_run, resend, unmasked):
 @cli.command(help="显示最近的运行、收件箱中尚未处理的文件和下一次定时运行时间。")
 @CONFIG_OPTION
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), help="收件箱文件夹（默认取配置）")
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), help="数据库文件")
+@click.option("--store", callback=_store_arg, help="数据库：SQLite 文件或 postgresql:// 地址")
 @click.pass_context
 def status(ctx, config_path, inbox, store):
     from pipeline.status import status_lines

@@ -37,7 +37,7 @@ class Config:
     path: Path | None = None
     inbox: Path = Path("inbox")
     archive: Path = Path("archive")
-    store: Path = Path("store.sqlite")
+    store: Path | str = Path("store.sqlite")  # a SQLite file or a PostgreSQL URL
     reports: Path = Path("reports")
     targets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
     effective_complaint_period: str = "year"
@@ -60,6 +60,14 @@ def _path(base: Path, section: dict, key: str, default: str, where: str) -> Path
         raise _fail(where, f"[paths] 中的 {key} 必须是路径字符串，现在是 {value!r}")
     p = Path(value).expanduser()
     return p if p.is_absolute() else (base / p)
+
+
+def _store(base: Path, section: dict, where: str) -> Path | str:
+    """A SQLite file (relative to the config file) or a PostgreSQL URL, kept as it is."""
+    value = section.get("store")
+    if isinstance(value, str) and value.strip().startswith(("postgresql://", "postgres://")):
+        return value.strip()
+    return _path(base, section, "store", "store.sqlite", where)
 
 
 def _properties(data: dict, where: str) -> dict[str, Property]:
@@ -148,7 +156,7 @@ def parse_config(data: dict, base: Path, path: Path | None = None) -> Config:
         path=path,
         inbox=_path(base, paths, "inbox", "inbox", where),
         archive=_path(base, paths, "archive", "archive", where),
-        store=_path(base, paths, "store", "store.sqlite", where),
+        store=_store(base, paths, where),
         reports=_path(base, paths, "reports", "reports", where),
         targets=targets,
         effective_complaint_period=period,

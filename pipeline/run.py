@@ -23,7 +23,7 @@ from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
 from pipeline.runlog import run_log
-from pipeline.store import Store
+from pipeline.store import Store, store_lock
 from pipeline.validate.stage import file_infos, validate_store, write_clerk_outputs
 
 log = logging.getLogger("pipeline.run")
@@ -35,7 +35,7 @@ OK, SET_ASIDE, FAILED = 0, 1, 2  # exit codes: all loaded / something set aside 
 class RunOptions:
     inbox: Path | None = None
     reports: Path | None = None
-    store: Path | None = None
+    store: Path | str | None = None  # a SQLite file or a PostgreSQL URL
     archive: Path | None = None
     week: str | None = None
     month: str | None = None
@@ -126,7 +126,7 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
     report_dir = reports / period.folder / (options.property or "")
     store_path = options.store or config.store
     with (
-        exclusive(store_path.with_name(store_path.name + ".lock"), options.wait),
+        store_lock(store_path, options.wait),
         exclusive(reports / ".pipeline.lock", options.wait),
         run_log(reports / "logs") as log_path,
     ):

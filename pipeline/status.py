@@ -9,14 +9,17 @@ from pipeline.config import Config
 from pipeline.deliver.schedule import next_runs
 from pipeline.ingest import scan_inbox
 from pipeline.load.loader import file_hash
-from pipeline.store import Store
+from pipeline.store import Store, describe
+from pipeline.store import exists as store_exists
 
 
-def status_lines(config: Config, inbox: Path | None = None, store_path: Path | None = None) -> list[str]:
+def status_lines(
+    config: Config, inbox: Path | None = None, store_path: Path | str | None = None
+) -> list[str]:
     inbox = inbox or config.inbox
     store_path = store_path or config.store
     lines = []
-    if store_path.exists():
+    if store_exists(store_path):
         with Store(store_path) as store:
             runs = store.db.execute(
                 "SELECT id, started_at, finished_at, status, args, summary FROM runs ORDER BY id DESC LIMIT 5"
@@ -43,7 +46,7 @@ def status_lines(config: Config, inbox: Path | None = None, store_path: Path | N
             paths, ignored = scan_inbox(inbox)
             waiting = [p for p in paths if (cached(p, p.stat()) or file_hash(p)) not in known]
     else:
-        lines.append(f"数据库 {store_path} 还不存在：尚未运行过。")
+        lines.append(f"数据库 {describe(store_path)} 还不存在：尚未运行过。")
         paths, ignored = scan_inbox(inbox)
         waiting = paths
     lines.append(f"收件箱 {inbox}：{len(paths)} 个登记表文件，其中 {len(waiting)} 个尚未处理")

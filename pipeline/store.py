@@ -1,21 +1,34 @@
-"""The record store: SQLite (WAL), one transaction per file.
+"""The record store: SQLite (WAL) by default, or PostgreSQL when given a URL; one transaction per batch.
 
 Tables: files (known by content hash), records (every data row, loaded or set aside, with its
 provenance and the file that superseded it), findings, seen (path/size/mtime → hash, so that a
-re-run with nothing new does not re-hash the inbox) and runs.
+re-run with nothing new does not re-hash the inbox), meta and runs.
+
+A store is named by a path (SQLite file) or a URL: `postgresql://user:password@host:5432/db`,
+optionally `?schema=name` to keep one group's tables in their own schema. The SQL below is
+written once, in the subset both databases understand; `_PgConnection` translates its
+placeholders for psycopg.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import sqlite3
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pipeline.errors import PipelineError
 from pipeline.load.loader import LoadedFile
+from pipeline.lock import Busy, exclusive
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -75,21 +88,151 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+PG_SCHEMES = ("postgresql://", "postgres://")
+_PG_SCHEMA_LOCK = 7_411_001  # advisory lock key: one process creates the tables at a time
+
+
+def is_url(location) -> bool:
+    return isinstance(location, str) and location.startswith(PG_SCHEMES)
+
+
+def location_of(text: str | Path) -> str | Path:
+    """A --store or [paths] store value: a PostgreSQL URL as it is, anything else a path."""
+    return text if is_url(text) else Path(text)
+
+
+def exists(location) -> bool:
+    """Whether there is a store to read (a server's store always counts as there)."""
+    target = _locate(location)
+    return is_url(target) or Path(target).exists()
+
+
+def describe(location) -> str:
+    """The location for messages and logs, without a password."""
+    if not is_url(location):
+        return str(location)
+    parts = urlsplit(location)
+    host = parts.hostname or ""
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, parts.query, ""))
+
+
+def _locate(location):
+    """Where a store really is (the test suite points every store at PostgreSQL through this)."""
+    return location
+
+
+@lru_cache(maxsize=256)
+def _pg_sql(sql: str) -> str:
+    sql = sql.replace("BEGIN IMMEDIATE", "BEGIN")
+    sql = re.sub(r"\bIS NOT \?", "IS DISTINCT FROM ?", sql)
+    sql = re.sub(r"\bIS \?", "IS NOT DISTINCT FROM ?", sql)
+    return sql.replace("?", "%s")
+
+
+class _PgConnection:
+    """The few sqlite3.Connection calls the store makes, on a psycopg connection (autocommit; the
+    store issues BEGIN/COMMIT itself, as with SQLite)."""
+
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise StoreError("使用 PostgreSQL 数据库需要安装 psycopg（pip install psycopg[binary]）") from exc
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        schema = query.pop("schema", None)
+        dsn = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+        if schema and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", schema):
+            raise StoreError(f"数据库地址中的 schema “{schema}” 只能由字母、数字和下划线组成")
+        try:
+            self.conn = psycopg.connect(dsn, autocommit=True, connect_timeout=15)
+        except psycopg.Error as exc:
+            raise StoreError(f"无法连接数据库 {describe(url)}：{str(exc).strip()}") from exc
+        self.schema = schema
+        if schema:
+            self.conn.execute(f'SET search_path TO "{schema}"')
+
+    def execute(self, sql: str, params: tuple | list = ()):
+        return self.conn.execute(_pg_sql(sql), params or None)
+
+    def executemany(self, sql: str, rows: list) -> None:
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany(_pg_sql(sql), rows)
+
+    def executescript(self, script: str) -> None:
+        self.conn.execute("SELECT pg_advisory_lock(%s)", (_PG_SCHEMA_LOCK,))
+        try:
+            if self.schema:
+                self.conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            self.conn.execute(script.replace("INTEGER", "BIGINT").replace("BIGINT PRIMARY KEY", _PG_ID))
+        finally:
+            self.conn.execute("SELECT pg_advisory_unlock(%s)", (_PG_SCHEMA_LOCK,))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_PG_ID = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+
+
+class StoreError(PipelineError):
+    """The store cannot be opened: a message in Chinese."""
+
+
+@contextmanager
+def store_lock(location, wait: float = 0.0, poll: float = 0.5) -> Iterator[None]:
+    """One run at a time per store: an flock beside a SQLite file; a PostgreSQL advisory lock
+    (held by its own connection for the run) for a server's store, so runs on different
+    machines sharing one database take turns."""
+    if not is_url(location):
+        path = Path(location)
+        with exclusive(path.with_name(path.name + ".lock"), wait, poll):
+            yield
+        return
+    conn = _PgConnection(location)
+    key = int.from_bytes(hashlib.sha256(describe(location).encode()).digest()[:7], "big")
+    deadline = time.monotonic() + wait
+    try:
+        while not conn.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0]:
+            if time.monotonic() >= deadline:
+                raise Busy(
+                    f"另一个 pipeline 正在使用数据库 {describe(location)}；请等它结束后再试，或加 --wait 秒数排队等待"
+                )
+            time.sleep(poll)
+        yield
+    finally:
+        conn.close()  # ending the session releases the lock
+
+
 def _finding_row(f) -> tuple:
     """A finding's columns in the findings table, after file_id and stage."""
-    return (f.code, f.severity, f.sheet, f.row, f.column, f.letter, f.value, f.note, f.message)
+    value = None if f.value is None else str(f.value)
+    return (f.code, f.severity, f.sheet, f.row, f.column, f.letter, value, f.note, f.message)
+
+
+_COUNT_LOADED = "SUM(CASE WHEN set_aside=0 AND rule_error=0 THEN 1 ELSE 0 END)"
+_COUNT_ASIDE = "SUM(CASE WHEN set_aside=1 OR rule_error=1 THEN 1 ELSE 0 END)"
 
 
 class Store:
-    """A thin object over one SQLite database file."""
+    """A thin object over one database: a SQLite file or a PostgreSQL database (see the module)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists()
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+    def __init__(self, location: str | Path):
+        self.location = location
+        target = _locate(location)
+        if is_url(target):
+            self.db = _PgConnection(target)
+            self.db.executescript(SCHEMA)
+            return
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new = not path.exists()
+        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
         if new:
-            os.chmod(self.path, 0o600)  # customer data: owner only
+            os.chmod(path, 0o600)  # customer data: owner only
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -114,7 +257,8 @@ class Store:
 
     def remember_hash(self, path: Path, stat: os.stat_result, sha256: str) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO seen(path, size, mtime_ns, sha256) VALUES (?,?,?,?)",
+            "INSERT INTO seen(path, size, mtime_ns, sha256) VALUES (?,?,?,?) ON CONFLICT(path) DO UPDATE"
+            " SET size=excluded.size, mtime_ns=excluded.mtime_ns, sha256=excluded.sha256",
             (str(path), stat.st_size, stat.st_mtime_ns, sha256),
         )
 
@@ -149,7 +293,7 @@ class Store:
         db = self.db
         cur = db.execute(
             "INSERT INTO files(sha256, name, source, size, archived, register, status, error, rows_read, rows_loaded,"
-            " rows_set_aside, sheets, loaded_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " rows_set_aside, sheets, loaded_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (
                 loaded.sha256,
                 loaded.name,
@@ -167,7 +311,7 @@ class Store:
                 run_id,
             ),
         )
-        file_id = cur.lastrowid
+        file_id = cur.fetchone()[0]
         superseded = 0
         if not loaded.error:
             keys = {(r.register, r.property_name, r.month) for r in loaded.records}
@@ -243,9 +387,9 @@ class Store:
     def start_run(self, args: dict) -> int:
         now = datetime.now().isoformat(timespec="seconds")
         return self.db.execute(
-            "INSERT INTO runs(started_at, args, status) VALUES (?,?,?)",
+            "INSERT INTO runs(started_at, args, status) VALUES (?,?,?) RETURNING id",
             (now, json.dumps(args, ensure_ascii=False), "running"),
-        ).lastrowid
+        ).fetchone()[0]
 
     def finish_run(self, run_id: int, status: str, summary: dict) -> None:
         now = datetime.now().isoformat(timespec="seconds")
@@ -282,7 +426,7 @@ class Store:
         for_rules: rows that loaded, whatever the last run's rules said (the rules are re-run on them).
         """
         sql = (
-            "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, r.set_aside OR r.rule_error, r.reasons, f.name, f.sha256"
+            "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, CASE WHEN r.set_aside=1 OR r.rule_error=1 THEN 1 ELSE 0 END, r.reasons, f.name, f.sha256"
             " FROM records r JOIN files f ON f.id = r.file_id WHERE r.register=?"
         )
         if not include_superseded:
@@ -331,7 +475,7 @@ class Store:
     def counts(self, property_name: str | None = None) -> dict[str, int]:
         """Current (not superseded) rows: read = loaded + set aside (by loading or by a rule)."""
         sql = (
-            "SELECT COALESCE(SUM(set_aside=0 AND rule_error=0),0), COALESCE(SUM(set_aside=1 OR rule_error=1),0)"
+            f"SELECT COALESCE({_COUNT_LOADED},0), COALESCE({_COUNT_ASIDE},0)"
             " FROM records WHERE superseded_by IS NULL" + (" AND property=?" if property_name else "")
         )
         loaded, set_aside = self.db.execute(sql, (property_name,) if property_name else ()).fetchone()
@@ -343,7 +487,7 @@ class Store:
             return {}
         marks = ",".join("?" * len(file_ids))
         sql = (
-            "SELECT file_id, SUM(set_aside=0 AND rule_error=0), SUM(set_aside=1 OR rule_error=1) FROM records"
+            f"SELECT file_id, {_COUNT_LOADED}, {_COUNT_ASIDE} FROM records"
             f" WHERE file_id IN ({marks}) GROUP BY file_id"
         )
         return {fid: (loaded, aside) for fid, loaded, aside in self.db.execute(sql, file_ids)}
@@ -395,7 +539,9 @@ class Store:
             db.execute("UPDATE records SET rule_error=0 WHERE rule_error=1")
             db.executemany(
                 "INSERT INTO findings(file_id, stage, code, severity, sheet, row, column_name, letter, value, note, message)"
-                " SELECT file_id, 'rules', ?,?,?,?,?,?,?,?,? FROM records WHERE id=?",
+                " SELECT file_id, 'rules', CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER),"
+                " CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)"
+                " FROM records WHERE id=?",
                 [(*_finding_row(f), f.ref) for f in findings],
             )
             db.executemany(

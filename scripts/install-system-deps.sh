@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the pipeline needs: a CJK font for the PDF reports, poppler for
 # checking PDFs, HarfBuzz's subsetter (fast font subsetting in WeasyPrint), Pango, and LibreOffice Calc
-# (headless) so the tests can open the Excel reports in a real office suite.
-# 安装系统依赖：中文字体、poppler、HarfBuzz 子集库、Pango、LibreOffice（无界面，供测试核对 Excel 报告）。
+# (headless) so the tests can open the Excel reports in a real office suite, and PostgreSQL (the test
+# suite runs a second time against a throwaway server, see tests/pgserver.py).
+# 安装系统依赖：中文字体、poppler、HarfBuzz 子集库、Pango、LibreOffice（无界面，供测试核对 Excel 报告）、PostgreSQL。
 set -euo pipefail
-PKGS=(fonts-noto-cjk poppler-utils libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig libreoffice-calc-nogui)
+PKGS=(fonts-noto-cjk poppler-utils libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig libreoffice-calc-nogui
+      postgresql)
 
 missing=()
 for p in "${PKGS[@]}"; do

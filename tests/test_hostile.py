@@ -20,7 +20,7 @@ from pipeline.load.header import find_header
 from pipeline.load.loader import load_file
 from pipeline.run import RunOptions, run
 from tests.builders import csv_file, xlsx
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, store_url
 
 HEAD = ["投诉编号", "项目", "受理日期", "调查核实日期", "投诉类别", "投诉内容"]
 GOOD = ["A1", "翠湖花园", "2026-10-08", "2026-10-08", "维修", "楼道灯不亮"]
@@ -251,7 +251,7 @@ from pipeline.config import load_config
 from pipeline.run import RunOptions, run
 cfg = load_config(sys.argv[1])
 run(cfg, RunOptions(inbox=__import__('pathlib').Path(sys.argv[2]), reports=__import__('pathlib').Path(sys.argv[3]),
-    store=__import__('pathlib').Path(sys.argv[4]), archive=__import__('pathlib').Path(sys.argv[5]),
+    store=__import__('pipeline.store').store.location_of(sys.argv[4]), archive=__import__('pathlib').Path(sys.argv[5]),
     month='2026-10', as_of='2026-11-01 08:00', workers=1))
 """
 
@@ -272,7 +272,7 @@ def test_a_run_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(tmp_pa
             cfg,
             str(tmp_path / "inbox"),
             str(tmp_path / f"r-{tag}"),
-            str(tmp_path / f"{tag}.sqlite"),
+            str(store_url(tmp_path / f"{tag}.sqlite")),
             str(tmp_path / f"a-{tag}"),
         ]
 

@@ -2,7 +2,6 @@
 
 import json
 import re
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from pipeline.config import load_config
 from pipeline.demo import write_demo_inbox
 from pipeline.render.model import KPI_LABELS, mask_name, mask_phone
 from pipeline.run import RunOptions, run
+from pipeline.store import Store
 from tests.builders import xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,7 @@ def demo(tmp_path_factory):
     )
     phones = [
         json.loads(d).get("phone")
-        for (d,) in sqlite3.connect(base / "s.sqlite").execute("SELECT data FROM records")
+        for (d,) in Store(base / "s.sqlite").db.execute("SELECT data FROM records").fetchall()
     ]
     return {"monthly": monthly, "weekly": weekly, "unmasked": unmasked, "phones": {p for p in phones if p}}
 

@@ -73,6 +73,7 @@ def watch(
     """Watch until stop is set (or Ctrl+C). Each complete file is validated and annotated."""
     from pipeline import periods
     from pipeline.store import Store
+    from pipeline.store import exists as store_exists
     from pipeline.validate.stage import describe_results, validate_files
 
     inbox.mkdir(parents=True, exist_ok=True)
@@ -102,7 +103,7 @@ def watch(
                 with pending.lock:
                     pending.seen.pop(path, None)
                 done[path] = sig
-                store = Store(config.store) if config.store.exists() else None
+                store = Store(config.store) if store_exists(config.store) else None
                 try:
                     results = validate_files([path], config, periods.now_local(config), store, out)
                 finally:

@@ -1,0 +1,99 @@
+"""The store behind a path (SQLite) or a URL (PostgreSQL); the suite runs against both (`make test`)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.lock import Busy
+from pipeline.run import RunOptions, run
+from pipeline.store import Store, _PgConnection, describe, location_of, store_lock
+from tests.builders import xlsx
+from tests.conftest import ON_POSTGRES, store_url
+
+needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="runs in the PostgreSQL pass of make test")
+HEAD = ["投诉编号", "项目", "受理日期", "调查核实日期", "投诉类别"]
+
+
+def _inbox(folder: Path, prop: str, ident: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    xlsx(folder / f"{prop}.xlsx", {"2026年10月": [HEAD, [ident, prop, "2026-10-08", "2026-10-08", "维修"]]})
+    return folder
+
+
+def test_the_suite_runs_on_the_backend_it_was_asked_for(tmp_path: Path):
+    with Store(tmp_path / "s.sqlite") as store:
+        assert isinstance(store.db, _PgConnection if ON_POSTGRES else sqlite3.Connection)
+        assert store.generation() == "0:0"
+
+
+def test_a_url_is_a_url_and_a_password_never_shows():
+    url = "postgresql://kf:s3cret@db.example:5433/reports?schema=group_a"
+    assert location_of(url) == url and location_of("store.sqlite") == Path("store.sqlite")
+    assert describe(url) == "postgresql://kf@db.example:5433/reports?schema=group_a"
+
+
+@needs_postgres
+def test_a_bad_schema_name_is_refused_in_chinese():
+    url = str(store_url(Path("/tmp/x.sqlite"))).split("?")[0] + "?schema=a;drop"
+    with pytest.raises(Exception, match="只能由字母、数字和下划线组成"):
+        Store(url)
+
+
+@needs_postgres
+def test_pipeline_run_and_status_on_a_postgresql_url(tmp_path: Path):
+    url = str(store_url(tmp_path / "named-by-url"))
+    inbox = _inbox(tmp_path / "inbox", "翠湖花园", "A1")
+    (tmp_path / "config.toml").write_text('[properties."翠湖花园"]\nhouseholds = 1200\n', encoding="utf-8")
+    common = ["--config", str(tmp_path / "config.toml")]
+    args = ["run", *common, "--inbox", str(inbox), "--reports", str(tmp_path / "r"), "--store", url]
+    args += ["--archive", str(tmp_path / "a"), "--month", "2026-10", "--as-of", "2026-11-01 08:00"]
+    done = CliRunner().invoke(cli, [*args, "--no-reports", "--quiet"])
+    assert done.exit_code == 0, done.output
+    assert "入库 1 行" in done.output
+    with Store(url) as store:
+        assert store.counts()["rows_loaded"] == 1
+    with store_lock(url):
+        busy = CliRunner().invoke(cli, [*args, "--no-reports", "--quiet"])
+    assert busy.exit_code == 2 and "另一个 pipeline 正在使用数据库" in busy.output
+    assert isinstance(busy.exception, SystemExit)
+
+
+@needs_postgres
+def test_two_centres_load_into_one_database_side_by_side(tmp_path: Path, config):
+    url = str(store_url(tmp_path / "shared"))
+    outcomes, errors = {}, []
+
+    def centre(prop: str, ident: str) -> None:
+        try:
+            inbox = _inbox(tmp_path / prop / "inbox", prop, ident)
+            options = RunOptions(
+                inbox=inbox,
+                reports=tmp_path / prop / "reports",
+                store=url,
+                archive=tmp_path / prop / "archive",
+                month="2026-10",
+                as_of="2026-11-01 08:00",
+                workers=1,
+                render=False,
+                wait=60,
+            )
+            outcomes[prop] = run(config, options)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=centre, args=a) for a in (("翠湖花园", "A1"), ("金桂苑", "B1"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with Store(url) as store:
+        assert store.counts()["rows_loaded"] == 2 and len(store.files()) == 2
+    with pytest.raises(Busy), store_lock(url), store_lock(url):
+        pass
