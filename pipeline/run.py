@@ -55,7 +55,7 @@ class RunResult:
     ingest: IngestResult
     counts: dict[str, int]
     report_dir: Path
-    findings: list = field(default_factory=list)  # rule findings over the whole store
+    findings: list = field(default_factory=list)  # this run's rule findings (none if they were current)
     outputs: dict = field(default_factory=dict)
     model: dict = field(default_factory=dict)  # the KPI model written to kpis.json
     reused_from: int | None = None  # the run whose outputs this run reused (nothing had changed)
@@ -74,12 +74,13 @@ def kpi_inputs(
     store: Store, config: Config, property_name: str | None
 ) -> tuple[dict, Config, dict, list[dict]]:
     """The records, config, data quality and set-aside rows the KPIs see: everything, or one property's."""
-    raw = {key: store.records(key) for key in REGISTERS}
     if not property_name:
+        raw = {key: store.records(key) for key in REGISTERS}
         return raw, config, data_quality(store), store.set_aside_rows()
     if property_name not in config.properties:
         known = "、".join(config.properties) or "（无）"
         raise ConfigError(f"--property “{property_name}” 不在 config.toml 的 [properties] 中，可用：{known}")
+    raw = {key: store.records(key, property_name=property_name) for key in REGISTERS}
     ids = {c.get("id") for c in raw["complaints"] if c["_property"] == property_name}
 
     def mine(key: str, r: dict) -> bool:
@@ -184,9 +185,8 @@ def _run_locked(
             else:
                 reused_from = None
                 findings, outputs, model = _compute(
-                    config, options, store, result, report_dir, inbox, run_id, as_of, period, lap
+                    config, options, store, result, report_dir, inbox, run_id, as_of, period, lap, rules
                 )
-                store.set_meta(reuse.RULES_STATE, rules)
         except BaseException:
             log.exception("run failed")
             store.finish_run(run_id, "failed", {"log": str(log_path)})
@@ -216,9 +216,14 @@ def _output_options(options: RunOptions, report_dir: Path) -> dict:
     }
 
 
-def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, period, lap):
-    """Validate the store, write the clerks' outputs, compute the KPIs and render the reports."""
-    findings = validate_store(store, config, as_of)
+def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, period, lap, rules):
+    """Validate the store (unless its rule findings are already those of this data, config and
+    as-of time: `rules`, e.g. after another period's run), write the clerks' outputs, compute the
+    KPIs and render the reports."""
+    findings = []
+    if store.meta(reuse.RULES_STATE) != rules:
+        findings = validate_store(store, config, as_of)
+        store.set_meta(reuse.RULES_STATE, rules)
     lap("validate")
     limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
     outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id, limit)

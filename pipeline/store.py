@@ -420,15 +420,21 @@ class Store:
         include_set_aside: bool = False,
         include_superseded: bool = False,
         for_rules: bool = False,
+        property_name: str | None = None,
     ) -> list[dict]:
         """Current records of a register as dicts: the register's fields plus provenance (_file, _sheet, _row …).
 
         for_rules: rows that loaded, whatever the last run's rules said (the rules are re-run on them).
+        property_name: that property's rows, and rows with no property (feedback often names none).
         """
         sql = (
             "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, CASE WHEN r.set_aside=1 OR r.rule_error=1 THEN 1 ELSE 0 END, r.reasons, f.name, f.sha256"
             " FROM records r JOIN files f ON f.id = r.file_id WHERE r.register=?"
         )
+        params: tuple = (register,)
+        if property_name:
+            sql += " AND (r.property = ? OR r.property IS NULL)"
+            params += (property_name,)
         if not include_superseded:
             sql += " AND r.superseded_by IS NULL"
         if for_rules:
@@ -437,9 +443,7 @@ class Store:
             sql += " AND r.set_aside=0 AND r.rule_error=0"
         sql += " ORDER BY r.id"
         out = []
-        for rid, data, prop, month, sheet, row, set_aside, reasons, name, sha in self.db.execute(
-            sql, (register,)
-        ):
+        for rid, data, prop, month, sheet, row, set_aside, reasons, name, sha in self.db.execute(sql, params):
             rec = json.loads(data)
             rec.update(
                 _id=rid,

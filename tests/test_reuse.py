@@ -83,3 +83,14 @@ def test_a_damaged_or_deleted_output_is_rebuilt(tmp_path: Path, config):
     again = run(config, _opts(tmp_path))
     assert again.reused_from is None
     assert json.loads(kpis.read_text(encoding="utf-8")) == _as_json(first.model)
+
+
+def test_another_period_with_the_same_data_and_as_of_does_not_validate_again(tmp_path: Path, config):
+    _drop(tmp_path, "a.xlsx", [["A1", "翠湖花园", "2026-10-08", "2026-10-02", "维修", "张三", "138"]])
+    first = run(config, _opts(tmp_path))
+    assert first.findings  # the investigation date before the receipt date, at least
+    weekly = run(config, _opts(tmp_path, month=None, week="2026-W44"))
+    assert weekly.reused_from is None and weekly.findings == []  # the store's findings were current
+    forced = run(config, _opts(tmp_path, month=None, week="2026-W44", reuse=False))
+    assert forced.model["kpis"] == weekly.model["kpis"]
+    assert first.counts == weekly.counts
