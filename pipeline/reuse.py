@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.config import Config
+from pipeline.load.loader import file_hash
 
 RULES_STATE = "rules_key"  # the store's meta key: what the rule findings in the store were computed from
 
@@ -55,14 +56,6 @@ def outputs_key(rules: str, period_label: str, options: dict) -> str:
     return _digest({"rules": rules, "period": period_label, "options": options})
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def reusable(report_dir: Path, key: str) -> dict | None:
     """The manifest of the folder's last run if it was made from `key` and its outputs are intact."""
     try:
@@ -73,7 +66,7 @@ def reusable(report_dir: Path, key: str) -> dict | None:
         return None
     for name, digest in manifest["outputs"].items():
         path = Path(name)
-        if not path.is_file() or _sha256(path) != digest:
+        if not path.is_file() or file_hash(path) != digest:
             return None
     return manifest
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.ingest import IngestResult, ingest
 from pipeline.kpi_model import compute_kpis
+from pipeline.load.loader import file_hash
 from pipeline.lock import exclusive
 from pipeline.periods import Period
 from pipeline.registers import REGISTERS
@@ -200,7 +200,8 @@ def _run_locked(
         }
         store.finish_run(run_id, "ok", summary)
     run_result = RunResult(period, as_of, result, counts, report_dir, findings, outputs, model, reused_from)
-    facts = manifest(run_result, run_id, started, timings, log_path)
+    digests = previous["outputs"] if previous else None
+    facts = manifest(run_result, run_id, started, timings, log_path, digests)
     facts.update(reuse_key=key, reused_from=reused_from, outputs_by_kind=reuse.by_kind(outputs))
     outputs["manifest"] = write_json(report_dir / "manifest.json", facts)
     log.info("run %s done: %s", period.label, summary)
@@ -243,13 +244,22 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     return findings, outputs, model
 
 
-def manifest(result: RunResult, run_id: int, started: datetime, timings: dict, log_path: Path) -> dict:
-    """What a run read and wrote, for audits and for comparing runs."""
+def manifest(
+    result: RunResult,
+    run_id: int,
+    started: datetime,
+    timings: dict,
+    log_path: Path,
+    digests: dict[str, str] | None = None,
+) -> dict:
+    """What a run read and wrote, for audits and for comparing runs. `digests`: outputs' SHA-256
+    already known (a reused run's, checked just before), so they are not read again."""
+    digests = digests or {}
     outputs = {}
     for value in result.outputs.values():
         for path in value if isinstance(value, list) else [value]:
             if isinstance(path, Path) and path.exists():
-                outputs[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+                outputs[str(path)] = digests.get(str(path)) or file_hash(path)
     return {
         "run_id": run_id,
         "started_at": started.isoformat(timespec="seconds"),
