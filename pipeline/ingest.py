@@ -17,7 +17,7 @@ from pipeline.findings import Finding
 from pipeline.load.loader import LoadedFile, file_hash, load_file
 from pipeline.load.read import SUFFIXES
 from pipeline.pool import mapped
-from pipeline.store import Store
+from pipeline.store import FileRows, Store, file_rows
 
 PARALLEL_FROM = 6  # files; below this a process pool costs more than it saves
 
@@ -97,21 +97,26 @@ def archive_copy(path: Path, sha256: str, archive: Path) -> Path:
     return target
 
 
-def _load_job(args: tuple) -> LoadedFile:
-    path, config, as_of, name, sha = args
-    return load_file(path, config, as_of, name=name, sha256=sha)
+def _load_job(args: tuple) -> tuple[FileOutcome, FileRows]:
+    """In a worker: read and normalise one file, archive it, and turn it into the store's rows."""
+    path, config, as_of, name, sha, archive = args
+    loaded = load_file(path, config, as_of, name=name, sha256=sha)
+    archived = str(archive_copy(path, sha, archive)) if loaded.size else None
+    outcome = _outcome(loaded)
+    outcome.archived = archived
+    return outcome, file_rows(loaded, archived)
 
 
-def _outcome(loaded: LoadedFile, file_id: int, superseded: int) -> FileOutcome:
+def _outcome(loaded: LoadedFile) -> FileOutcome:
     reasons: Counter[str] = Counter()
     severities: Counter[str] = Counter()
     for rec in loaded.records:
-        titles = {f.title for f in rec.findings if f.severity == "error"}
-        reasons.update(titles)
+        if rec.findings:
+            reasons.update({f.title for f in rec.findings if f.severity == "error"})
     for f in loaded.all_findings():
         severities[f.severity] += 1
     return FileOutcome(
-        file_id=file_id,
+        file_id=0,
         name=loaded.name,
         sha256=loaded.sha256,
         register=loaded.register,
@@ -121,7 +126,7 @@ def _outcome(loaded: LoadedFile, file_id: int, superseded: int) -> FileOutcome:
         rows_set_aside=loaded.rows_set_aside,
         reasons=dict(reasons),
         findings_by_severity=dict(severities),
-        superseded=superseded,
+        superseded=0,
         error=loaded.error,
     )
 
@@ -153,33 +158,30 @@ def ingest(
             continue
         seen_now.add(sha)
         todo.append((path, str(path.relative_to(inbox)), sha))
-    jobs = [(p, config, as_of, name, sha) for p, name, sha in todo]
+    jobs = [(p, config, as_of, name, sha, archive) for p, name, sha in todo]
     if progress:
         progress("start", len(jobs))
-    loaded_iter = mapped(_load_job, jobs, workers, PARALLEL_FROM, chunksize=4)
-    _store_all(loaded_iter, todo, store, archive, run_id, result, progress)
+    _store_all(mapped(_load_job, jobs, workers, PARALLEL_FROM, chunksize=4), store, run_id, result, progress)
     return result
 
 
 STORE_BATCH = 50  # files per store transaction: fewer commits, and a crash loses at most one batch
 
 
-def _store_all(loaded_iter, todo, store, archive, run_id, result, progress) -> None:
-    batch: list = []
+def _store_all(loaded_iter, store, run_id, result, progress) -> None:
+    batch: list[tuple[FileOutcome, FileRows]] = []
 
     def flush() -> None:
-        stored = store.add_files([(loaded, archived) for loaded, archived in batch], run_id)
-        for (loaded, archived), (file_id, superseded) in zip(batch, stored, strict=True):
-            outcome = _outcome(loaded, file_id, superseded)
-            outcome.archived = archived
+        stored = store.add_files([rows for _, rows in batch], run_id)
+        for (outcome, _), (file_id, superseded) in zip(batch, stored, strict=True):
+            outcome.file_id, outcome.superseded = file_id, superseded
             result.outcomes.append(outcome)
         batch.clear()
 
-    for (path, _name, sha), loaded in zip(todo, loaded_iter, strict=True):
-        archived = str(archive_copy(path, sha, archive)) if loaded.size else None
-        batch.append((loaded, archived))
+    for outcome, rows in loaded_iter:
+        batch.append((outcome, rows))
         if progress:
-            progress("file", loaded.name)
+            progress("file", outcome.name)
         if len(batch) >= STORE_BATCH:
             flush()
     if batch:

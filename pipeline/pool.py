@@ -11,12 +11,15 @@ import ctypes
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
 
 from pipeline import lock
 
 PR_SET_PDEATHSIG = 1
+IN_FLIGHT = 8  # chunks per worker submitted ahead of the consumer
 
 
 def _die_with_parent(parent: int, lock_fds: tuple[int, ...]) -> None:
@@ -46,11 +49,27 @@ def default_workers() -> int:
     return min(os.cpu_count() or 1, 4)
 
 
+def _run_chunk(fn: Callable, chunk: list) -> list:
+    return [fn(job) for job in chunk]
+
+
 def mapped(fn: Callable, jobs: list, workers: int | None, serial_below: int, chunksize: int) -> Iterator:
-    """fn over jobs in order: in this process for a few jobs, else on a worker pool (results stream back)."""
+    """fn over jobs in order: in this process for a few jobs, else on a worker pool.
+
+    Results stream back in order with a few chunks per worker in flight, never more: when the
+    consumer (the run writing to its store) is slower than the workers, finished results wait in
+    a short queue instead of piling up in memory.
+    """
     workers = workers if workers is not None else default_workers()
     if len(jobs) < serial_below or workers < 2:
         yield from map(fn, jobs)
         return
+    chunks = iter([jobs[i : i + chunksize] for i in range(0, len(jobs), chunksize)])
     with worker_pool(workers) as pool:
-        yield from pool.map(fn, jobs, chunksize=chunksize)
+        pending = deque(pool.submit(_run_chunk, fn, c) for c in islice(chunks, workers * IN_FLIGHT))
+        while pending:
+            done = pending.popleft().result()
+            following = next(chunks, None)
+            if following is not None:
+                pending.append(pool.submit(_run_chunk, fn, following))
+            yield from done

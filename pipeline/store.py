@@ -18,9 +18,9 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -87,6 +87,8 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 
+
+CACHE_KIB = 131_072  # SQLite page cache: a group's store is ~1 GB; index inserts thrash the 2 MB default
 
 PG_SCHEMES = ("postgresql://", "postgres://")
 _PG_SCHEMA_LOCK = 7_411_001  # advisory lock key: one process creates the tables at a time
@@ -213,6 +215,57 @@ def _finding_row(f) -> tuple:
     return (f.code, f.severity, f.sheet, f.row, f.column, f.letter, value, f.note, f.message)
 
 
+@dataclass
+class FileRows:
+    """One loaded file as the store's rows. Built where the file was loaded (a worker process), so
+    the run only writes them: JSON is encoded in parallel, and what crosses between processes is a
+    few strings per row instead of records with their findings."""
+
+    file: tuple  # files columns sha256 … sheets (loaded_at and run_id are added when stored)
+    scopes: list[tuple]  # (register, property, month) whose earlier rows this file supersedes
+    records: list[tuple]  # records columns register … reasons
+    findings: list[tuple]  # findings columns code … message
+
+
+def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
+    dumps = json.dumps
+    error = loaded.error
+    file = (
+        loaded.sha256,
+        loaded.name,
+        str(loaded.path),
+        loaded.size,
+        archived,
+        loaded.register,
+        "rejected" if error else "loaded",
+        dumps(error.as_dict(), ensure_ascii=False) if error else None,
+        loaded.rows_read,
+        loaded.rows_loaded,
+        loaded.rows_set_aside,
+        dumps([asdict(s) for s in loaded.sheets], ensure_ascii=False),
+    )
+    if error:
+        return FileRows(file, [], [], [_finding_row(error)])
+    records = []
+    for r in loaded.records:
+        errors = [f.message for f in r.findings if f.severity == "error"] if r.findings else None
+        records.append(
+            (
+                r.register,
+                r.property_name,
+                r.month,
+                r.record_id,
+                r.sheet,
+                r.row,
+                dumps(r.values, ensure_ascii=False),
+                1 if errors else 0,
+                dumps(errors, ensure_ascii=False) if errors else None,
+            )
+        )
+    scopes = sorted({(r.register, r.property_name, r.month) for r in loaded.records}, key=str)
+    return FileRows(file, scopes, records, [_finding_row(f) for f in loaded.all_findings()])
+
+
 _COUNT_LOADED = "SUM(CASE WHEN set_aside=0 AND rule_error=0 THEN 1 ELSE 0 END)"
 _COUNT_ASIDE = "SUM(CASE WHEN set_aside=1 OR rule_error=1 THEN 1 ELSE 0 END)"
 
@@ -235,6 +288,7 @@ class Store:
             os.chmod(path, 0o600)  # customer data: owner only
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
 
@@ -269,89 +323,46 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT sha256 FROM files")}
 
     # --- writing ------------------------------------------------------------------------
-    def add_files(
-        self, batch: list[tuple[LoadedFile, str | None]], run_id: int | None = None
-    ) -> list[tuple[int, int]]:
+    def add_files(self, batch: list[FileRows], run_id: int | None = None) -> list[tuple[int, int]]:
         """Store several loaded files in one transaction (all or none). Returns (file id, superseded) each."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            out = [self._add_file(loaded, archived, run_id) for loaded, archived in batch]
+            out = [self._add_file(rows, run_id) for rows in batch]
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         return out
 
-    def add_file(
-        self, loaded: LoadedFile, archived: str | None, run_id: int | None = None
-    ) -> tuple[int, int]:
-        """Store one loaded file in one transaction. Returns (file id, rows it superseded)."""
-        return self.add_files([(loaded, archived)], run_id)[0]
-
-    def _add_file(self, loaded: LoadedFile, archived: str | None, run_id: int | None) -> tuple[int, int]:
+    def _add_file(self, rows: FileRows, run_id: int | None) -> tuple[int, int]:
         now = datetime.now().isoformat(timespec="seconds")
         db = self.db
         cur = db.execute(
             "INSERT INTO files(sha256, name, source, size, archived, register, status, error, rows_read, rows_loaded,"
             " rows_set_aside, sheets, loaded_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-            (
-                loaded.sha256,
-                loaded.name,
-                str(loaded.path),
-                loaded.size,
-                archived,
-                loaded.register,
-                "rejected" if loaded.error else "loaded",
-                json.dumps(loaded.error.as_dict(), ensure_ascii=False) if loaded.error else None,
-                loaded.rows_read,
-                loaded.rows_loaded,
-                loaded.rows_set_aside,
-                json.dumps([asdict(s) for s in loaded.sheets], ensure_ascii=False),
-                now,
-                run_id,
-            ),
+            (*rows.file, now, run_id),
         )
         file_id = cur.fetchone()[0]
         superseded = 0
-        if not loaded.error:
-            keys = {(r.register, r.property_name, r.month) for r in loaded.records}
-            for register, prop, month in keys:
-                superseded += db.execute(
-                    "UPDATE records SET superseded_by=? WHERE superseded_by IS NULL AND file_id<>?"
-                    " AND register=? AND property IS ? AND month IS ?",
-                    (file_id, file_id, register, prop, month),
-                ).rowcount
-            db.executemany(
-                "INSERT INTO records(file_id, register, property, month, record_id, sheet, row, data, set_aside, reasons)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        file_id,
-                        r.register,
-                        r.property_name,
-                        r.month,
-                        r.record_id,
-                        r.sheet,
-                        r.row,
-                        json.dumps(r.values, ensure_ascii=False),
-                        int(r.set_aside),
-                        json.dumps(
-                            [f.message for f in r.findings if f.severity == "error"], ensure_ascii=False
-                        )
-                        if r.set_aside
-                        else None,
-                    )
-                    for r in loaded.records
-                ],
-            )
-        self._insert_findings(file_id, "load", [loaded.error] if loaded.error else loaded.all_findings())
+        for register, prop, month in rows.scopes:
+            superseded += db.execute(
+                "UPDATE records SET superseded_by=? WHERE superseded_by IS NULL AND file_id<>?"
+                " AND register=? AND property IS ? AND month IS ?",
+                (file_id, file_id, register, prop, month),
+            ).rowcount
+        db.executemany(
+            "INSERT INTO records(file_id, register, property, month, record_id, sheet, row, data, set_aside, reasons)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(file_id, *r) for r in rows.records],
+        )
+        self._insert_findings(file_id, "load", rows.findings)
         return file_id, superseded
 
-    def _insert_findings(self, file_id: int, stage: str, findings: Iterable) -> None:
+    def _insert_findings(self, file_id: int, stage: str, rows: list[tuple]) -> None:
         self.db.executemany(
             "INSERT INTO findings(file_id, stage, code, severity, sheet, row, column_name, letter, value, note, message)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [(file_id, stage, *_finding_row(f)) for f in findings],
+            [(file_id, stage, *r) for r in rows],
         )
 
     def sent_mail(self, period: str, kind: str) -> dict | None:

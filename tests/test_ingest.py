@@ -6,6 +6,9 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
+from pipeline.pool import mapped
 from pipeline.run import RunOptions, run, summary_lines
 from pipeline.store import Store
 from tests.builders import xlsx
@@ -147,3 +150,17 @@ def test_parallel_and_serial_loading_store_the_same(tmp_path: Path, config):
     with Store(tmp_path / "a.sqlite") as sa, Store(tmp_path / "b.sqlite") as sb:
         strip = lambda rows: sorted((r["id"], r["received"], r["_row"]) for r in rows)  # noqa: E731
         assert strip(sa.records("complaints")) == strip(sb.records("complaints"))
+
+
+def _square(n: int) -> int:
+    if n == 57:
+        raise ValueError("job 57")
+    return n * n
+
+
+def test_worker_results_stream_back_in_order_and_errors_surface():
+    """mapped keeps only a few chunks in flight, yet returns every result in job order."""
+    jobs = list(range(50))
+    assert list(mapped(_square, jobs, 2, serial_below=6, chunksize=3)) == [n * n for n in jobs]
+    with pytest.raises(ValueError, match="job 57"):
+        list(mapped(_square, list(range(100)), 2, serial_below=6, chunksize=3))

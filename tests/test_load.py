@@ -231,3 +231,26 @@ def test_bad_files_get_one_clear_message(tmp_path: Path, config):
 def test_unrecognised_workbook(tmp_path: Path, config):
     path = xlsx(tmp_path / "minutes.xlsx", {"Sheet1": [["会议纪要"], ["绿化问题"]]})
     assert load_file(path, config, AS_OF).error.code == "register-unknown"
+
+
+def test_repeated_cells_are_parsed_once_but_reported_on_every_row(tmp_path: Path, config):
+    """Each column remembers the values it has parsed; a bad value still gets a finding on each
+    row it is on, a guessed year is noted once, and 1 / 1.0 / True / "1" stay apart."""
+    header = ["投诉编号", "项目", "受理日期", "投诉类别", "约定答复日期", "是否紧急", "赔偿金额"]
+    rows = [
+        ["A1", "翠湖花园", "2026-10-01", "维修", "10月3日", True, 1],
+        ["A2", "翠湖花园", "2026-10-01", "维修", "10月3日", 1, "1"],
+        ["A3", "翠湖花园", "十月一日", "维修", "10月4日", "是", 1.5],
+        ["A4", "翠湖花园", "十月一日", "维修", None, "否", None],
+    ]
+    loaded = load_file(xlsx(tmp_path / "x.xlsx", {"Sheet1": [header, *rows]}), config, AS_OF)
+    recs = loaded.records
+    assert [r.values["received"] for r in recs] == ["2026-10-01", "2026-10-01", None, None]
+    assert flatten([f for r in recs for f in r.findings], "row", "code") == [
+        [2, "date-year-assumed"],
+        [4, "invalid-date"],
+        [5, "invalid-date"],
+    ]
+    assert [r.values["urgent"] for r in recs] == [True, True, True, False]
+    assert [r.values["compensation"] for r in recs] == [1.0, 1.0, 1.5, None]
+    assert [r.values["promised"] for r in recs] == ["2026-10-03", "2026-10-03", "2026-10-04", None]

@@ -82,6 +82,7 @@ class SheetContext:
     property: str | None  # property named by title / sheet / file name
     properties: dict[str, tuple[str, ...]]  # configured name → aliases
     unconfigured_noted: set[str] = field(default_factory=set)
+    named: dict[str, str | None] = field(default_factory=dict)  # property cell → configured name
 
 
 def match_property(text: str | None, properties: dict[str, tuple[str, ...]]) -> str | None:
@@ -98,37 +99,61 @@ def match_property(text: str | None, properties: dict[str, tuple[str, ...]]) -> 
     return best[0] if best else None
 
 
-def _row_kind(row: list, match: HeaderMatch, header_texts: frozenset[str]) -> str:
+class _Blank:
+    """is_blank with a memo: the same short texts (序号, 是, 否, placeholders) recur on every row."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, bool] = {}
+
+    def __call__(self, value: Any) -> bool:
+        if value is None:
+            return True
+        if type(value) is not str or len(value) > 8:
+            return False if type(value) is not str else not value
+        known = self.memo.get(value)
+        if known is None:
+            known = self.memo[value] = is_blank(value)
+        return known
+
+
+def _is_footer(first: Any) -> bool:
+    if not isinstance(first, str):
+        return False
+    text = clean_text(first)
+    return any(text.startswith(w) or f"{w}:" in text or f"{w}：" in text for w in FOOTER_WORDS)
+
+
+def _row_kind(row: list, columns: list[tuple[str, int]], id_key: str, header_texts, blank, footers) -> str:
     """'data', 'blank', 'footer', 'ghost' or 'header' for one grid row."""
     width = len(row)
-    filled = {k: row[c] for k, c in match.columns.items() if c < width and not is_blank(row[c])}
+    filled = [(k, row[c]) for k, c in columns if c < width and not blank(row[c])]
     first = next((v for v in row if v is not None and v != ""), None)
-    if isinstance(first, str):
-        first_text = clean_text(first)
-        if any(
-            first_text.startswith(w) or f"{w}:" in first_text or f"{w}：" in first_text for w in FOOTER_WORDS
-        ):
+    if first is not None and type(first) is str:
+        footer = footers.get(first)
+        if footer is None:
+            footer = footers[first] = _is_footer(first)
+        if footer:
             return "footer"
     if not filled:
         return "blank"
-    if set(filled) <= {match.register.id_key} and len(filled) == 1:
+    if len(filled) == 1 and filled[0][0] == id_key:
         return "ghost"
     if (
         len(filled) >= 3
-        and sum(1 for v in filled.values() if isinstance(v, str) and v.strip() in header_texts) >= 3
+        and sum(1 for _, v in filled if isinstance(v, str) and v.strip() in header_texts) >= 3
     ):
         return "header"  # the header row repeated (sheets pasted one under another)
     return "data"
 
 
 def _parse(col: Column, raw: Any, ctx: SheetContext) -> tuple[Any, str | None, str]:
-    """(value, finding code or None, note)."""
+    """(value as stored, finding code or None, note)."""
     try:
         if col.type == DATE:
             value, assumed = parse_date(raw, ctx.year, ctx.as_of)
             if assumed and ctx.year is None:  # a year from the sheet, title or file name is no guess
-                return value, "date-year-assumed", str(value.year)
-            return value, None, ""
+                return _iso(value), "date-year-assumed", str(value.year)
+            return _iso(value), None, ""
         if col.type == BOOL:
             value = parse_bool(raw)
         elif col.type == NUMBER:
@@ -152,17 +177,26 @@ def _iso(value: Any) -> Any:
     return value
 
 
+_NOTHING = (None, None, "")
+
+
 def normalize_sheet(
     rows: list[list], match: HeaderMatch, ctx: SheetContext
 ) -> tuple[list[Record], dict[str, int]]:
-    """Records from the data rows under the header; also counts of skipped rows by kind."""
+    """Records from the data rows under the header; also counts of skipped rows by kind.
+
+    A cell's parse depends only on its column, its raw value and the sheet, so each column keeps a
+    memo of the values it has seen: dates, names, choices and 是/否 recur on most rows.
+    """
     register = match.register
     skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0}
     records: list[Record] = []
     missing = [c for c in register.columns if c.required and c.key not in match.columns]
     year_noted: set[str] = set()  # one 'year assumed' note per column and sheet is enough
     header_texts = frozenset(text.strip() for text in match.labels.values())
-    layout = []  # (column, index, header as written, letter) — the same for every row
+    columns = list(match.columns.items())
+    blank, footers = _Blank(), {}
+    layout = []  # (column, index, header as written, letter, memo) — the same for every row
     for col in register.columns:
         c = match.columns.get(col.key)
         layout.append(
@@ -171,11 +205,12 @@ def normalize_sheet(
                 c,
                 match.labels.get(c, col.header) if c is not None else col.header,
                 column_letter(c) if c is not None else None,
+                {},
             )
         )
     for i in range(match.data_start, len(rows)):
         row = rows[i]
-        kind = _row_kind(row, match, header_texts)
+        kind = _row_kind(row, columns, register.id_key, header_texts, blank, footers)
         if kind != "data":
             skipped[kind] += 1
             continue
@@ -183,27 +218,43 @@ def normalize_sheet(
         values: dict[str, Any] = {}
         findings: list[Finding] = []
         width = len(row)
-        for col, c, header, letter in layout:
+        for col, c, header, letter, memo in layout:
             raw = row[c] if c is not None and c < width else None
-            value, code, note = _parse(col, raw, ctx) if raw is not None else (None, None, "")
-            if code == "date-year-assumed":
-                if col.key in year_noted:
-                    code = None
-                year_noted.add(col.key)
-            if code:
-                severity = INFO if code == "date-year-assumed" else ERROR
-                findings.append(
-                    Finding(
-                        code, severity, ctx.file, ctx.sheet, excel_row, header, letter, clean_text(raw), note
+            if raw is None:
+                value, code, note = _NOTHING
+            else:
+                key = raw if type(raw) is str else (type(raw), raw)
+                parsed = memo.get(key)
+                if parsed is None:
+                    parsed = memo[key] = _parse(col, raw, ctx)
+                value, code, note = parsed
+            if code is not None:
+                if code == "date-year-assumed":
+                    if col.key in year_noted:
+                        code = None
+                    year_noted.add(col.key)
+                if code:
+                    severity = INFO if code == "date-year-assumed" else ERROR
+                    findings.append(
+                        Finding(
+                            code,
+                            severity,
+                            ctx.file,
+                            ctx.sheet,
+                            excel_row,
+                            header,
+                            letter,
+                            clean_text(raw),
+                            note,
+                        )
                     )
-                )
             if value is None:
                 value = col.default
-            if value is None and col.required and not code and c is not None:
-                findings.append(
-                    Finding("required-missing", ERROR, ctx.file, ctx.sheet, excel_row, header, letter)
-                )
-            values[col.key] = _iso(value) if col.type == DATE else value
+                if value is None and col.required and not code and c is not None:
+                    findings.append(
+                        Finding("required-missing", ERROR, ctx.file, ctx.sheet, excel_row, header, letter)
+                    )
+            values[col.key] = value
         for col in missing:
             findings.append(
                 Finding("column-missing", ERROR, ctx.file, ctx.sheet, excel_row, col.header, value=col.header)
@@ -217,7 +268,11 @@ def normalize_sheet(
 def _place(record: Record, ctx: SheetContext, date_key: str) -> None:
     """Property and month of a record: from its own cells first, then from the sheet."""
     cell = record.values.get("property")
-    named = match_property(cell, ctx.properties) if cell else None
+    named = None
+    if cell:
+        named = ctx.named.get(cell, False)
+        if named is False:
+            named = ctx.named[cell] = match_property(cell, ctx.properties)
     record.property_name = named or cell or ctx.property
     if named:
         record.values["property"] = named
