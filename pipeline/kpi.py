@@ -97,13 +97,18 @@ class Records:
         """Parse the dates of the store's records once. in_place: the caller hands over fresh dicts
         (as Store.records returns them) and they are parsed without a copy, halving the memory."""
         out = cls()
+        seen: dict = {None: None}  # each distinct date text parsed once, its datetime shared
         for key, recs in raw.items():
             date_keys = [c.key for c in REGISTERS[key].columns if c.type == DATE]
             parsed = recs if in_place else []
             for r in recs:
                 p = r if in_place else dict(r)
                 for k in date_keys:
-                    p[k] = as_datetime(r.get(k))
+                    text = r.get(k)
+                    when = seen.get(text, False)
+                    if when is False:
+                        when = seen[text] = as_datetime(text)
+                    p[k] = when
                 p["_property"] = r.get("_property") or r.get("property")
                 if not in_place:
                     parsed.append(p)

@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+SHARED_MAX = 20  # record texts up to this length are shared between records (see Store.records)
 CACHE_KIB = 131_072  # SQLite page cache: a group's store is ~1 GB; index inserts thrash the 2 MB default
 
 PG_SCHEMES = ("postgresql://", "postgres://")
@@ -439,7 +440,7 @@ class Store:
         property_name: that property's rows, and rows with no property (feedback often names none).
         """
         sql = (
-            "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, CASE WHEN r.set_aside=1 OR r.rule_error=1 THEN 1 ELSE 0 END, r.reasons, f.name, f.sha256"
+            "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, CASE WHEN r.set_aside=1 OR r.rule_error=1 THEN 1 ELSE 0 END, f.name"
             " FROM records r JOIN files f ON f.id = r.file_id WHERE r.register=?"
         )
         params: tuple = (register,)
@@ -453,20 +454,26 @@ class Store:
         elif not include_set_aside:
             sql += " AND r.set_aside=0 AND r.rule_error=0"
         sql += " ORDER BY r.id"
+        # A group's year is about a million records held at once: one str object for each text
+        # that repeats (file, sheet, property, month, choices, dates, names) instead of one per row.
+        shared: dict[str, str] = {}
+        share = shared.setdefault
+        loads = json.loads
         out = []
-        for rid, data, prop, month, sheet, row, set_aside, reasons, name, sha in self.db.execute(sql, params):
-            rec = json.loads(data)
+        for rid, data, prop, month, sheet, row, set_aside, name in self.db.execute(sql, params):
+            rec = loads(data)
+            for k, v in rec.items():
+                if type(v) is str and len(v) <= SHARED_MAX:
+                    rec[k] = share(v, v)
             rec.update(
                 _id=rid,
                 _register=register,
-                _property=prop,
-                _month=month,
-                _file=name,
-                _sheet=sheet,
+                _property=prop and share(prop, prop),
+                _month=month and share(month, month),
+                _file=share(name, name),
+                _sheet=sheet and share(sheet, sheet),
                 _row=row,
-                _sha256=sha,
                 _set_aside=bool(set_aside),
-                _reasons=json.loads(reasons) if reasons else [],
             )
             out.append(rec)
         return out
