@@ -308,13 +308,7 @@ def compute_set(
     out["counts"] = {
         "complaints_received": len(received),
         "complaints_closed": len(closed_c),
-        "complaints_open": sum(
-            1
-            for c in data.complaints
-            if c.get("received")
-            and c["received"] < scope.stop
-            and not (c.get("closed") and c["closed"] < scope.stop)
-        ),
+        "complaints_open": _open_at(data.complaints, scope.stop),
         "repairs_reported": len(data.between("repairs", "reported", scope.start, scope.stop)),
         "repairs_completed": sum(1 for kind, _, _ in closed if kind == "repair"),
         "callbacks": len(cbs),
@@ -348,6 +342,16 @@ def _distribution(days: list[int]) -> dict:
         "count": len(ordered),
         "values": ordered,
     }
+
+
+def _open_at(complaints: list[dict], stop: datetime) -> int:
+    """Complaints received before `stop` and not closed before it."""
+    n = 0
+    for c in complaints:
+        received, closed = c.get("received"), c.get("closed")
+        if received and received < stop and not (closed and closed < stop):
+            n += 1
+    return n
 
 
 def repeat_complaints(data: Records, scope: Scope, window: int = 30) -> list[dict]:

@@ -71,16 +71,24 @@ def data_quality(store: Store, property_name: str | None = None) -> dict:
 
 
 def kpi_inputs(
-    store: Store, config: Config, property_name: str | None
+    store: Store, config: Config, property_name: str | None, records: dict[str, list[dict]] | None = None
 ) -> tuple[dict, Config, dict, list[dict]]:
-    """The records, config, data quality and set-aside rows the KPIs see: everything, or one property's."""
+    """The records, config, data quality and set-aside rows the KPIs see: everything, or one property's.
+
+    records: the store's current records as validation just left them, when it ran (else read here).
+    """
     if not property_name:
-        raw = {key: store.records(key) for key in REGISTERS}
+        raw = records or {key: store.records(key) for key in REGISTERS}
         return raw, config, data_quality(store), store.set_aside_rows()
     if property_name not in config.properties:
         known = "、".join(config.properties) or "（无）"
         raise ConfigError(f"--property “{property_name}” 不在 config.toml 的 [properties] 中，可用：{known}")
-    raw = {key: store.records(key, property_name=property_name) for key in REGISTERS}
+    if records:
+        raw = {
+            key: [r for r in recs if r["_property"] in (property_name, None)] for key, recs in records.items()
+        }
+    else:
+        raw = {key: store.records(key, property_name=property_name) for key in REGISTERS}
     ids = {c.get("id") for c in raw["complaints"] if c["_property"] == property_name}
 
     def mine(key: str, r: dict) -> bool:
@@ -221,16 +229,17 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     """Validate the store (unless its rule findings are already those of this data, config and
     as-of time: `rules`, e.g. after another period's run), write the clerks' outputs, compute the
     KPIs and render the reports."""
-    findings = []
+    findings, records = [], None
     if store.meta(reuse.RULES_STATE) != rules:
-        findings = validate_store(store, config, as_of)
+        findings, records = validate_store(store, config, as_of)
         store.set_meta(reuse.RULES_STATE, rules)
     lap("validate")
     limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
     outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id, limit)
     store.mark_recovered(run_id)
     lap("annotate")
-    raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property)
+    raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
+    del records
     model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True)
     model["scope"] = options.property or "全部项目"
     del raw  # the records are not needed while rendering

@@ -440,7 +440,7 @@ class Store:
         property_name: that property's rows, and rows with no property (feedback often names none).
         """
         sql = (
-            "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, CASE WHEN r.set_aside=1 OR r.rule_error=1 THEN 1 ELSE 0 END, f.name"
+            "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, f.name"
             " FROM records r JOIN files f ON f.id = r.file_id WHERE r.register=?"
         )
         params: tuple = (register,)
@@ -460,7 +460,7 @@ class Store:
         share = shared.setdefault
         loads = json.loads
         out = []
-        for rid, data, prop, month, sheet, row, set_aside, name in self.db.execute(sql, params):
+        for rid, data, prop, month, sheet, row, name in self.db.execute(sql, params):
             rec = loads(data)
             for k, v in rec.items():
                 if type(v) is str and len(v) <= SHARED_MAX:
@@ -473,7 +473,6 @@ class Store:
                 _file=share(name, name),
                 _sheet=sheet and share(sheet, sheet),
                 _row=row,
-                _set_aside=bool(set_aside),
             )
             out.append(rec)
         return out

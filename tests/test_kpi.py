@@ -405,3 +405,30 @@ def test_staff_scorecard_awards_the_top_performer_by_consecutive_months():
     assert rows["刘洋"]["award"] == 0 and rows["刘洋"]["complaints"] == 2
     assert rows["王敏"]["commission"] == 150.0 and rows["刘洋"]["commission"] == 100.0
     assert model(complaints)["scorecard"] is None  # off unless enabled
+
+
+def test_kpis_see_the_same_records_whether_validation_ran_in_this_run_or_earlier(tmp_path: Path, config):
+    """A computing run hands validation's records to the KPIs instead of reading the store again:
+    they must be exactly the rows a fresh read returns, for the group and for one property."""
+    from datetime import datetime
+
+    from pipeline.demo import write_demo_inbox
+    from pipeline.ingest import ingest
+    from pipeline.run import kpi_inputs
+    from pipeline.store import Store
+    from pipeline.validate.stage import validate_store
+
+    write_demo_inbox(tmp_path / "inbox")
+    with Store(tmp_path / "s.sqlite") as store:
+        ingest(config, store, tmp_path / "inbox", tmp_path / "a", datetime(2026, 11, 1, 8), workers=1)
+        findings, records = validate_store(store, config, datetime(2026, 10, 20, 8))
+        assert any(f.severity == "error" and f.ref for f in findings)  # rows dated after the as-of time
+
+        def ids(raw: dict) -> dict:
+            return {key: [r["_id"] for r in recs] for key, recs in raw.items()}
+
+        for prop in (None, "金桂苑"):
+            shared = kpi_inputs(store, config, prop, {k: list(v) for k, v in records.items()})
+            fresh = kpi_inputs(store, config, prop)
+            assert ids(shared[0]) == ids(fresh[0]) and shared[1:] == fresh[1:]
+            assert shared[0] == fresh[0]

@@ -32,12 +32,20 @@ def finding_from_row(row: dict) -> Finding:
     )
 
 
-def validate_store(store: Store, config: Config, as_of: datetime) -> list[Finding]:
-    """Run every enabled rule over the current records; rows with a rule error are set aside."""
+def validate_store(
+    store: Store, config: Config, as_of: datetime
+) -> tuple[list[Finding], dict[str, list[dict]]]:
+    """Run every enabled rule over the current records; rows with a rule error are set aside.
+
+    Returns the findings and the records that passed (what the KPIs count), so that a run reads
+    its store once."""
     records = {key: store.records(key, for_rules=True) for key in REGISTERS}
     findings = run_rules(records, as_of, config, store.sheet_columns())
     store.apply_rule_findings(findings)
-    return findings
+    rejected = {f.ref for f in findings if f.severity == "error" and f.ref}
+    if rejected:
+        records = {key: [r for r in recs if r["_id"] not in rejected] for key, recs in records.items()}
+    return findings, records
 
 
 def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
