@@ -94,15 +94,19 @@ def _trend(
     calendar: WorkCalendar,
     households: int | None,
     keys: tuple[str, ...] = RATE_KEYS,
+    callbacks: dict | None = None,
 ) -> list[dict]:
-    """The last 12 weeks or months up to this period: values with numerators and denominators."""
+    """The last 12 weeks or months up to this period: values with numerators and denominators.
+
+    callbacks: the callback index of `data` at as-of, when the caller has it already."""
     if kind == period.kind:
         last = period
     elif kind == "monthly":
         last = month_of(min(period.end, as_of) - timedelta(seconds=1))
     else:
         last = week_of(min(period.end, as_of) - timedelta(seconds=1), config)
-    callbacks = _callback_index(data, as_of)
+    if callbacks is None:
+        callbacks = _callback_index(data, as_of)
     out = []
     for n in range(TREND_LENGTH - 1, -1, -1):
         p = previous(last, config, n) if n else last
@@ -234,8 +238,12 @@ def compute_kpis(
             for cat, items in causes.items()
         },
         "trend": {
-            "weekly": _trend(data, period, "weekly", as_of, config, calendar, total_households),
-            "monthly": _trend(data, period, "monthly", as_of, config, calendar, total_households),
+            "weekly": _trend(
+                data, period, "weekly", as_of, config, calendar, total_households, callbacks=callbacks
+            ),
+            "monthly": _trend(
+                data, period, "monthly", as_of, config, calendar, total_households, callbacks=callbacks
+            ),
             "monthly_by_property": {
                 name: _trend(
                     split.get(name, Records()),

@@ -22,13 +22,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeline.errors import PipelineError
 from pipeline.load.loader import LoadedFile
 from pipeline.lock import Busy, exclusive
+from pipeline.registers import CHOICE, REGISTERS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -88,7 +89,18 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-SHARED_MAX = 20  # record texts up to this length are shared between records (see Store.records)
+DECODE_BATCH = 2000  # records decoded per json.loads call
+SHARED_NAMES = ("property", "handler", "department", "staff", "worker", "inspectors")
+
+
+@cache
+def _shared_keys(register: str) -> tuple[str, ...]:
+    """Fields whose few values repeat on most rows: choices and the names of staff and places.
+    (Dates need no sharing: the KPIs replace them by shared datetimes.)"""
+    cols = REGISTERS[register].columns
+    return tuple(c.key for c in cols if c.type == CHOICE or c.key in SHARED_NAMES)
+
+
 CACHE_KIB = 131_072  # SQLite page cache: a group's store is ~1 GB; index inserts thrash the 2 MB default
 
 PG_SCHEMES = ("postgresql://", "postgres://")
@@ -455,26 +467,30 @@ class Store:
             sql += " AND r.set_aside=0 AND r.rule_error=0"
         sql += " ORDER BY r.id"
         # A group's year is about a million records held at once: one str object for each text
-        # that repeats (file, sheet, property, month, choices, dates, names) instead of one per row.
-        shared: dict[str, str] = {}
+        # that repeats (file, sheet, property, month, choices, staff names) instead of one per row.
+        shared: dict = {}
         share = shared.setdefault
-        loads = json.loads
+        keys = _shared_keys(register)
         out = []
-        for rid, data, prop, month, sheet, row, name in self.db.execute(sql, params):
-            rec = loads(data)
-            for k, v in rec.items():
-                if type(v) is str and len(v) <= SHARED_MAX:
-                    rec[k] = share(v, v)
-            rec.update(
-                _id=rid,
-                _register=register,
-                _property=prop and share(prop, prop),
-                _month=month and share(month, month),
-                _file=share(name, name),
-                _sheet=sheet and share(sheet, sheet),
-                _row=row,
-            )
-            out.append(rec)
+        cursor = self.db.execute(sql, params)
+        while rows := cursor.fetchmany(DECODE_BATCH):
+            # one JSON document per batch: one call into the decoder instead of one per row
+            decoded = json.loads("[" + ",".join(r[1] for r in rows) + "]")
+            for (rid, _, prop, month, sheet, row, name), rec in zip(rows, decoded, strict=True):
+                for k in keys:
+                    v = rec.get(k)
+                    if v is not None:
+                        rec[k] = share(v, v)
+                rec.update(
+                    _id=rid,
+                    _register=register,
+                    _property=prop and share(prop, prop),
+                    _month=month and share(month, month),
+                    _file=share(name, name),
+                    _sheet=sheet and share(sheet, sheet),
+                    _row=row,
+                )
+                out.append(rec)
         return out
 
     def files(self) -> list[dict]:

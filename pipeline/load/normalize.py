@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from pipeline.findings import ERROR, INFO, WARNING, Finding, column_letter
@@ -40,6 +41,7 @@ def year_hint(*texts: str) -> int | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # validation asks again for every record of a sheet
 def sheet_month(sheet: str, year: int | None) -> str | None:
     """'2026年10月' / '2026.10' / '202610' / '10月' (with a year hint) → '2026-10'."""
     text = clean_text(sheet)

@@ -6,7 +6,9 @@ the Excel file in a forked worker, so a run uses both cores and waits only for t
 
 from __future__ import annotations
 
+import gc
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from pipeline.config import Config
@@ -35,14 +37,16 @@ def render_reports(
         model, unmasked=unmasked, inputs=model["data_quality"].get("files", []), config_note=note
     )
     scope = model.get("scope", "全部项目")
-    if parallel:
-        with worker_pool(1) as pool:
-            xlsx = pool.submit(_timed, write_excel, report, report_dir / "report.xlsx")
-            pdf = _timed(write_pdf, report, report_dir / "report.pdf", scope_name=scope)
-            xlsx = xlsx.result()
-    else:
+    with worker_pool(1) if parallel else nullcontext() as pool:
+        xlsx_job = None
+        if pool is not None:
+            gc.freeze()  # the forked worker's collector leaves the run's heap alone (no copy-on-write)
+            try:
+                xlsx_job = pool.submit(_timed, write_excel, report, report_dir / "report.xlsx")
+            finally:
+                gc.unfreeze()
         pdf = _timed(write_pdf, report, report_dir / "report.pdf", scope_name=scope)
-        xlsx = _timed(write_excel, report, report_dir / "report.xlsx")
+        xlsx = xlsx_job.result() if xlsx_job else _timed(write_excel, report, report_dir / "report.xlsx")
     if timings is not None:
         timings.update(render_pdf=pdf[1], render_xlsx=xlsx[1])
     return {"pdf": pdf[0], "xlsx": xlsx[0]}

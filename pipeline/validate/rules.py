@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from pipeline.findings import ERROR, INFO, WARNING, Finding
 from pipeline.load.normalize import sheet_month
@@ -22,17 +23,24 @@ from pipeline.workdays import CalendarGap, WorkCalendar
 
 
 def as_date(value) -> date | None:
-    return date.fromisoformat(value[:10]) if isinstance(value, str) and len(value) >= 10 else None
+    return _date(value) if isinstance(value, str) and len(value) >= 10 else None
 
 
 def as_datetime(value) -> datetime | None:
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    return (
-        datetime.fromisoformat(value)
-        if len(value) > 10
-        else datetime.combine(date.fromisoformat(value), datetime.min.time())
-    )
+    return _datetime(value) if isinstance(value, str) and len(value) >= 10 else None
+
+
+# The rules read the same few thousand date texts a million times over: parse each once.
+@lru_cache(maxsize=1 << 16)
+def _date(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+@lru_cache(maxsize=1 << 16)
+def _datetime(text: str) -> datetime:
+    if len(text) > 10:
+        return datetime.fromisoformat(text)
+    return datetime.combine(date.fromisoformat(text), datetime.min.time())
 
 
 @dataclass
