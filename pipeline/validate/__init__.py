@@ -40,10 +40,11 @@ def run_rules(
     """All findings of the enabled rules, sorted by file, sheet and row."""
     calendar = WorkCalendar(config.holidays)
     findings: list[Finding] = []
+    shared: dict = {}
     for code, (enabled, severity, params) in rule_settings(config).items():
         if not enabled:
             continue
-        ctx = RuleContext(records, as_of, calendar, columns or {}, params, severity, code)
+        ctx = RuleContext(records, as_of, calendar, columns or {}, params, severity, code, shared)
         findings.extend(RULES[code].func(ctx))
     findings.sort(key=lambda f: (f.file, f.sheet or "", f.row or 0, f.letter or ""))
     return findings

@@ -54,6 +54,7 @@ class RuleContext:
     params: dict = field(default_factory=dict)
     severity: str = WARNING
     code: str = ""
+    shared: dict = field(default_factory=dict)  # what several rules derive from the same records
 
     def finding(
         self,
@@ -213,7 +214,9 @@ def reply_by_promise(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _closed_items(ctx: RuleContext) -> dict[str, tuple[dict, date]]:
-    out = {}
+    if "closed" in ctx.shared:
+        return ctx.shared["closed"]
+    out = ctx.shared["closed"] = {}
     for rec in ctx.records.get("complaints", []):
         if rec.get("id") and as_date(rec.get("closed")):
             out[rec["id"]] = (rec, as_date(rec["closed"]))
