@@ -101,23 +101,6 @@ def match_property(text: str | None, properties: dict[str, tuple[str, ...]]) -> 
     return best[0] if best else None
 
 
-class _Blank:
-    """is_blank with a memo: the same short texts (序号, 是, 否, placeholders) recur on every row."""
-
-    def __init__(self) -> None:
-        self.memo: dict[str, bool] = {}
-
-    def __call__(self, value: Any) -> bool:
-        if value is None:
-            return True
-        if type(value) is not str or len(value) > 8:
-            return False if type(value) is not str else not value
-        known = self.memo.get(value)
-        if known is None:
-            known = self.memo[value] = is_blank(value)
-        return known
-
-
 def _is_footer(first: Any) -> bool:
     if not isinstance(first, str):
         return False
@@ -125,27 +108,56 @@ def _is_footer(first: Any) -> bool:
     return any(text.startswith(w) or f"{w}:" in text or f"{w}：" in text for w in FOOTER_WORDS)
 
 
-def _row_kind(row: list, columns: list[tuple[str, int]], id_key: str, header_texts, blank, footers) -> str:
-    """'data', 'blank', 'footer', 'ghost' or 'header' for one grid row."""
-    width = len(row)
-    filled = [(k, row[c]) for k, c in columns if c < width and not blank(row[c])]
-    first = next((v for v in row if v is not None and v != ""), None)
-    if first is not None and type(first) is str:
-        footer = footers.get(first)
-        if footer is None:
-            footer = footers[first] = _is_footer(first)
-        if footer:
-            return "footer"
-    if not filled:
-        return "blank"
-    if len(filled) == 1 and filled[0][0] == id_key:
-        return "ghost"
-    if (
-        len(filled) >= 3
-        and sum(1 for _, v in filled if isinstance(v, str) and v.strip() in header_texts) >= 3
-    ):
-        return "header"  # the header row repeated (sheets pasted one under another)
-    return "data"
+class _RowKinds:
+    """'data', 'blank', 'footer', 'ghost' or 'header' for each grid row under one header.
+
+    One pass over the register's columns per row, with memos for the short texts that recur on
+    every row (序号, 是, 否, placeholders) and for first cells (signature lines)."""
+
+    def __init__(self, match: HeaderMatch) -> None:
+        self.columns = sorted(match.columns.values())
+        self.id_column = match.columns.get(match.register.id_key)
+        self.header_texts = frozenset(text.strip() for text in match.labels.values())
+        self.blank: dict[str, bool] = {}
+        self.footer: dict[str, bool] = {}
+
+    def __call__(self, row: list) -> str:
+        width, filled, only_id, header_like = len(row), 0, True, 0
+        blank, header_texts = self.blank, self.header_texts
+        for c in self.columns:
+            if c >= width:
+                break
+            v = row[c]
+            if v is None:
+                continue
+            if type(v) is str:
+                if len(v) <= 8:
+                    b = blank.get(v)
+                    if b is None:
+                        b = blank[v] = is_blank(v)
+                    if b:
+                        continue
+                if v in header_texts or v.strip() in header_texts:
+                    header_like += 1
+            filled += 1
+            if c != self.id_column:
+                only_id = False
+        for first in row:
+            if first is not None and first != "":
+                if type(first) is str:
+                    footer = self.footer.get(first)
+                    if footer is None:
+                        footer = self.footer[first] = _is_footer(first)
+                    if footer:
+                        return "footer"
+                break
+        if not filled:
+            return "blank"
+        if filled == 1 and only_id:
+            return "ghost"
+        if filled >= 3 and header_like >= 3:
+            return "header"  # the header row repeated (sheets pasted one under another)
+        return "data"
 
 
 def _parse(col: Column, raw: Any, ctx: SheetContext) -> tuple[Any, str | None, str]:
@@ -195,9 +207,7 @@ def normalize_sheet(
     records: list[Record] = []
     missing = [c for c in register.columns if c.required and c.key not in match.columns]
     year_noted: set[str] = set()  # one 'year assumed' note per column and sheet is enough
-    header_texts = frozenset(text.strip() for text in match.labels.values())
-    columns = list(match.columns.items())
-    blank, footers = _Blank(), {}
+    row_kind = _RowKinds(match)
     layout = []  # (column, index, header as written, letter, memo) — the same for every row
     for col in register.columns:
         c = match.columns.get(col.key)
@@ -212,7 +222,7 @@ def normalize_sheet(
         )
     for i in range(match.data_start, len(rows)):
         row = rows[i]
-        kind = _row_kind(row, columns, register.id_key, header_texts, blank, footers)
+        kind = row_kind(row)
         if kind != "data":
             skipped[kind] += 1
             continue
