@@ -8,12 +8,15 @@ leaves no workers behind, and none that keeps its store locked.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from itertools import islice
 
 from pipeline import lock
@@ -43,6 +46,27 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
         initializer=_die_with_parent,
         initargs=(os.getpid(), lock.held()),
     )
+
+
+def timed(fn: Callable, *args, **kwargs) -> tuple:
+    """(fn's result, seconds it took)."""
+    started = time.perf_counter()
+    return fn(*args, **kwargs), round(time.perf_counter() - started, 3)
+
+
+@contextmanager
+def forked(fn: Callable, *args, **kwargs) -> Iterator[Future]:
+    """fn(*args) in one forked worker while the block runs; the future gives (result, seconds).
+
+    The heap is frozen for the fork (gc.freeze), so the worker's collector does not copy the
+    run's memory page by page. Leaving the block waits for the worker."""
+    with worker_pool(1) as pool:
+        gc.freeze()
+        try:
+            job = pool.submit(timed, fn, *args, **kwargs)
+        finally:
+            gc.unfreeze()
+        yield job
 
 
 def default_workers() -> int:

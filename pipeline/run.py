@@ -19,12 +19,13 @@ from pipeline.kpi_model import compute_kpis
 from pipeline.load.loader import file_hash
 from pipeline.lock import exclusive
 from pipeline.periods import Period
+from pipeline.pool import forked
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
 from pipeline.runlog import run_log
 from pipeline.store import Store, store_lock
-from pipeline.validate.stage import file_infos, validate_store, write_clerk_outputs
+from pipeline.validate.stage import file_infos, plan_clerk_outputs, validate_store, write_clerk_outputs
 
 log = logging.getLogger("pipeline.run")
 
@@ -235,16 +236,22 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
         store.set_meta(reuse.RULES_STATE, rules)
     lap("validate")
     limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
-    outputs = write_clerk_outputs(store, result, report_dir, inbox, run_id, limit)
-    store.mark_recovered(run_id)
+    plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit)
     lap("annotate")
-    raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
-    del records
-    model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True)
-    model["scope"] = options.property or "全部项目"
-    del raw  # the records are not needed while rendering
-    outputs["kpis"] = write_json(report_dir / "kpis.json", model)
-    lap("kpi")
+    # The KPIs take one core; the clerks' workbooks are written on the other meanwhile.
+    with forked(write_clerk_outputs, plan) as clerk_job:
+        del plan
+        raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
+        del records
+        model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True)
+        model["scope"] = options.property or "全部项目"
+        del raw  # the records are not needed while rendering
+        kpis_path = write_json(report_dir / "kpis.json", model)
+        lap("kpi")
+        outputs, lap.timings["clerk_files"] = clerk_job.result()
+    outputs["kpis"] = kpis_path
+    store.mark_recovered(run_id)  # only now are the copies of an unfinished run's files written
+    lap("clerk_wait")
     if options.render:
         parts: dict[str, float] = {}
         outputs.update(render_reports(model, report_dir, config, options.unmasked, timings=parts))

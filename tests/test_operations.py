@@ -62,7 +62,14 @@ def test_run_writes_a_manifest_and_a_log_without_customer_data(tmp_path: Path, c
     manifest = json.loads((result.report_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["inputs"][0]["name"] == "a.xlsx" and len(manifest["inputs"][0]["sha256"]) == 64
     assert manifest["counts"] == result.counts
-    assert set(manifest["timings_seconds"]) == {"load", "validate", "annotate", "kpi"}
+    assert set(manifest["timings_seconds"]) == {
+        "load",
+        "validate",
+        "annotate",
+        "kpi",
+        "clerk_files",
+        "clerk_wait",
+    }
     assert any(p.endswith("kpis.json") for p in manifest["outputs"])
     log = Path(manifest["log"]).read_text(encoding="utf-8")
     assert "run 2026-W45" in log and "13812345678" not in log and "张三" not in log

@@ -6,21 +6,14 @@ the Excel file in a forked worker, so a run uses both cores and waits only for t
 
 from __future__ import annotations
 
-import gc
-import time
 from contextlib import nullcontext
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.pool import worker_pool
+from pipeline.pool import forked, timed
 from pipeline.render.excel import write_excel
 from pipeline.render.model import build_report
 from pipeline.render.pdf import write_pdf
-
-
-def _timed(fn, *args, **kwargs) -> tuple[Path, float]:
-    started = time.perf_counter()
-    return fn(*args, **kwargs), round(time.perf_counter() - started, 3)
 
 
 def render_reports(
@@ -37,16 +30,10 @@ def render_reports(
         model, unmasked=unmasked, inputs=model["data_quality"].get("files", []), config_note=note
     )
     scope = model.get("scope", "全部项目")
-    with worker_pool(1) if parallel else nullcontext() as pool:
-        xlsx_job = None
-        if pool is not None:
-            gc.freeze()  # the forked worker's collector leaves the run's heap alone (no copy-on-write)
-            try:
-                xlsx_job = pool.submit(_timed, write_excel, report, report_dir / "report.xlsx")
-            finally:
-                gc.unfreeze()
-        pdf = _timed(write_pdf, report, report_dir / "report.pdf", scope_name=scope)
-        xlsx = xlsx_job.result() if xlsx_job else _timed(write_excel, report, report_dir / "report.xlsx")
+    xlsx_path = report_dir / "report.xlsx"
+    with forked(write_excel, report, xlsx_path) if parallel else nullcontext() as xlsx_job:
+        pdf = timed(write_pdf, report, report_dir / "report.pdf", scope_name=scope)
+        xlsx = xlsx_job.result() if xlsx_job else timed(write_excel, report, xlsx_path)
     if timings is not None:
         timings.update(render_pdf=pdf[1], render_xlsx=xlsx[1])
     return {"pdf": pdf[0], "xlsx": xlsx[0]}

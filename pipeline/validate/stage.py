@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -74,22 +75,30 @@ def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
     return out
 
 
-def write_clerk_outputs(
+@dataclass
+class ClerkOutputs:
+    """What the clerks get from a run, planned from the store: validation.xlsx and the annotated
+    copies. Writing them needs no store, so a run does it in a worker beside the KPIs."""
+
+    report_dir: Path
+    findings: list[Finding]
+    files: list[dict]
+    jobs: list[tuple]  # write_annotated_copy arguments, one per file with findings
+    skipped: int = 0  # new files with findings beyond the annotate limit (all in validation.xlsx)
+
+
+def plan_clerk_outputs(
     store: Store,
     ingest: IngestResult,
     report_dir: Path,
     inbox: Path,
     run_id: int | None = None,
     annotate_limit: int = 500,
-) -> dict[str, Path | list[Path]]:
+) -> ClerkOutputs:
     """validation.xlsx for every current finding; an annotated copy for each new file that has findings,
-    and for files stored by an earlier run that never finished (killed before it wrote their copies)."""
+    and for files stored by an earlier run that never finished (killed before it wrote their copies).
+    Also brings the run's per-file outcomes up to date with the rules' findings."""
     all_findings = [finding_from_row(r) for r in store.findings()]
-    outputs: dict = {
-        "validation": write_validation_workbook(
-            report_dir / "validation.xlsx", all_findings, file_infos(store)
-        )
-    }
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in all_findings:
         by_file[f.file].append(f)
@@ -111,10 +120,21 @@ def write_clerk_outputs(
         for name, archived in dict(todo).items()
         if by_file.get(name)
     ]
+    plan = ClerkOutputs(report_dir, all_findings, file_infos(store), jobs)
     if len(jobs) > annotate_limit:  # a bulk first load: findings are all in validation.xlsx
-        outputs["annotated"], outputs["annotated_skipped"] = [], len(jobs)
-    else:
-        outputs["annotated"] = annotate_all(jobs)
+        plan.jobs, plan.skipped = [], len(jobs)
+    return plan
+
+
+def write_clerk_outputs(plan: ClerkOutputs, workers: int | None = None) -> dict[str, Path | list[Path]]:
+    outputs: dict = {
+        "validation": write_validation_workbook(
+            plan.report_dir / "validation.xlsx", plan.findings, plan.files
+        ),
+        "annotated": annotate_all(plan.jobs, workers),
+    }
+    if plan.skipped:
+        outputs["annotated_skipped"] = plan.skipped
     return outputs
 
 
