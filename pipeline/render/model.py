@@ -435,8 +435,10 @@ def _next_week(m: dict, unmasked: bool) -> Table:
         )
     for it in m["lists"]["unhappy_feedback"]:
         rows.append(["不满意重新处理", it["complaint_id"], it["property"], "尽快", it.get("owner") or "", ""])
+    listed = {r[1] for r in rows}  # an open item already listed above is not listed twice
     for it in m["lists"]["open"]:
-        if not any(r[1] == it["id"] for r in rows):
+        if it["id"] not in listed:
+            listed.add(it["id"])
             rows.append(
                 [
                     f"未完成{it['type']}",
