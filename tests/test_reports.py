@@ -318,3 +318,22 @@ def test_one_propertys_report_is_scoped_to_it(demo, tmp_path):
     assert len(names) == 5 and all(n.startswith("金桂苑") for n in names)  # its five registers, no one else's
     text = _pdftotext(result.outputs["pdf"])
     assert "金桂苑" in text and "翠湖花园" not in text
+
+
+def test_next_week_lists_each_open_item_once():
+    from pipeline.render.model import _next_week
+
+    overdue = {"type": "投诉", "id": "A1", "property": "甲", "deadline": "2026-10-01", "days_overdue": 3}
+    lists = {
+        "overdue": [overdue],
+        "reinspections_due_soon": [],
+        "pending_callbacks": [],
+        "unhappy_feedback": [],
+        "open": [
+            {"type": "投诉", "id": "A1", "property": "甲", "age_days": 9},
+            {"type": "投诉", "id": "A2", "property": "甲", "age_days": 2},
+            {"type": "投诉", "id": "A2", "property": "甲", "age_days": 2},
+        ],
+    }
+    table = _next_week({"lists": lists}, unmasked=False)
+    assert [(r[0], r[1]) for r in table.rows] == [("投诉", "A1"), ("未完成投诉", "A2")]
