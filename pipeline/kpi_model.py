@@ -6,12 +6,14 @@ This is what kpis.json holds; the reports and the email read it and never recomp
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from pipeline.config import Config
 from pipeline.kpi import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, _callback_index, compute_set
 from pipeline.kpi_lists import meeting_lists
 from pipeline.periods import Period, month_of, previous, week_of
+from pipeline.pool import forked
 from pipeline.scorecard import scorecard
 from pipeline.workdays import WorkCalendar
 
@@ -123,6 +125,33 @@ def _trend(
     return out
 
 
+def _trends(data, period, as_of, config, calendar, total_households, callbacks, split, props) -> dict:
+    """The weekly and monthly trends of the group, and (in a monthly report) of each property."""
+    return {
+        "weekly": _trend(
+            data, period, "weekly", as_of, config, calendar, total_households, callbacks=callbacks
+        ),
+        "monthly": _trend(
+            data, period, "monthly", as_of, config, calendar, total_households, callbacks=callbacks
+        ),
+        "monthly_by_property": {
+            name: _trend(
+                split.get(name, Records()),
+                period,
+                "monthly",
+                as_of,
+                config,
+                calendar,
+                _households(config, [name])[0],
+                keys=PROPERTY_TREND_KEYS,
+            )
+            for name in props
+        }
+        if period.kind == "monthly"
+        else {},
+    }
+
+
 def _provenance(rec: dict) -> dict:
     """Where a record behind a KPI lives: enough to find the clerk's row, no customer data."""
     return {
@@ -144,15 +173,16 @@ def compute_kpis(
     set_aside: list[dict],
     generated_at: datetime | None = None,
     handover: bool = False,
+    parallel: bool = False,
 ) -> dict:
     """The whole model for one period (see the kpis.json contract in the README).
 
     handover: raw holds fresh dicts that may be parsed in place (a run's own Store.records result).
+    parallel: the trends (24 periods over the whole group, and 12 months per property: about half
+    the work) are computed in a forked worker while this process computes the rest.
     """
     data = Records.from_store(raw, in_place=handover)
     calendar = WorkCalendar(config.holidays)
-    scope = _scope(period, as_of)
-    ytd = _ytd_start(period)
     callbacks = _callback_index(data, as_of)
     errors: list[str] = []
 
@@ -170,11 +200,27 @@ def compute_kpis(
                 f'请加入 [properties."{name}"] households = …'
             )
 
+    split = _split_by_property(data)
+    trend_args = (data, period, as_of, config, calendar, total_households, callbacks, split, props)
+    with forked(_trends, *trend_args) if parallel else nullcontext() as trend_job:
+        model = _model(data, period, as_of, config, calendar, callbacks, split, props, total_households)
+        model.update(
+            lists=meeting_lists(data, _scope(period, as_of), calendar, set_aside), data_quality=data_quality
+        )
+        model["trend"] = trend_job.result()[0] if trend_job else _trends(*trend_args)
+    model["errors"] = errors
+    model["generated_at"] = (generated_at or datetime.now()).isoformat(timespec="seconds")
+    return model
+
+
+def _model(data, period, as_of, config, calendar, callbacks, split, props, total_households) -> dict:
+    """Everything of the model but its trends (see compute_kpis)."""
+    scope = _scope(period, as_of)
+    ytd = _ytd_start(period)
     trace: dict = {}
     company = compute_set(data, scope, config, total_households, calendar, ytd, callbacks, trace)
     traced = trace.pop("_records", {})
     by_property = {}
-    split = _split_by_property(data)
     for name in props:
         hh, _ = _households(config, [name])
         by_property[name] = compute_set(
@@ -226,7 +272,7 @@ def compute_kpis(
         "start": period.start.isoformat(timespec="minutes"),
         "end": period.end.isoformat(timespec="minutes"),
         "as_of": as_of.isoformat(timespec="minutes"),
-        "generated_at": (generated_at or datetime.now()).isoformat(timespec="seconds"),
+        "generated_at": None,
         "kpis": company,
         "previous": {"period": prev.label, **{k: prev_kpis[k]["value"] for k in RATE_KEYS}},
         "by_property": by_property,
@@ -237,33 +283,11 @@ def compute_kpis(
             cat: [list(kv) for kv in sorted(items.items(), key=lambda kv: -kv[1])[:3]]
             for cat, items in causes.items()
         },
-        "trend": {
-            "weekly": _trend(
-                data, period, "weekly", as_of, config, calendar, total_households, callbacks=callbacks
-            ),
-            "monthly": _trend(
-                data, period, "monthly", as_of, config, calendar, total_households, callbacks=callbacks
-            ),
-            "monthly_by_property": {
-                name: _trend(
-                    split.get(name, Records()),
-                    period,
-                    "monthly",
-                    as_of,
-                    config,
-                    calendar,
-                    _households(config, [name])[0],
-                    keys=PROPERTY_TREND_KEYS,
-                )
-                for name in props
-            }
-            if period.kind == "monthly"
-            else {},
-        },
+        "trend": None,  # filled in by compute_kpis
         "scorecard": scorecard(data, period, as_of, config),
-        "lists": meeting_lists(data, scope, calendar, set_aside),
+        "lists": None,  # filled in by compute_kpis
         "provenance": trace,
         "records": {key: _provenance(rec) for key, rec in traced.items()},
-        "data_quality": data_quality,
-        "errors": errors,
+        "data_quality": None,
+        "errors": None,  # filled in by compute_kpis
     }

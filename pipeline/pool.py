@@ -54,19 +54,34 @@ def timed(fn: Callable, *args, **kwargs) -> tuple:
     return fn(*args, **kwargs), round(time.perf_counter() - started, 3)
 
 
+_INHERITED: dict[int, tuple] = {}  # forked() calls, handed to the worker by the fork itself
+
+
+def _inherited_call(key: int) -> tuple:
+    fn, args, kwargs = _INHERITED[key]
+    return timed(fn, *args, **kwargs)
+
+
 @contextmanager
 def forked(fn: Callable, *args, **kwargs) -> Iterator[Future]:
     """fn(*args) in one forked worker while the block runs; the future gives (result, seconds).
 
-    The heap is frozen for the fork (gc.freeze), so the worker's collector does not copy the
-    run's memory page by page. Leaving the block waits for the worker."""
-    with worker_pool(1) as pool:
-        gc.freeze()
-        try:
-            job = pool.submit(timed, fn, *args, **kwargs)
-        finally:
-            gc.unfreeze()
-        yield job
+    The arguments reach the worker through the fork (it starts while they are in memory), never
+    through pickling: a year of records or a report model costs nothing to hand over; only the
+    result travels back. The heap is frozen for the fork (gc.freeze), so the worker's collector
+    does not copy the run's memory page by page. Leaving the block waits for the worker."""
+    key = id(args)
+    _INHERITED[key] = (fn, args, kwargs)
+    try:
+        with worker_pool(1) as pool:
+            gc.freeze()
+            try:
+                job = pool.submit(_inherited_call, key)  # forks here (the fork start method)
+            finally:
+                gc.unfreeze()
+            yield job
+    finally:
+        del _INHERITED[key]
 
 
 def default_workers() -> int:

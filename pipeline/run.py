@@ -243,7 +243,7 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
         del plan
         raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
         del records
-        model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True)
+        model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=True)
         model["scope"] = options.property or "全部项目"
         del raw  # the records are not needed while rendering
         kpis_path = write_json(report_dir / "kpis.json", model)

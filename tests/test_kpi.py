@@ -432,3 +432,36 @@ def test_kpis_see_the_same_records_whether_validation_ran_in_this_run_or_earlier
             fresh = kpi_inputs(store, config, prop)
             assert ids(shared[0]) == ids(fresh[0]) and shared[1:] == fresh[1:]
             assert shared[0] == fresh[0]
+
+
+def test_trends_computed_in_a_worker_equal_the_serial_model(tmp_path: Path, config):
+    """A run computes the trends in a forked worker beside the rest of the model: same model."""
+    from datetime import datetime
+
+    from pipeline.demo import write_demo_inbox
+    from pipeline.ingest import ingest
+    from pipeline.periods import month
+    from pipeline.registers import REGISTERS
+    from pipeline.store import Store
+
+    write_demo_inbox(tmp_path / "inbox")
+    as_of, at = datetime(2026, 11, 1, 8), datetime(2026, 11, 1, 9)
+    with Store(tmp_path / "s.sqlite") as store:
+        ingest(config, store, tmp_path / "inbox", tmp_path / "a", as_of, workers=1)
+        models = [
+            compute_kpis(
+                {key: store.records(key) for key in REGISTERS},
+                month("2026-10"),
+                as_of,
+                config,
+                DQ,
+                [],
+                at,
+                handover=True,
+                parallel=parallel,
+            )
+            for parallel in (False, True)
+        ]
+    assert models[0]["trend"]["monthly"] and models[0]["trend"]["monthly_by_property"]
+    assert models[0] == models[1]
+    assert list(models[0]) == list(models[1])  # the same key order in kpis.json
