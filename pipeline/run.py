@@ -236,7 +236,7 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
         store.set_meta(reuse.RULES_STATE, rules)
     lap("validate")
     limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
-    plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit)
+    plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property)
     lap("annotate")
     # The KPIs take one core; the clerks' workbooks are written on the other meanwhile.
     with forked(write_clerk_outputs, plan) as clerk_job:

@@ -318,6 +318,11 @@ def test_one_propertys_report_is_scoped_to_it(demo, tmp_path):
     assert len(names) == 5 and all(n.startswith("金桂苑") for n in names)  # its five registers, no one else's
     text = _pdftotext(result.outputs["pdf"])
     assert "金桂苑" in text and "翠湖花园" not in text
+    wb = openpyxl.load_workbook(result.outputs["validation"], read_only=True)
+    listed = {r[0] for r in wb["问题清单"].iter_rows(min_row=2, values_only=True)}
+    group = openpyxl.load_workbook(demo["monthly"].outputs["validation"], read_only=True)
+    everyone = {r[0] for r in group["问题清单"].iter_rows(min_row=2, values_only=True)}
+    assert listed and listed < everyone and all(n.startswith("金桂苑") for n in listed)
 
 
 def test_next_week_lists_each_open_item_once():

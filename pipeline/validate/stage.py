@@ -94,10 +94,12 @@ def plan_clerk_outputs(
     inbox: Path,
     run_id: int | None = None,
     annotate_limit: int = 500,
+    property_name: str | None = None,
 ) -> ClerkOutputs:
-    """validation.xlsx for every current finding; an annotated copy for each new file that has findings,
-    and for files stored by an earlier run that never finished (killed before it wrote their copies).
-    Also brings the run's per-file outcomes up to date with the rules' findings."""
+    """validation.xlsx for every current finding (of one property's files, for a property's report);
+    an annotated copy for each new file that has findings, and for files stored by an earlier run
+    that never finished (killed before it wrote their copies). Also brings the run's per-file
+    outcomes up to date with the rules' findings."""
     all_findings = [finding_from_row(r) for r in store.findings()]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in all_findings:
@@ -120,7 +122,12 @@ def plan_clerk_outputs(
         for name, archived in dict(todo).items()
         if by_file.get(name)
     ]
-    plan = ClerkOutputs(report_dir, all_findings, file_infos(store), jobs)
+    files = file_infos(store, property_name)
+    shown = all_findings
+    if property_name:
+        names = {info["name"] for info in files}
+        shown = [f for f in all_findings if f.file in names]
+    plan = ClerkOutputs(report_dir, shown, files, jobs)
     if len(jobs) > annotate_limit:  # a bulk first load: findings are all in validation.xlsx
         plan.jobs, plan.skipped = [], len(jobs)
     return plan
