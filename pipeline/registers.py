@@ -39,6 +39,8 @@ class Column:
         default: Value used when the cell is blank (a blank 紧急 means 否).
         width: Column width on the input template.
         hint: One line for the 填表说明 sheet.
+        memo: Free text written for people (备注, 处理结果, 客户意见 …) that no rule and no KPI
+            reads: stored and kept in the clerk's files, but a run does not hold it in memory.
     """
 
     key: str
@@ -52,6 +54,7 @@ class Column:
     default: object = None
     width: int = 12
     hint: str = ""
+    memo: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,13 @@ COMPLAINTS = Register(
             "承诺回复日期",
             ("承诺时限", "约定答复日期", "承诺答复日期", "预约回复时间", "承诺回复时间", "承诺日期"),
         ),
-        Column("result", "处理结果", aliases=("处理情况", "处理意见", "处理措施", "处理经过"), width=24),
+        Column(
+            "result",
+            "处理结果",
+            aliases=("处理情况", "处理意见", "处理措施", "处理经过"),
+            width=24,
+            memo=True,
+        ),
         _date(
             "closed",
             "完成日期",
@@ -237,7 +246,7 @@ COMPLAINTS = Register(
             aliases=("赔偿", "赔偿费用", "赔付金额", "补偿金额", "赔偿金额（元）"),
             width=10,
         ),
-        Column("remark", "备注", aliases=("其他说明",), width=16),
+        Column("remark", "备注", aliases=("其他说明",), width=16, memo=True),
     ),
 )
 
@@ -289,6 +298,7 @@ CALLBACKS = Register(
             "客户意见",
             aliases=("业主意见", "住户意见", "意见", "回访内容", "回访情况", "意见或建议"),
             width=28,
+            memo=True,
         ),
         _satisfaction(),
         _yes_no("solved", "问题已解决", ("问题是否解决", "是否解决", "已解决", "问题解决")),
@@ -313,9 +323,16 @@ REINSPECTIONS = Register(
             "客户",
             aliases=("申诉人", "委托单位", "申诉单位", "客户名称", "委托人"),
             personal=True,
+            memo=True,
             width=12,
         ),
-        Column("report_no", "报告编号", aliases=("检验报告编号", "原报告编号", "检测报告编号"), width=12),
+        Column(
+            "report_no",
+            "报告编号",
+            aliases=("检验报告编号", "原报告编号", "检测报告编号"),
+            width=12,
+            memo=True,
+        ),
         _date(
             "report_received", "报告接收日期", ("收到报告日期", "报告日期", "报告领取日期", "接收报告日期")
         ),
@@ -326,7 +343,9 @@ REINSPECTIONS = Register(
             required=True,
             hint="收到报告后 10 日内",
         ),
-        Column("reason", "申诉理由", aliases=("申诉内容", "抱怨内容", "理由", "申诉原因"), width=24),
+        Column(
+            "reason", "申诉理由", aliases=("申诉内容", "抱怨内容", "理由", "申诉原因"), width=24, memo=True
+        ),
         _yes_no(
             "urgent",
             "紧急",
@@ -378,7 +397,7 @@ FEEDBACK = Register(
         _property(),
         _date("date", "反馈日期", ("日期", "反馈时间"), required=True),
         _satisfaction(required=True),
-        Column("opinion", "客户意见", aliases=("意见", "反馈意见", "业主意见"), width=28),
+        Column("opinion", "客户意见", aliases=("意见", "反馈意见", "业主意见"), width=28, memo=True),
         _date("reopened", "重新处理日期", ("再次处理日期", "重新处理时间", "重新处理"), hint="不满意时必填"),
     ),
 )

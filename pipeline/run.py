@@ -79,7 +79,7 @@ def kpi_inputs(
     records: the store's current records as validation just left them, when it ran (else read here).
     """
     if not property_name:
-        raw = records or {key: store.records(key) for key in REGISTERS}
+        raw = records or {key: store.records(key, lean=True) for key in REGISTERS}
         return raw, config, data_quality(store), store.set_aside_rows()
     if property_name not in config.properties:
         known = "、".join(config.properties) or "（无）"
@@ -89,7 +89,7 @@ def kpi_inputs(
             key: [r for r in recs if r["_property"] in (property_name, None)] for key, recs in records.items()
         }
     else:
-        raw = {key: store.records(key, property_name=property_name) for key in REGISTERS}
+        raw = {key: store.records(key, property_name=property_name, lean=True) for key in REGISTERS}
     ids = {c.get("id") for c in raw["complaints"] if c["_property"] == property_name}
 
     def mine(key: str, r: dict) -> bool:

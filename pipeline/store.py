@@ -445,11 +445,13 @@ class Store:
         include_superseded: bool = False,
         for_rules: bool = False,
         property_name: str | None = None,
+        lean: bool = False,
     ) -> list[dict]:
         """Current records of a register as dicts: the register's fields plus provenance (_file, _sheet, _row …).
 
         for_rules: rows that loaded, whatever the last run's rules said (the rules are re-run on them).
         property_name: that property's rows, and rows with no property (feedback often names none).
+        lean: without the memo columns (free text no rule or KPI reads), as a run holds them.
         """
         sql = (
             "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, f.name"
@@ -471,12 +473,17 @@ class Store:
         shared: dict = {}
         share = shared.setdefault
         keys = _shared_keys(register)
+        memo = tuple(c.key for c in REGISTERS[register].columns if c.memo) if lean else ()
         out = []
         cursor = self.db.execute(sql, params)
         while rows := cursor.fetchmany(DECODE_BATCH):
             # one JSON document per batch: one call into the decoder instead of one per row
             decoded = json.loads("[" + ",".join(r[1] for r in rows) + "]")
             for (rid, _, prop, month, sheet, row, name), rec in zip(rows, decoded, strict=True):
+                if memo:
+                    for k in memo:
+                        rec.pop(k, None)
+                    rec = dict(rec)  # compact: with the provenance below it may fit a smaller table
                 for k in keys:
                     v = rec.get(k)
                     if v is not None:

@@ -164,3 +164,22 @@ def test_worker_results_stream_back_in_order_and_errors_surface():
     assert list(mapped(_square, jobs, 2, serial_below=6, chunksize=3)) == [n * n for n in jobs]
     with pytest.raises(ValueError, match="job 57"):
         list(mapped(_square, list(range(100)), 2, serial_below=6, chunksize=3))
+
+
+def test_lean_records_leave_out_only_the_memo_columns(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    xlsx(
+        inbox / "a.xlsx",
+        {
+            "2026年10月": [
+                HEAD + ["处理结果", "备注"],
+                ["A1", "翠湖花园", "2026-10-01", "维修", None, "已修好", "业主在家"],
+            ]
+        },
+    )
+    _run(tmp_path, config)
+    with Store(tmp_path / "store.sqlite") as store:
+        (full,), (lean,) = store.records("complaints"), store.records("complaints", lean=True)
+    assert (full["result"], full["remark"]) == ("已修好", "业主在家")
+    assert {k: v for k, v in full.items() if k not in ("result", "remark")} == lean

@@ -299,3 +299,20 @@ def test_process_rules_warn_and_data_rules_set_aside():
         ["not-verified-same-day", "warning"],
         ["value-not-allowed", "error"],
     ]
+
+
+def test_memo_columns_are_read_by_no_rule_and_no_kpi():
+    """A run holds records without their memo columns (free text for people): no rule, KPI or
+    meeting list may name one, or it would silently see nothing."""
+    import re
+    from pathlib import Path
+
+    from pipeline.registers import REGISTERS
+
+    root = Path(__file__).resolve().parent.parent / "pipeline"
+    sources = [*root.glob("validate/*.py"), *root.glob("kpi*.py"), root / "scorecard.py"]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sources)
+    memo = {c.key for reg in REGISTERS.values() for c in reg.columns if c.memo}
+    read = {c.key for reg in REGISTERS.values() for c in reg.columns if not c.memo}
+    assert memo and not memo & read  # a key is memo in every register or in none
+    assert [k for k in sorted(memo) if re.search(rf"[\"']{k}[\"']", text)] == []
