@@ -48,6 +48,7 @@ class Config:
     timezone: str = "Asia/Shanghai"
     holidays: dict[int, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # year → holidays/workdays
     raw: dict[str, Any] = field(default_factory=dict)
+    memory_mb: int = 2048  # [performance] memory_mb: a run uses a second core only while its copies fit
 
 
 def _fail(where: str, what: str) -> ConfigError:
@@ -152,6 +153,9 @@ def parse_config(data: dict, base: Path, path: Path | None = None) -> Config:
             )
         targets[key] = float(value)
     weekday, at, tz = _meeting(data.get("meeting", {}), where)
+    memory = (data.get("performance") or {}).get("memory_mb", 2048)
+    if not isinstance(memory, int) or isinstance(memory, bool) or memory < 256:
+        raise _fail(where, f"[performance] memory_mb 必须是不小于 256 的整数（单位 MB），现在是 {memory!r}")
     return Config(
         path=path,
         inbox=_path(base, paths, "inbox", "inbox", where),
@@ -167,6 +171,7 @@ def parse_config(data: dict, base: Path, path: Path | None = None) -> Config:
         timezone=tz,
         holidays=_holidays(data.get("holidays", {}), where),
         raw=data,
+        memory_mb=memory,
     )
 
 

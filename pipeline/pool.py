@@ -11,6 +11,7 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import resource
 import signal
 import time
 from collections import deque
@@ -82,6 +83,22 @@ def forked(fn: Callable, *args, **kwargs) -> Iterator[Future]:
             yield job
     finally:
         del _INHERITED[key]
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fork_fits(budget_mb: int) -> bool:
+    """Whether a forked worker that reads the run's data fits the memory budget. Reading a
+    Python object writes its reference count, so such a worker ends up copying most of what it
+    reads: count it as a second copy of everything the run holds."""
+    return 2 * rss_mb() <= budget_mb
 
 
 def default_workers() -> int:

@@ -19,7 +19,7 @@ from pipeline.kpi_model import compute_kpis
 from pipeline.load.loader import file_hash
 from pipeline.lock import exclusive
 from pipeline.periods import Period
-from pipeline.pool import forked
+from pipeline.pool import fork_fits, forked
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
@@ -243,7 +243,10 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
         del plan
         raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
         del records
-        model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=True)
+        parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
+        model = compute_kpis(
+            raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel
+        )
         model["scope"] = options.property or "全部项目"
         del raw  # the records are not needed while rendering
         kpis_path = write_json(report_dir / "kpis.json", model)
