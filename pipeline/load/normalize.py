@@ -8,6 +8,7 @@ reasons), never dropped. Blank rows, repeated header rows, rows with nothing but
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -101,9 +102,14 @@ def match_property(text: str | None, properties: dict[str, tuple[str, ...]]) -> 
     return best[0] if best else None
 
 
+_FOOTER_HINT = re.compile("[" + "".join(sorted({w[0] for w in FOOTER_WORDS})) + "]")
+
+
 def _is_footer(first: Any) -> bool:
     if not isinstance(first, str):
         return False
+    if not _FOOTER_HINT.search(first) and unicodedata.is_normalized("NFKC", first):
+        return False  # no footer word can start anywhere in it
     text = clean_text(first)
     return any(text.startswith(w) or f"{w}:" in text or f"{w}：" in text for w in FOOTER_WORDS)
 
