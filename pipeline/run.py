@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from pipeline import __version__, periods, reuse
@@ -19,7 +20,7 @@ from pipeline.kpi_model import compute_kpis
 from pipeline.load.loader import file_hash
 from pipeline.lock import exclusive
 from pipeline.periods import Period
-from pipeline.pool import fork_fits, forked
+from pipeline.pool import fork_fits
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
@@ -238,28 +239,34 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
     plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property)
     lap("annotate")
-    # The KPIs take one core; the clerks' workbooks are written on the other meanwhile.
-    with forked(write_clerk_outputs, plan) as clerk_job:
-        del plan
-        raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
-        del records
-        parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
-        model = compute_kpis(
-            raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel
-        )
-        model["scope"] = options.property or "全部项目"
-        del raw  # the records are not needed while rendering
-        kpis_path = write_json(report_dir / "kpis.json", model)
-        lap("kpi")
-        outputs, lap.timings["clerk_files"] = clerk_job.result()
-    outputs["kpis"] = kpis_path
-    store.mark_recovered(run_id)  # only now are the copies of an unfinished run's files written
-    lap("clerk_wait")
+    raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
+    del records
+    parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
+    model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel)
+    model["scope"] = options.property or "全部项目"
+    del raw  # the records are not needed while rendering
+    kpis_path = write_json(report_dir / "kpis.json", model)
+    lap("kpi")
     if options.render:
+        # The PDF is written here and the Excel report in a worker, which takes longer: the
+        # clerks' workbooks are written here meanwhile, once the records are no longer held.
         parts: dict[str, float] = {}
-        outputs.update(render_reports(model, report_dir, config, options.unmasked, timings=parts))
+        reports, outputs = render_reports(
+            model,
+            report_dir,
+            config,
+            options.unmasked,
+            timings=parts,
+            meanwhile=partial(write_clerk_outputs, plan),
+        )
+        outputs.update(kpis=kpis_path, **reports)
         lap("render")
         lap.timings.update(parts)
+    else:
+        outputs = write_clerk_outputs(plan)
+        outputs["kpis"] = kpis_path
+        lap("clerk_files")
+    store.mark_recovered(run_id)  # only now are the copies of an unfinished run's files written
     return findings, outputs, model
 
 

@@ -68,7 +68,6 @@ def test_run_writes_a_manifest_and_a_log_without_customer_data(tmp_path: Path, c
         "annotate",
         "kpi",
         "clerk_files",
-        "clerk_wait",
     }
     assert any(p.endswith("kpis.json") for p in manifest["outputs"])
     log = Path(manifest["log"]).read_text(encoding="utf-8")
