@@ -193,6 +193,7 @@ def phase_run(inbox: Path, work: Path, spec: dict) -> dict:
         "rows": result.ingest.rows_read,
         "seconds": seconds,
         "stages": manifest["timings_seconds"],
+        "memory_mb": manifest.get("memory_mb", {}),
         "reused": bool(result.reused_from),
     }
 

@@ -20,7 +20,7 @@ from pipeline.kpi_model import compute_kpis
 from pipeline.load.loader import file_hash
 from pipeline.lock import exclusive
 from pipeline.periods import Period
-from pipeline.pool import fork_fits
+from pipeline.pool import fork_fits, rss_mb
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
@@ -145,15 +145,18 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
 
 
 class _Laps:
-    """Stage timings: lap("load") records the seconds since the previous lap."""
+    """Stage timings: lap("load") records the seconds since the previous lap, and the run's
+    resident memory at the end of the stage."""
 
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
+        self.memory: dict[str, int] = {}
         self.clock = time.perf_counter()
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()
         self.timings[name] = round(now - self.clock, 3)
+        self.memory[name] = round(rss_mb())
         self.clock = now
 
 
@@ -213,6 +216,7 @@ def _run_locked(
     digests = previous["outputs"] if previous else None
     facts = manifest(run_result, run_id, started, timings, log_path, digests)
     facts.update(reuse_key=key, reused_from=reused_from, outputs_by_kind=reuse.by_kind(outputs))
+    facts["memory_mb"] = lap.memory  # the run's resident memory after each stage
     outputs["manifest"] = write_json(report_dir / "manifest.json", facts)
     log.info("run %s done: %s", period.label, summary)
     return run_result
