@@ -203,18 +203,23 @@ def compute_kpis(
     split = _split_by_property(data)
     trend_args = (data, period, as_of, config, calendar, total_households, callbacks, split, props)
     with forked(_trends, *trend_args) if parallel else nullcontext() as trend_job:
-        model = _model(data, period, as_of, config, calendar, callbacks, split, props, total_households)
-        model.update(
-            lists=meeting_lists(data, _scope(period, as_of), calendar, set_aside), data_quality=data_quality
+        model = _model(
+            data, period, as_of, config, calendar, callbacks, split, props, total_households, set_aside
         )
         model["trend"] = trend_job.result()[0] if trend_job else _trends(*trend_args)
-    model["errors"] = errors
-    model["generated_at"] = (generated_at or datetime.now()).isoformat(timespec="seconds")
+    model.update(
+        generated_at=(generated_at or datetime.now()).isoformat(timespec="seconds"),
+        data_quality=data_quality,
+        errors=errors,
+    )
     return model
 
 
-def _model(data, period, as_of, config, calendar, callbacks, split, props, total_households) -> dict:
-    """Everything of the model but its trends (see compute_kpis)."""
+def _model(
+    data, period, as_of, config, calendar, callbacks, split, props, total_households, set_aside
+) -> dict:
+    """The model computed from the records, but its trends (computed beside it); the keys that
+    compute_kpis fills in stand as None, to keep kpis.json's order."""
     scope = _scope(period, as_of)
     ytd = _ytd_start(period)
     trace: dict = {}
@@ -283,11 +288,11 @@ def _model(data, period, as_of, config, calendar, callbacks, split, props, total
             cat: [list(kv) for kv in sorted(items.items(), key=lambda kv: -kv[1])[:3]]
             for cat, items in causes.items()
         },
-        "trend": None,  # filled in by compute_kpis
+        "trend": None,
         "scorecard": scorecard(data, period, as_of, config),
-        "lists": None,  # filled in by compute_kpis
+        "lists": meeting_lists(data, scope, calendar, set_aside),
         "provenance": trace,
         "records": {key: _provenance(rec) for key, rec in traced.items()},
         "data_quality": None,
-        "errors": None,  # filled in by compute_kpis
+        "errors": None,
     }

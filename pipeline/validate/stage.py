@@ -78,7 +78,8 @@ def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
 @dataclass
 class ClerkOutputs:
     """What the clerks get from a run, planned from the store: validation.xlsx and the annotated
-    copies. Writing them needs no store, so a run does it in a worker beside the KPIs."""
+    copies. Writing them needs no store, so a run does it once the records are freed, while the
+    Excel report's worker finishes."""
 
     report_dir: Path
     findings: list[Finding]
@@ -133,12 +134,12 @@ def plan_clerk_outputs(
     return plan
 
 
-def write_clerk_outputs(plan: ClerkOutputs, workers: int | None = None) -> dict[str, Path | list[Path]]:
+def write_clerk_outputs(plan: ClerkOutputs) -> dict[str, Path | list[Path]]:
     outputs: dict = {
         "validation": write_validation_workbook(
             plan.report_dir / "validation.xlsx", plan.findings, plan.files
         ),
-        "annotated": annotate_all(plan.jobs, workers),
+        "annotated": annotate_all(plan.jobs),
     }
     if plan.skipped:
         outputs["annotated_skipped"] = plan.skipped
