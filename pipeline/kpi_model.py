@@ -114,7 +114,9 @@ def _trend(
         p = previous(last, config, n) if n else last
         if p.start > as_of:
             continue
-        k = compute_set(data, _scope(p, as_of), config, households, calendar, _ytd_start(p), callbacks)
+        k = compute_set(
+            data, _scope(p, as_of), config, households, calendar, _ytd_start(p), callbacks, repeats=False
+        )
         row = {"period": p.label}
         row.update({key: k[key]["value"] for key in keys})
         row.update({f"{key}_numerator": k[key]["numerator"] for key in keys})
@@ -237,30 +239,37 @@ def _model(
     for dept, rows in _grouped(data.complaints, "department").items():
         sl = complaint_slice(rows)
         by_department[dept] = _pick(
-            compute_set(sl, scope, config, None, calendar, ytd, callbacks), COMPLAINT_KEYS
+            compute_set(sl, scope, config, None, calendar, ytd, callbacks, repeats=False), COMPLAINT_KEYS
         )
 
     by_staff: dict[str, dict] = {"受理人": {}, "回访人": {}, "维修人": {}}
     for name, rows in _grouped(data.complaints, "handler").items():
         sl = complaint_slice(rows)
         by_staff["受理人"][name] = _pick(
-            compute_set(sl, scope, config, None, calendar, ytd, callbacks), COMPLAINT_KEYS
+            compute_set(sl, scope, config, None, calendar, ytd, callbacks, repeats=False), COMPLAINT_KEYS
         )
     for name, rows in _grouped(data.callbacks, "staff").items():
         sl = _slice(callbacks=rows)
         by_staff["回访人"][name] = _pick(
-            compute_set(sl, scope, config, None, calendar, ytd, callbacks),
+            compute_set(sl, scope, config, None, calendar, ytd, callbacks, repeats=False),
             ("callback_followup_rate", "satisfaction_rate"),
         )
     for name, rows in _grouped(data.repairs, "worker").items():
         sl = _slice(repairs=rows)
         by_staff["维修人"][name] = _pick(
-            compute_set(sl, scope, config, None, calendar, ytd, callbacks), ("callback_rate",)
+            compute_set(sl, scope, config, None, calendar, ytd, callbacks, repeats=False), ("callback_rate",)
         )
 
     prev = previous(period, config)
     prev_kpis = compute_set(
-        data, _scope(prev, as_of), config, total_households, calendar, _ytd_start(prev), callbacks
+        data,
+        _scope(prev, as_of),
+        config,
+        total_households,
+        calendar,
+        _ytd_start(prev),
+        callbacks,
+        repeats=False,
     )
     categories: dict[str, int] = {}
     causes: dict[str, dict[str, int]] = {}
