@@ -80,7 +80,7 @@ def kpi_inputs(
     records: the store's current records as validation just left them, when it ran (else read here).
     """
     if not property_name:
-        raw = records or {key: store.records(key, lean=True) for key in REGISTERS}
+        raw = records or {key: store.current_records(key, passed_rules=True) for key in REGISTERS}
         return raw, config, data_quality(store), store.set_aside_rows()
     if property_name not in config.properties:
         known = "、".join(config.properties) or "（无）"

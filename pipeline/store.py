@@ -26,6 +26,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pipeline import record_cache
 from pipeline.errors import PipelineError
 from pipeline.load.loader import LoadedFile
 from pipeline.lock import Busy, exclusive
@@ -288,6 +289,7 @@ class Store:
 
     def __init__(self, location: str | Path):
         self.location = location
+        self._shared: dict = {}  # repeated texts of decoded records, one object each
         target = _locate(location)
         if is_url(target):
             self.db = _PgConnection(target)
@@ -303,7 +305,7 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA + record_cache.SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -468,18 +470,36 @@ class Store:
         elif not include_set_aside:
             sql += " AND r.set_aside=0 AND r.rule_error=0"
         sql += " ORDER BY r.id"
-        # A group's year is about a million records held at once: one str object for each text
-        # that repeats (file, sheet, property, month, choices, staff names) instead of one per row.
-        shared: dict = {}
+        cursor = self.db.execute(sql, params)
+        out: list[dict] = []
+        while rows := cursor.fetchmany(DECODE_BATCH):
+            out.extend(self._decode(register, rows, lean))
+        return out
+
+    def current_records(self, register: str, passed_rules: bool = False) -> list[dict]:
+        """What a run holds: the current records (as records(for_rules=True, lean=True) returns
+        them, or only those that passed the last validation), from the record cache of a SQLite store."""
+        if isinstance(self.db, _PgConnection):
+            return self.records(register, for_rules=not passed_rules, lean=True)
+        return record_cache.current_records(
+            self.db, register, passed_rules, lambda rows: self._decode(register, rows, lean=True)
+        )
+
+    def _decode(self, register: str, rows: list, lean: bool) -> list[dict]:
+        """Rows (id, data, property, month, sheet, row, file name) → records with provenance.
+
+        A group's year is about a million records held at once: one str object for each text that
+        repeats (file, sheet, property, month, choices, staff names) instead of one per row."""
+        shared = self._shared
         share = shared.setdefault
         keys = _shared_keys(register)
         memo = tuple(c.key for c in REGISTERS[register].columns if c.memo) if lean else ()
         out = []
-        cursor = self.db.execute(sql, params)
-        while rows := cursor.fetchmany(DECODE_BATCH):
+        for start in range(0, len(rows), DECODE_BATCH):
+            batch = rows[start : start + DECODE_BATCH]
             # one JSON document per batch: one call into the decoder instead of one per row
-            decoded = json.loads("[" + ",".join(r[1] for r in rows) + "]")
-            for (rid, _, prop, month, sheet, row, name), rec in zip(rows, decoded, strict=True):
+            decoded = json.loads("[" + ",".join(r[1] for r in batch) + "]")
+            for (rid, _, prop, month, sheet, row, name), rec in zip(batch, decoded, strict=True):
                 if memo:
                     for k in memo:
                         rec.pop(k, None)

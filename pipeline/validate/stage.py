@@ -40,7 +40,7 @@ def validate_store(
 
     Returns the findings and the records that passed (what the KPIs count), so that a run reads
     its store once."""
-    records = {key: store.records(key, for_rules=True, lean=True) for key in REGISTERS}
+    records = {key: store.current_records(key) for key in REGISTERS}
     findings = run_rules(records, as_of, config, store.sheet_columns())
     store.apply_rule_findings(findings)
     rejected = {f.ref for f in findings if f.severity == "error" and f.ref}
