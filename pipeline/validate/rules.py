@@ -150,19 +150,25 @@ DATE_CHAINS = {
 }
 
 
+def _day_text(value) -> str | None:
+    """The day of a stored date (ISO text, "2026-10-01" or "2026-10-01 14:30"): its first ten
+    characters, which order as the dates do, so the row-by-row rules compare text, not dates."""
+    return value[:10] if isinstance(value, str) and len(value) >= 10 else None
+
+
 def date_order(ctx: RuleContext) -> Iterator[Finding]:
     for key, chain in DATE_CHAINS.items():
         reg = REGISTERS[key]
         for rec in ctx.records.get(key, []):
-            seen: list[tuple[str, date]] = []
+            seen: list[tuple[str, str]] = []
             for k in chain:
-                d = as_date(rec.get(k))
+                d = _day_text(rec.get(k))
                 if d is None:
                     continue
                 for prev_key, prev in seen:
                     if d < prev:
                         note = f"“{reg.column(k).header}”{d} 早于“{reg.column(prev_key).header}”{prev}"
-                        yield ctx.finding(rec, k, d, note)
+                        yield ctx.finding(rec, k, _date(d), note)
                         break
                 seen.append((k, d))
 
@@ -171,24 +177,26 @@ FUTURE_OK = {"promised"}  # a promise to answer lies in the future by nature
 
 
 def future_dates(ctx: RuleContext) -> Iterator[Finding]:
+    """A date on a later day than the as-of time (a time later the same day is allowed)."""
+    today = ctx.as_of.date().isoformat()
     for key, reg in REGISTERS.items():
         date_keys = [c.key for c in reg.columns if c.type == "date" and c.key not in FUTURE_OK]
         for rec in ctx.records.get(key, []):
             for k in date_keys:
-                when = as_datetime(rec.get(k))
-                if when and when > ctx.as_of and when.date() > ctx.as_of.date():
+                d = _day_text(rec.get(k))
+                if d and d > today:
                     yield ctx.finding(rec, k, rec[k], ctx.as_of.strftime("%Y-%m-%d %H:%M"))
 
 
 def sheet_month_dates(ctx: RuleContext) -> Iterator[Finding]:
     for key, reg in REGISTERS.items():
         for rec in ctx.records.get(key, []):
-            d = as_date(rec.get(reg.date_key))
+            d = _day_text(rec.get(reg.date_key))
             if d is None:
                 continue
-            month = sheet_month(rec["_sheet"], d.year)
-            if month and month != f"{d.year}-{d.month:02d}":
-                yield ctx.finding(rec, reg.date_key, d, rec["_sheet"])
+            month = sheet_month(rec["_sheet"], int(d[:4]))
+            if month and month != d[:7]:
+                yield ctx.finding(rec, reg.date_key, _date(d), rec["_sheet"])
 
 
 # --- process rules -----------------------------------------------------------------------------
