@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 from pipeline import __version__, periods, reuse
@@ -20,7 +19,7 @@ from pipeline.kpi_model import compute_kpis
 from pipeline.load.loader import file_hash
 from pipeline.lock import exclusive
 from pipeline.periods import Period
-from pipeline.pool import fork_fits, rss_mb
+from pipeline.pool import background, fork_fits, rss_mb
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
@@ -233,8 +232,11 @@ def _output_options(options: RunOptions, report_dir: Path) -> dict:
 
 def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, period, lap, rules):
     """Validate the store (unless its rule findings are already those of this data, config and
-    as-of time: `rules`, e.g. after another period's run), write the clerks' outputs, compute the
-    KPIs and render the reports."""
+    as-of time: `rules`, e.g. after another period's run), compute the KPIs and render the reports.
+
+    The clerks' workbooks (validation.xlsx, annotated copies) need only the findings: a worker
+    writes them from the end of validation on, beside the KPIs and the PDF. Workers are forked for
+    a run that fits twice in the memory budget, else spawned (see pool.spawned)."""
     findings, records = [], None
     if store.meta(reuse.RULES_STATE) != rules:
         findings, records = validate_store(store, config, as_of)
@@ -243,33 +245,29 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
     plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property)
     lap("annotate")
-    raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
-    del records
-    parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
-    model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel)
-    model["scope"] = options.property or "全部项目"
-    del raw  # the records are not needed while rendering
-    kpis_path = write_json(report_dir / "kpis.json", model)
-    lap("kpi")
-    if options.render:
-        # The PDF is written here and the Excel report in a worker, which takes longer: the
-        # clerks' workbooks are written here meanwhile, once the records are no longer held.
-        parts: dict[str, float] = {}
-        reports, outputs = render_reports(
-            model,
-            report_dir,
-            config,
-            options.unmasked,
-            timings=parts,
-            meanwhile=partial(write_clerk_outputs, plan),
+    with background(write_clerk_outputs, plan, fresh=not fork_fits(config.memory_mb)) as clerks:
+        raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
+        del records
+        parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
+        model = compute_kpis(
+            raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel
         )
-        outputs.update(kpis=kpis_path, **reports)
-        lap("render")
-        lap.timings.update(parts)
-    else:
-        outputs = write_clerk_outputs(plan)
-        outputs["kpis"] = kpis_path
-        lap("clerk_files")
+        model["scope"] = options.property or "全部项目"
+        del raw  # the records are not needed while rendering
+        kpis_path = write_json(report_dir / "kpis.json", model)
+        lap("kpi")
+        outputs: dict = {"kpis": kpis_path}
+        if options.render:
+            parts: dict[str, float] = {}
+            fresh = not fork_fits(config.memory_mb)
+            outputs.update(
+                render_reports(model, report_dir, config, options.unmasked, fresh=fresh, timings=parts)
+            )
+            lap.timings.update(parts)
+        clerk_outputs, lap.timings["clerk_files"] = clerks.result()
+        outputs.update(clerk_outputs)
+    if options.render:
+        lap("render")  # till the clerks' workbooks are written too
     store.mark_recovered(run_id)  # only now are the copies of an unfinished run's files written
     return findings, outputs, model
 

@@ -342,3 +342,55 @@ def test_next_week_lists_each_open_item_once():
     }
     table = _next_week({"lists": lists}, unmasked=False)
     assert [(r[0], r[1]) for r in table.rows] == [("投诉", "A1"), ("未完成投诉", "A2")]
+
+
+def _cells(path: Path) -> dict[str, list[tuple]]:
+    """Every sheet's values, but the time the report was generated."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    stamp = re.compile(r"生成于 [\d: -]+")
+    return {
+        ws.title: [
+            tuple(stamp.sub("", v) if isinstance(v, str) else v for v in row)
+            for row in ws.iter_rows(values_only=True)
+        ]
+        for ws in wb.worksheets
+    }
+
+
+def test_a_run_over_its_memory_budget_writes_the_same_files_from_spawned_workers(demo, tmp_path, monkeypatch):
+    """Below the budget the Excel report and the clerks' workbooks come from forked workers; over
+    it from spawned ones that get pickled arguments: the files must not tell the difference."""
+    from dataclasses import replace
+
+    from pipeline import pool
+
+    base = demo["monthly"].report_dir.parents[2]
+    config = replace(load_config(ROOT / "config.toml"), memory_mb=256)
+    starts = []
+    monkeypatch.setattr(
+        pool, "spawned", lambda *a, **k: starts.append(a[0].__name__) or _real_spawned(*a, **k)
+    )
+    result = run(
+        config,
+        RunOptions(
+            inbox=base / "inbox",
+            reports=tmp_path / "r",
+            store=base / "s.sqlite",
+            archive=base / "a",
+            month="2026-10",
+            as_of="2026-11-01 08:00",
+            workers=1,
+            reuse=False,
+        ),
+    )
+    assert sorted(starts) == ["write_clerk_outputs", "write_excel"]
+    forked = demo["monthly"].outputs
+    for key in ("xlsx", "validation"):
+        mine, theirs = _cells(result.outputs[key]), _cells(forked[key])
+        assert mine.keys() == theirs.keys()
+        for sheet in mine:
+            assert mine[sheet] == theirs[sheet], (key, sheet)
+    assert "客服部月报" in _pdftotext(result.outputs["pdf"])
+
+
+from pipeline.pool import spawned as _real_spawned  # noqa: E402  (the one the test wraps)

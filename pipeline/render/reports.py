@@ -1,17 +1,16 @@
 """Render a period's reports from its KPI model: report.pdf and report.xlsx from one report model.
 
 The PDF (layout-bound, single-threaded WeasyPrint) and the Excel file are written side by side:
-the Excel file in a forked worker, so a run uses both cores and waits only for the longer one.
+the Excel file in a worker, so a run uses both cores and waits only for the longer one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.pool import forked, timed
+from pipeline.pool import background, timed
 from pipeline.render.excel import write_excel
 from pipeline.render.model import build_report
 from pipeline.render.pdf import write_pdf
@@ -23,24 +22,21 @@ def render_reports(
     config: Config,
     unmasked: bool = False,
     parallel: bool = True,
+    fresh: bool = False,
     timings: dict | None = None,
-    meanwhile: Callable[[], dict] | None = None,
-) -> tuple[dict[str, Path], dict]:
-    """report.pdf and report.xlsx, and what `meanwhile()` returns: it runs here after the PDF,
-    while the Excel report is still being written. `timings` (if given) receives the seconds
-    each took."""
+) -> dict[str, Path]:
+    """report.pdf here and report.xlsx in a worker meanwhile (forked, or spawned when `fresh`:
+    see pool.spawned). `timings` (if given) receives the seconds each took."""
     note = f"配置文件：{config.path or '（默认）'}；规则与指标口径版本：pipeline {__import__('pipeline').__version__}"
     report = build_report(
         model, unmasked=unmasked, inputs=model["data_quality"].get("files", []), config_note=note
     )
     scope = model.get("scope", "全部项目")
     xlsx_path = report_dir / "report.xlsx"
-    with forked(write_excel, report, xlsx_path) if parallel else nullcontext() as xlsx_job:
+    job = background(write_excel, report, xlsx_path, fresh=fresh) if parallel else nullcontext()
+    with job as xlsx_job:
         pdf = timed(write_pdf, report, report_dir / "report.pdf", scope_name=scope)
-        extra = timed(meanwhile) if meanwhile else ({}, 0.0)
         xlsx = xlsx_job.result() if xlsx_job else timed(write_excel, report, xlsx_path)
     if timings is not None:
         timings.update(render_pdf=pdf[1], render_xlsx=xlsx[1])
-        if meanwhile:
-            timings["clerk_files"] = extra[1]
-    return {"pdf": pdf[0], "xlsx": xlsx[0]}, extra[0]
+    return {"pdf": pdf[0], "xlsx": xlsx[0]}
