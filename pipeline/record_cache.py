@@ -40,9 +40,9 @@ def cache_format() -> str:
     return f"{VERSION}/py{sys.version_info[0]}.{sys.version_info[1]}/{digest}"
 
 
-def _chunks(items: list, n: int = CHUNK):
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
+def _chunks(items: list):
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
 
 
 def current_records(
@@ -93,8 +93,9 @@ def current_records(
 
 def _fill(db, files: list[int], decode, fmt: str) -> dict[int, list[dict]]:
     """Decode the loaded rows of files not cached yet (superseded ones too: the blob is the whole
-    file) and cache them, in one transaction."""
-    found: dict[int, list[dict]] = {f: [] for f in files}
+    file) and cache them, a chunk of files per transaction (a group's first run pickles ~250 MB:
+    never all of it held at once)."""
+    found: dict[int, list[dict]] = {}
     for chunk in _chunks(files):
         marks = ",".join("?" * len(chunk))
         rows = db.execute(
@@ -103,16 +104,19 @@ def _fill(db, files: list[int], decode, fmt: str) -> dict[int, list[dict]]:
             " ORDER BY r.id",
             chunk,
         ).fetchall()
+        mine: dict[int, list[dict]] = {f: [] for f in chunk}
         for rec, row in zip(decode([r[:7] for r in rows]), rows, strict=True):
-            found[row[7]].append(rec)
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.executemany(
-            "INSERT OR REPLACE INTO record_cache(file_id, format, blob) VALUES (?,?,?)",
-            [(f, fmt, pickle.dumps(recs, protocol=pickle.HIGHEST_PROTOCOL)) for f, recs in found.items()],
-        )
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+            mine[row[7]].append(rec)
+        del rows
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT OR REPLACE INTO record_cache(file_id, format, blob) VALUES (?,?,?)",
+                ((f, fmt, pickle.dumps(recs, protocol=pickle.HIGHEST_PROTOCOL)) for f, recs in mine.items()),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        found.update(mine)
     return found
