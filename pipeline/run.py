@@ -235,8 +235,9 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     as-of time: `rules`, e.g. after another period's run), compute the KPIs and render the reports.
 
     The clerks' workbooks (validation.xlsx, annotated copies) need only the findings: a worker
-    writes them from the end of validation on, beside the KPIs and the PDF. Workers are forked for
-    a run that fits twice in the memory budget, else spawned (see pool.spawned)."""
+    writes them from the end of validation on, beside the KPIs and the PDF. That worker is forked
+    for a run that fits twice in the memory budget, else spawned (see pool.spawned); the Excel
+    report's worker is always forked, as the records are freed by then."""
     findings, records = [], None
     if store.meta(reuse.RULES_STATE) != rules:
         findings, records = validate_store(store, config, as_of)
@@ -259,10 +260,7 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
         outputs: dict = {"kpis": kpis_path}
         if options.render:
             parts: dict[str, float] = {}
-            fresh = not fork_fits(config.memory_mb)
-            outputs.update(
-                render_reports(model, report_dir, config, options.unmasked, fresh=fresh, timings=parts)
-            )
+            outputs.update(render_reports(model, report_dir, config, options.unmasked, timings=parts))
             lap.timings.update(parts)
         clerk_outputs, lap.timings["clerk_files"] = clerks.result()
         outputs.update(clerk_outputs)

@@ -56,7 +56,8 @@ def test_cached_records_equal_the_json_path_through_supersession_and_rules(
 
     monkeypatch.setattr(record_cache, "CHUNK", 2)  # files are read and cached in several chunks
     with Store(tmp_path / "store.sqlite") as store:
-        store.db.execute("DELETE FROM record_cache")  # the runs above cached them already
+        if not ON_POSTGRES:  # a shared server has no cache table (see record_cache)
+            store.db.execute("DELETE FROM record_cache")  # the runs above cached them already
         for passed in (False, True):
             for key in REGISTERS:
                 assert store.current_records(key, passed) == _json_path(store, key, passed)

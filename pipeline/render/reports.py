@@ -10,7 +10,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.pool import background, timed
+from pipeline.pool import forked, timed
 from pipeline.render.excel import write_excel
 from pipeline.render.model import build_report
 from pipeline.render.pdf import write_pdf
@@ -22,18 +22,18 @@ def render_reports(
     config: Config,
     unmasked: bool = False,
     parallel: bool = True,
-    fresh: bool = False,
     timings: dict | None = None,
 ) -> dict[str, Path]:
-    """report.pdf here and report.xlsx in a worker meanwhile (forked, or spawned when `fresh`:
-    see pool.spawned). `timings` (if given) receives the seconds each took."""
+    """report.pdf here and report.xlsx in a forked worker meanwhile. (Forked, not spawned: the
+    records are freed by now, so the worker shares the run's pages instead of unpickling a copy of
+    the report: 350 MB less at 300 properties.) `timings` (if given) receives the seconds each took."""
     note = f"配置文件：{config.path or '（默认）'}；规则与指标口径版本：pipeline {__import__('pipeline').__version__}"
     report = build_report(
         model, unmasked=unmasked, inputs=model["data_quality"].get("files", []), config_note=note
     )
     scope = model.get("scope", "全部项目")
     xlsx_path = report_dir / "report.xlsx"
-    job = background(write_excel, report, xlsx_path, fresh=fresh) if parallel else nullcontext()
+    job = forked(write_excel, report, xlsx_path) if parallel else nullcontext()
     with job as xlsx_job:
         pdf = timed(write_pdf, report, report_dir / "report.pdf", scope_name=scope)
         xlsx = xlsx_job.result() if xlsx_job else timed(write_excel, report, xlsx_path)
