@@ -99,7 +99,7 @@ def kpi_inputs(
 
     raw = {key: [r for r in recs if mine(key, r)] for key, recs in raw.items()}
     scoped = dc_replace(config, properties={property_name: config.properties[property_name]})
-    set_aside = [r for r in store.set_aside_rows() if r["property"] == property_name]
+    set_aside = store.set_aside_rows(property_name)
     return raw, scoped, data_quality(store, property_name), set_aside
 
 

@@ -280,6 +280,17 @@ def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
     return FileRows(file, scopes, records, [_finding_row(f) for f in loaded.all_findings()])
 
 
+def of_property(alias: str = "") -> str:
+    """SQL for one property's rows (parameters: `_property_params`), register first so that the
+    records_scope index finds them: a bare `property=?` reads every row of a group (0.6 s at 300)."""
+    a = f"{alias}." if alias else ""
+    return f"{a}register IN ({', '.join('?' * len(REGISTERS))}) AND {a}property = ?"
+
+
+def property_params(name: str) -> tuple:
+    return (*REGISTERS, name)
+
+
 _COUNT_LOADED = "SUM(CASE WHEN set_aside=0 AND rule_error=0 THEN 1 ELSE 0 END)"
 _COUNT_ASIDE = "SUM(CASE WHEN set_aside=1 OR rule_error=1 THEN 1 ELSE 0 END)"
 
@@ -395,10 +406,10 @@ class Store:
             (period, kind, json.dumps(recipients, ensure_ascii=False), subject, message_id, sent_at),
         )
 
-    def files_of_unfinished_runs(self, current_run: int | None) -> list[tuple[str, str | None]]:
-        """(name, archived) of loaded files whose run never finished (a crash or kill -9)."""
+    def files_of_unfinished_runs(self, current_run: int | None) -> list[tuple[int, str, str | None]]:
+        """(id, name, archived) of loaded files whose run never finished (a crash or kill -9)."""
         return self.db.execute(
-            "SELECT f.name, f.archived FROM files f JOIN runs r ON r.id = f.run_id"
+            "SELECT f.id, f.name, f.archived FROM files f JOIN runs r ON r.id = f.run_id"
             " WHERE r.status IN ('running', 'failed') AND r.id IS NOT ? AND f.status = 'loaded'",
             (current_run,),
         ).fetchall()
@@ -540,9 +551,10 @@ class Store:
         """Current (not superseded) rows: read = loaded + set aside (by loading or by a rule)."""
         sql = (
             f"SELECT COALESCE({_COUNT_LOADED},0), COALESCE({_COUNT_ASIDE},0)"
-            " FROM records WHERE superseded_by IS NULL" + (" AND property=?" if property_name else "")
+            " FROM records WHERE superseded_by IS NULL" + (f" AND {of_property()}" if property_name else "")
         )
-        loaded, set_aside = self.db.execute(sql, (property_name,) if property_name else ()).fetchone()
+        params = property_params(property_name) if property_name else ()
+        loaded, set_aside = self.db.execute(sql, params).fetchone()
         return {"rows_read": loaded + set_aside, "rows_loaded": loaded, "rows_set_aside": set_aside}
 
     def file_counts(self, file_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -556,18 +568,22 @@ class Store:
         )
         return {fid: (loaded, aside) for fid, loaded, aside in self.db.execute(sql, file_ids)}
 
-    def set_aside_rows(self) -> list[dict]:
-        """Current rows set aside by loading or by a rule, with their reasons, for the data-quality lists."""
+    def set_aside_rows(self, property_name: str | None = None) -> list[dict]:
+        """Current rows set aside by loading or by a rule, with their reasons, for the data-quality
+        lists: a property's only, when given."""
+        mine = f" AND {of_property('r')}" if property_name else ""
+        params = property_params(property_name) if property_name else ()
         sql = (
             "SELECT r.id, f.name, r.sheet, r.row, r.register, r.property, r.record_id, r.reasons, r.set_aside"
             " FROM records r JOIN files f ON f.id = r.file_id"
-            " WHERE r.superseded_by IS NULL AND (r.set_aside=1 OR r.rule_error=1) ORDER BY f.name, r.sheet, r.row"
+            f" WHERE r.superseded_by IS NULL AND (r.set_aside=1 OR r.rule_error=1){mine} ORDER BY f.name, r.sheet, r.row"
         )
-        rows = self.db.execute(sql).fetchall()
+        rows = self.db.execute(sql, params).fetchall()
         rule_msgs: dict[int, list[str]] = {}
         for rid, msg in self.db.execute(
             "SELECT r.id, x.message FROM findings x JOIN records r ON r.file_id = x.file_id AND r.sheet = x.sheet"
-            " AND r.row = x.row WHERE x.stage='rules' AND x.severity='error' AND r.rule_error=1"
+            f" AND r.row = x.row WHERE x.stage='rules' AND x.severity='error' AND r.rule_error=1{mine}",
+            params,
         ):
             rule_msgs.setdefault(rid, []).append(msg)
         out = []
@@ -617,8 +633,11 @@ class Store:
             db.execute("ROLLBACK")
             raise
 
-    def findings(self, stage: str | None = None) -> list[dict]:
-        """Stored findings with their file name, for reports."""
+    def findings(
+        self, stage: str | None = None, property_name: str | None = None, also_files: tuple[int, ...] = ()
+    ) -> list[dict]:
+        """Stored findings with their file name, for reports: of a property's current files (and of
+        `also_files`, by id), when given, else of every current or rejected file."""
         cols = [
             "stage",
             "code",
@@ -632,8 +651,18 @@ class Store:
             "message",
         ]
         sql = f"SELECT f.name, {', '.join('x.' + c for c in cols)} FROM findings x JOIN files f ON f.id = x.file_id"
-        sql += " WHERE (f.id IN (SELECT file_id FROM records WHERE superseded_by IS NULL) OR f.status='rejected')"
+        if property_name:
+            also = ",".join(str(int(i)) for i in also_files)
+            sql += (
+                " WHERE (f.id IN (SELECT file_id FROM records WHERE superseded_by IS NULL AND "
+                f"{of_property()}){f' OR f.id IN ({also})' if also else ''})"
+            )
+            params: tuple = property_params(property_name)
+        else:
+            sql += " WHERE (f.id IN (SELECT file_id FROM records WHERE superseded_by IS NULL) OR f.status='rejected')"
+            params = ()
         if stage:
             sql += " AND x.stage = ?"
-        rows = self.db.execute(sql, (stage,) if stage else ())
+            params += (stage,)
+        rows = self.db.execute(sql, params)
         return [dict(zip(["file", *cols], r, strict=True)) for r in rows]

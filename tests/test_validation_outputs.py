@@ -169,3 +169,40 @@ def test_a_bulk_first_load_lists_findings_without_one_copy_per_file(tmp_path: Pa
     assert "未逐个生成批注副本" in "\n".join(summary_lines(result))
     wb = openpyxl.load_workbook(result.report_dir / "validation.xlsx")
     assert len(list(wb["问题清单"].iter_rows(min_row=2))) == 3
+
+
+def test_a_property_run_lists_its_own_findings_and_still_annotates_everyones_new_files(tmp_path: Path, config):
+    """--property scopes validation.xlsx, the set-aside list and the counts to one property (read
+    from the store by property), while the new files of other properties it took in still get
+    their annotated copies and outcomes."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for prop, name in (("翠湖花园", "翠湖投诉.xlsx"), ("金桂苑", "金桂投诉.xlsx")):
+        rows = [
+            HEAD,
+            [f"{prop}1", prop, "2026-10-08", "2026-10-09", "维修", None],  # warning: verified a day late
+            [f"{prop}2", prop, "2026-10-08", "2026-10-08", "水电", None],  # error: category, set aside
+            [f"{prop}3", prop, "2026-10-08", "2026-10-08", "维修", None],
+        ]
+        xlsx(inbox / name, {"2026年10月": rows})
+    opts = RunOptions(
+        inbox=inbox,
+        reports=tmp_path / "reports",
+        store=tmp_path / "s.sqlite",
+        archive=tmp_path / "archive",
+        month="2026-10",
+        as_of="2026-11-01 08:00",
+        workers=1,
+        property="翠湖花园",
+    )
+    result = run(config, opts)
+    copies = sorted(p.name for p in result.outputs["annotated"])
+    assert copies == ["翠湖投诉（待修改）.xlsx", "金桂投诉（待修改）.xlsx"]
+    outcomes = {o.name: o for o in result.ingest.outcomes}
+    assert outcomes["金桂投诉.xlsx"].findings_by_severity.get("warning") == 1
+    listed = openpyxl.load_workbook(result.outputs["validation"], read_only=True)["问题清单"]
+    assert {r[0] for r in listed.iter_rows(min_row=2, values_only=True) if r[0]} == {"翠湖投诉.xlsx"}
+    dq = result.model["data_quality"]
+    assert (dq["rows_read"], dq["rows_loaded"], dq["rows_set_aside"]) == (3, 2, 1)
+    aside = result.model["lists"]["set_aside"]
+    assert [(r["property"], r["id"]) for r in aside] == [("翠湖花园", "翠湖花园2")]

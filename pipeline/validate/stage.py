@@ -14,7 +14,7 @@ from pipeline.ingest import IngestResult
 from pipeline.pool import mapped
 from pipeline.registers import REGISTERS
 from pipeline.render.validation import write_annotated_copy, write_validation_workbook
-from pipeline.store import Store
+from pipeline.store import Store, of_property, property_params
 from pipeline.validate import run_rules
 from pipeline.validate.rules import RULE_CODES
 
@@ -51,13 +51,13 @@ def validate_store(
 
 def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
     """Current files (and rejected ones) with their counts and 填表人; only a property's files when given."""
-    where = "superseded_by IS NULL" + (" AND property=?" if property_name else "")
+    where = "superseded_by IS NULL" + (f" AND {of_property()}" if property_name else "")
     rejected = "" if property_name else " OR status='rejected'"
     out = []
     for name, register, sheets, read, loaded, aside, sha in store.db.execute(
         "SELECT name, register, sheets, rows_read, rows_loaded, rows_set_aside, sha256 FROM files"
         f" WHERE id IN (SELECT file_id FROM records WHERE {where}){rejected}",
-        (property_name,) if property_name else (),
+        property_params(property_name) if property_name else (),
     ):
         subs = [s.get("submitter") for s in json.loads(sheets or "[]") if s.get("submitter")]
         title = REGISTERS[register].title if register else ""
@@ -101,7 +101,11 @@ def plan_clerk_outputs(
     an annotated copy for each new file that has findings, and for files stored by an earlier run
     that never finished (killed before it wrote their copies). Also brings the run's per-file
     outcomes up to date with the rules' findings."""
-    all_findings = [finding_from_row(r) for r in store.findings()]
+    unfinished = store.files_of_unfinished_runs(run_id)
+    theirs = tuple(o.file_id for o in ingest.outcomes if o.file_id) + tuple(i for i, _, _ in unfinished)
+    all_findings = [
+        finding_from_row(r) for r in store.findings(property_name=property_name, also_files=theirs)
+    ]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in all_findings:
         by_file[f.file].append(f)
@@ -117,7 +121,7 @@ def plan_clerk_outputs(
             o.reasons[title] = o.reasons.get(title, 0) + n
         if not o.error:
             todo.append((o.name, o.archived))
-    todo += [(name, archived) for name, archived in store.files_of_unfinished_runs(run_id)]
+    todo += [(name, archived) for _, name, archived in unfinished]
     jobs = [
         (Path(archived) if archived else inbox / name, name, by_file[name], report_dir / "annotated")
         for name, archived in dict(todo).items()
