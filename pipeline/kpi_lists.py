@@ -103,9 +103,11 @@ def _deadline(r: dict, calendar: WorkCalendar):
         return None
 
 
-def pending_callbacks(data: Records, as_of: datetime) -> list[dict]:
-    """待回访: closed complaints and repairs without a callback on or after closing."""
-    callbacks = _callback_index(data, as_of)
+def pending_callbacks(data: Records, as_of: datetime, callbacks: dict | None = None) -> list[dict]:
+    """待回访: closed complaints and repairs without a callback on or after closing.
+
+    callbacks: the callback index of `data` at as-of, when the caller has it already."""
+    callbacks = _callback_index(data, as_of) if callbacks is None else callbacks
     out = []
     for kind, items, key, owner in (
         ("投诉", data.complaints, "closed", "handler"),
@@ -172,12 +174,16 @@ def unhappy_feedback(data: Records, as_of: datetime) -> list[dict]:
     return out
 
 
-def meeting_lists(data: Records, scope: Scope, calendar: WorkCalendar, set_aside: list[dict]) -> dict:
+def meeting_lists(
+    data: Records, scope: Scope, calendar: WorkCalendar, set_aside: list[dict], callbacks: dict | None = None
+) -> dict:
+    """The lists for the meeting, as they stand at the scope's stop. callbacks: the callback index
+    at that time, when the caller has it (a weekly run's stop is its as-of time)."""
     as_of = scope.stop
     return {
         "open": open_items(data, as_of),
         "overdue": overdue_items(data, as_of, calendar),
-        "pending_callbacks": pending_callbacks(data, as_of),
+        "pending_callbacks": pending_callbacks(data, as_of, callbacks),
         "reinspections_due_soon": reinspections_due_soon(data, as_of, calendar),
         "repeat_complaints": repeat_complaints(data, scope),
         "unhappy_feedback": unhappy_feedback(data, as_of),

@@ -299,7 +299,7 @@ def _model(
         },
         "trend": None,
         "scorecard": scorecard(data, period, as_of, config),
-        "lists": meeting_lists(data, scope, calendar, set_aside),
+        "lists": meeting_lists(data, scope, calendar, set_aside, callbacks if scope.stop == as_of else None),
         "provenance": trace,
         "records": {key: _provenance(rec) for key, rec in traced.items()},
         "data_quality": None,
