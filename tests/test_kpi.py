@@ -465,3 +465,46 @@ def test_trends_computed_in_a_worker_equal_the_serial_model(tmp_path: Path, conf
     assert models[0]["trend"]["monthly"] and models[0]["trend"]["monthly_by_property"]
     assert models[0] == models[1]
     assert list(models[0]) == list(models[1])  # the same key order in kpis.json
+
+
+_day = st.one_of(st.none(), st.integers(0, 20).map(lambda d: datetime(2026, 10, 1) + timedelta(days=d)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.tuples(_day, _day, st.sampled_from([True, False, None])), max_size=30),
+    window=st.tuples(st.integers(0, 21), st.integers(0, 21)),
+)
+def test_a_slice_scanned_once_and_bisected_after_gives_the_same_records(rows, window):
+    """Records.between scans a slice the first time it is asked and bisects a sorted index after:
+    both must give what a plain filter gives, in date order with ties in register order."""
+    from pipeline.kpi import Records
+
+    complaints = [
+        {"id": str(i), "received": got, "closed": done, "valid": valid}
+        for i, (got, done, valid) in enumerate(rows)
+    ]
+    start, stop = (datetime(2026, 10, 1) + timedelta(days=d) for d in sorted(window))
+    data = Records(complaints=complaints)
+    for where in (None, "valid"):
+        plain = sorted(
+            (
+                c
+                for c in complaints
+                if c["received"] is not None
+                and start <= c["received"] < stop
+                and (where is None or c[where] is True)
+            ),
+            key=lambda c: c["received"],
+        )
+        first = data.between("complaints", "received", start, stop, where=where)
+        again = data.between("complaints", "received", start, stop, where=where)
+        assert [c["id"] for c in first] == [c["id"] for c in again] == [c["id"] for c in plain]
+    still_open = sum(
+        1
+        for c in complaints
+        if c["received"] is not None
+        and c["received"] < stop
+        and not (c["closed"] and max(c["received"], c["closed"]) < stop)
+    )
+    assert data.open_complaints_at(stop) == data.open_complaints_at(stop) == still_open

@@ -171,7 +171,9 @@ def test_a_bulk_first_load_lists_findings_without_one_copy_per_file(tmp_path: Pa
     assert len(list(wb["问题清单"].iter_rows(min_row=2))) == 3
 
 
-def test_a_property_run_lists_its_own_findings_and_still_annotates_everyones_new_files(tmp_path: Path, config):
+def test_a_property_run_lists_its_own_findings_and_still_annotates_everyones_new_files(
+    tmp_path: Path, config
+):
     """--property scopes validation.xlsx, the set-aside list and the counts to one property (read
     from the store by property), while the new files of other properties it took in still get
     their annotated copies and outcomes."""
