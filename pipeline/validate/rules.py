@@ -221,16 +221,15 @@ def reply_by_promise(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _closed_items(ctx: RuleContext) -> dict[str, tuple[dict, date]]:
+def _closed_items(ctx: RuleContext) -> dict[str, tuple[dict, str]]:
+    """id → (record, the day it closed as ISO text) of closed complaints and repairs."""
     if "closed" in ctx.shared:
         return ctx.shared["closed"]
     out = ctx.shared["closed"] = {}
-    for rec in ctx.records.get("complaints", []):
-        if rec.get("id") and as_date(rec.get("closed")):
-            out[rec["id"]] = (rec, as_date(rec["closed"]))
-    for rec in ctx.records.get("repairs", []):
-        if rec.get("id") and as_date(rec.get("completed")):
-            out[rec["id"]] = (rec, as_date(rec["completed"]))
+    for key, closed in (("complaints", "closed"), ("repairs", "completed")):
+        for rec in ctx.records.get(key, []):
+            if rec.get("id") and (day := _day_text(rec.get(closed))):
+                out[rec["id"]] = (rec, day)
     return out
 
 
@@ -239,7 +238,7 @@ def callbacks_for_closed(ctx: RuleContext) -> Iterator[Finding]:
     closed = _closed_items(ctx)
     called: set[str] = set()
     for cb in ctx.records.get("callbacks", []):
-        ref, when = cb.get("ref"), as_date(cb.get("date"))
+        ref, when = cb.get("ref"), _day_text(cb.get("date"))
         if ref in closed and when and when >= closed[ref][1]:
             called.add(ref)
     for ref, (rec, day) in closed.items():
@@ -256,10 +255,8 @@ def callback_refs(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if ref not in known:
             yield ctx.finding(cb, "ref", ref)
-        elif ref in closed and as_date(cb.get("date")) and as_date(cb["date"]) < closed[ref][1]:
-            yield ctx.finding(
-                cb, "date", cb["date"][:10], str(closed[ref][1]), code="callback-before-closing"
-            )
+        elif ref in closed and (when := _day_text(cb.get("date"))) and when < closed[ref][1]:
+            yield ctx.finding(cb, "date", when, closed[ref][1], code="callback-before-closing")
 
 
 def callback_followup(ctx: RuleContext) -> Iterator[Finding]:
