@@ -76,7 +76,11 @@ CODES: dict[str, Code] = {
     "invalid-bool": Code("是/否无效", "“{value}”不是“是”或“否”", "请填写“是”或“否”"),
     # --- rules: data quality ---------------------------------------------------------------
     "value-not-allowed": Code("不在可选范围", "“{value}”不是可选值（{note}）", "请从下拉列表中选择"),
-    "duplicate-id": Code("编号重复", "编号“{value}”重复，{note}", "请给每条记录一个唯一编号，或删除重复的行"),
+    "duplicate-id": Code(
+        "编号重复",
+        "编号“{value}”重复，{note}",
+        "同一项目内每条记录的编号应唯一（各项目可各自编号）：请改正编号，或删除重复的行",
+    ),
     "invalid-phone": Code(
         "电话号码格式不对",
         "“{value}”不是 11 位手机号或带区号的固定电话",

@@ -182,26 +182,31 @@ class Scope:
         return min(self.end, self.as_of)
 
 
-def _callback_index(data: Records, as_of: datetime) -> dict[str, date]:
-    """Reference → the day of its latest callback by as-of: a record closed on or before that day
-    has a callback after closing."""
-    latest: dict[str, date] = {}
+def _callback_index(data: Records, as_of: datetime) -> dict[tuple, date]:
+    """(property, reference) → the day of its latest callback by as-of: a record of that property
+    and number closed on or before that day has a callback after closing."""
+    latest: dict[tuple, date] = {}
     for cb in data.callbacks:
-        ref, when = cb.get("ref"), cb.get("date")
-        if ref and when and when <= as_of:
-            day = when.date()
+        when = cb.get("date")
+        if cb.get("ref") and when and when <= as_of:
+            ref, day = (cb.get("_property"), cb["ref"]), when.date()  # see rules.numbered
             if latest.get(ref, day) <= day:
                 latest[ref] = day
     return latest
 
 
-def _called_back(rows: list[dict], key: str, callbacks: dict[str, date]) -> list[dict]:
+def _called_back(rows: list[dict], key: str, callbacks: dict[tuple, date]) -> list[dict]:
     """The rows (closed at their date `key`) with a callback on or after the day they closed."""
-    return [r for r in rows if (latest := callbacks.get(r.get("id"))) is not None and latest >= r[key].date()]
+    return [
+        r
+        for r in rows
+        if (latest := callbacks.get((r.get("_property"), r.get("id")))) is not None
+        and latest >= r[key].date()
+    ]
 
 
-def _has_callback(rec: dict, closed: datetime, callbacks: dict[str, date]) -> bool:
-    latest = callbacks.get(rec.get("id"))
+def _has_callback(rec: dict, closed: datetime, callbacks: dict[tuple, date]) -> bool:
+    latest = callbacks.get((rec.get("_property"), rec.get("id")))
     return latest is not None and latest >= closed.date()
 
 
@@ -235,7 +240,7 @@ def compute_set(
     households: int | None,
     calendar: WorkCalendar,
     ytd_start: datetime,
-    callbacks: dict[str, date] | None = None,
+    callbacks: dict[tuple, date] | None = None,
     trace: dict | None = None,
     repeats: bool = True,
 ) -> dict:

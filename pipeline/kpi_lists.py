@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pipeline.kpi import Records, Scope, _callback_index, _has_callback, _iso, repeat_complaints
-from pipeline.validate.rules import reinspection_deadline
+from pipeline.validate.rules import numbered, reinspection_deadline
 from pipeline.workdays import CalendarGap, WorkCalendar
 
 
@@ -155,12 +155,16 @@ def reinspections_due_soon(
 
 
 def unhappy_feedback(data: Records, as_of: datetime) -> list[dict]:
-    by_id = {c.get("id"): c for c in data.complaints}
+    by_number = {numbered(c): c for c in data.complaints}
+    by_id = {c.get("id"): c for c in data.complaints}  # for feedback that names no property
     out = []
     for f in data.feedback:
         reopened = f.get("reopened") if f.get("reopened") and f["reopened"] <= as_of else None
         if f.get("satisfaction") == "不满意" and not reopened and f.get("date") and f["date"] <= as_of:
-            c = by_id.get(f.get("complaint_id"), {})
+            number = f.get("complaint_id")
+            c = (
+                by_number.get(numbered(f, "complaint_id")) if f.get("_property") else by_id.get(number)
+            ) or {}
             out.append(
                 {
                     "id": f.get("id"),

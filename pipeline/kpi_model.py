@@ -43,16 +43,21 @@ class _ComplaintSlicer:
     def __init__(self, data: Records):
         self.callbacks, self.feedback = defaultdict(list), defaultdict(list)
         for cb in data.callbacks:
-            self.callbacks[cb.get("ref")].append(cb)
+            self.callbacks[(cb.get("_property"), cb.get("ref"))].append(cb)
         for f in data.feedback:
-            self.feedback[f.get("complaint_id")].append(f)
+            self.feedback[(f.get("_property"), f.get("complaint_id"))].append(f)
+        self.unnamed = any(p is None for p, _ in self.feedback)  # feedback that names no property
 
     def __call__(self, complaints: list[dict]) -> Records:
-        ids = [c.get("id") for c in complaints]
+        """Callbacks of the complaints' numbers in their property (see rules.numbered); feedback
+        too, or naming no property."""
+        get_cb, get_fb = self.callbacks.get, self.feedback.get
+        keys = [(c.get("_property"), c.get("id")) for c in complaints]
+        feedback = [f for k in keys for f in get_fb(k, ())]
+        if self.unnamed:
+            feedback += [f for p, i in keys if p is not None for f in get_fb((None, i), ())]
         return _slice(
-            complaints=complaints,
-            callbacks=[cb for i in ids for cb in self.callbacks.get(i, [])],
-            feedback=[f for i in ids for f in self.feedback.get(i, [])],
+            complaints=complaints, callbacks=[cb for k in keys for cb in get_cb(k, ())], feedback=feedback
         )
 
 

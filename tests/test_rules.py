@@ -316,3 +316,56 @@ def test_memo_columns_are_read_by_no_rule_and_no_kpi():
     read = {c.key for reg in REGISTERS.values() for c in reg.columns if not c.memo}
     assert memo and not memo & read  # a key is memo in every register or in none
     assert [k for k in sorted(memo) if re.search(rf"[\"']{k}[\"']", text)] == []
+
+
+def test_each_centre_numbers_its_own_registers(tmp_path, config):
+    """Two centres of a group both number from TS-001: no duplicate, and each callback, feedback
+    and KPI is matched within its own property (the same numbers in another centre are other cases)."""
+    from pipeline.run import RunOptions, run
+    from tests.builders import xlsx
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    head = ["投诉编号", "项目", "受理日期", "调查核实日期", "投诉类别", "完成日期"]
+    xlsx(
+        inbox / "翠湖投诉.xlsx",
+        {"2026年10月": [head, ["TS-001", "翠湖花园", "2026-10-08", "2026-10-08", "维修", "2026-10-10"]]},
+    )
+    xlsx(
+        inbox / "金桂投诉.xlsx",
+        {"2026年10月": [head, ["TS-001", "金桂苑", "2026-10-09", "2026-10-09", "保洁", "2026-10-11"]]},
+    )
+    cb_head = ["回访编号", "关联编号", "项目", "回访日期", "满意度"]
+    xlsx(
+        inbox / "翠湖回访.xlsx",
+        {"2026年10月": [cb_head, ["HF-001", "TS-001", "翠湖花园", "2026-10-12", "满意"]]},
+    )
+    xlsx(
+        inbox / "金桂回访.xlsx",
+        {"2026年10月": [cb_head, ["HF-001", "TS-009", "金桂苑", "2026-10-12", "满意"]]},
+    )
+    fb_head = ["反馈编号", "投诉编号", "项目", "反馈日期", "满意度"]
+    xlsx(
+        inbox / "金桂反馈.xlsx",
+        {"2026年10月": [fb_head, ["FK-001", "TS-001", "金桂苑", "2026-10-13", "满意"]]},
+    )
+    result = run(
+        config,
+        RunOptions(
+            inbox=inbox,
+            reports=tmp_path / "reports",
+            store=tmp_path / "s.sqlite",
+            archive=tmp_path / "archive",
+            month="2026-10",
+            as_of="2026-11-01 08:00",
+            workers=1,
+            render=False,
+        ),
+    )
+    found = sorted(
+        (f.code, f.file) for f in result.findings if f.code.startswith(("duplicate", "callback", "feedback"))
+    )
+    assert found == [("callback-missing", "金桂投诉.xlsx"), ("callback-ref-unknown", "金桂回访.xlsx")]
+    assert result.counts["rows_set_aside"] == 0
+    rates = {p: result.model["by_property"][p]["callback_rate"] for p in ("翠湖花园", "金桂苑")}
+    assert [(r["numerator"], r["denominator"]) for r in rates.values()] == [(1, 1), (0, 1)]

@@ -100,20 +100,26 @@ def allowed_values(ctx: RuleContext) -> Iterator[Finding]:
                     yield ctx.finding(rec, col.key, v, "、".join(col.choices))
 
 
+def numbered(rec: dict, field: str = "id") -> tuple:
+    """How a register number names a case: within its property, as each centre of a group numbers
+    its own registers (two centres' TS-001 are two complaints)."""
+    return rec.get("_property"), rec.get(field)
+
+
 def unique_ids(ctx: RuleContext) -> Iterator[Finding]:
     for key in REGISTERS:
-        first: dict[str, dict] = {}
+        first: dict[tuple, dict] = {}
         for rec in ctx.records.get(key, []):
             rid = rec.get("id")
             if rid is None:
                 continue
-            if rid in first:
-                other = first[rid]
+            if (number := (rec.get("_property"), rid)) in first:  # numbered(rec), inlined
+                other = first[number]
                 yield ctx.finding(
                     rec, "id", rid, f"与“{other['_file']}”工作表“{other['_sheet']}”第{other['_row']}行相同"
                 )
             else:
-                first[rid] = rec
+                first[number] = rec
 
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -221,24 +227,24 @@ def reply_by_promise(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _closed_items(ctx: RuleContext) -> dict[str, tuple[dict, str]]:
-    """id → (record, the day it closed as ISO text) of closed complaints and repairs."""
+def _closed_items(ctx: RuleContext) -> dict[tuple, tuple[dict, str]]:
+    """(property, id) → (record, the day it closed as ISO text) of closed complaints and repairs."""
     if "closed" in ctx.shared:
         return ctx.shared["closed"]
     out = ctx.shared["closed"] = {}
     for key, closed in (("complaints", "closed"), ("repairs", "completed")):
         for rec in ctx.records.get(key, []):
             if rec.get("id") and (day := _day_text(rec.get(closed))):
-                out[rec["id"]] = (rec, day)
+                out[(rec.get("_property"), rec["id"])] = (rec, day)
     return out
 
 
 def callbacks_for_closed(ctx: RuleContext) -> Iterator[Finding]:
     """Every closed complaint and repair has a callback dated on or after its closing (else 待回访)."""
     closed = _closed_items(ctx)
-    called: set[str] = set()
+    called: set[tuple] = set()
     for cb in ctx.records.get("callbacks", []):
-        ref, when = cb.get("ref"), _day_text(cb.get("date"))
+        ref, when = (cb.get("_property"), cb.get("ref")), _day_text(cb.get("date"))
         if ref in closed and when and when >= closed[ref][1]:
             called.add(ref)
     for ref, (rec, day) in closed.items():
@@ -247,16 +253,20 @@ def callbacks_for_closed(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def callback_refs(ctx: RuleContext) -> Iterator[Finding]:
-    known = {r.get("id") for key in ("complaints", "repairs") for r in ctx.records.get(key, [])}
+    known = {
+        (r.get("_property"), r.get("id"))
+        for key in ("complaints", "repairs")
+        for r in ctx.records.get(key, [])
+    }
     closed = _closed_items(ctx)
     for cb in ctx.records.get("callbacks", []):
         ref = cb.get("ref")
         if not ref:
             continue
-        if ref not in known:
+        if (number := (cb.get("_property"), ref)) not in known:
             yield ctx.finding(cb, "ref", ref)
-        elif ref in closed and (when := _day_text(cb.get("date"))) and when < closed[ref][1]:
-            yield ctx.finding(cb, "date", when, closed[ref][1], code="callback-before-closing")
+        elif number in closed and (when := _day_text(cb.get("date"))) and when < closed[number][1]:
+            yield ctx.finding(cb, "date", when, closed[number][1], code="callback-before-closing")
 
 
 def callback_followup(ctx: RuleContext) -> Iterator[Finding]:
@@ -278,9 +288,11 @@ def feedback_reopened(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def feedback_refs(ctx: RuleContext) -> Iterator[Finding]:
-    known = {r.get("id") for r in ctx.records.get("complaints", [])}
+    """A feedback's complaint exists: in its property, or in any when the feedback names none."""
+    complaints = ctx.records.get("complaints", [])
+    known = {numbered(r) for r in complaints} | {(None, r.get("id")) for r in complaints}
     for fb in ctx.records.get("feedback", []):
-        if fb.get("complaint_id") and fb["complaint_id"] not in known:
+        if fb.get("complaint_id") and numbered(fb, "complaint_id") not in known:
             yield ctx.finding(fb, "complaint_id", fb["complaint_id"])
 
 
@@ -346,7 +358,7 @@ RULES: dict[str, RuleSpec] = {
     s.code: s
     for s in (
         RuleSpec("value-not-allowed", allowed_values, ERROR, "可选值"),
-        RuleSpec("duplicate-id", unique_ids, ERROR, "编号唯一"),
+        RuleSpec("duplicate-id", unique_ids, ERROR, "编号在项目内唯一"),
         RuleSpec("invalid-phone", phone_numbers, WARNING, "电话号码"),
         RuleSpec("invalid-unit", unit_numbers, WARNING, "房号格式"),
         RuleSpec("date-order", date_order, ERROR, "日期先后"),
