@@ -67,20 +67,29 @@ class RunResult:
         return SET_ASIDE if (new_set_aside or self.ingest.rejected or self.model.get("errors")) else OK
 
 
-def data_quality(store: Store, property_name: str | None = None) -> dict:
-    return {**store.counts(property_name), "files": file_infos(store, property_name)}
+def data_quality(store: Store, property_name: str | None = None, files: list[dict] | None = None) -> dict:
+    """Rows read, loaded and set aside, and the files (file_infos, when the caller has them)."""
+    return {
+        **store.counts(property_name),
+        "files": file_infos(store, property_name) if files is None else files,
+    }
 
 
 def kpi_inputs(
-    store: Store, config: Config, property_name: str | None, records: dict[str, list[dict]] | None = None
+    store: Store,
+    config: Config,
+    property_name: str | None,
+    records: dict[str, list[dict]] | None = None,
+    files: list[dict] | None = None,
 ) -> tuple[dict, Config, dict, list[dict]]:
     """The records, config, data quality and set-aside rows the KPIs see: everything, or one property's.
 
     records: the store's current records as validation just left them, when it ran (else read here).
+    files: file_infos(store, property_name), when the caller has them (a group's: 18,000 files, 1–2 s).
     """
     if not property_name:
         raw = records or {key: store.current_records(key, passed_rules=True) for key in REGISTERS}
-        return raw, config, data_quality(store), store.set_aside_rows()
+        return raw, config, data_quality(store, files=files), store.set_aside_rows()
     if property_name not in config.properties:
         known = "、".join(config.properties) or "（无）"
         raise ConfigError(f"--property “{property_name}” 不在 config.toml 的 [properties] 中，可用：{known}")
@@ -100,7 +109,7 @@ def kpi_inputs(
     raw = {key: [r for r in recs if mine(key, r)] for key, recs in raw.items()}
     scoped = dc_replace(config, properties={property_name: config.properties[property_name]})
     set_aside = store.set_aside_rows(property_name)
-    return raw, scoped, data_quality(store, property_name), set_aside
+    return raw, scoped, data_quality(store, property_name, files), set_aside
 
 
 def write_json(path: Path, data: dict) -> Path:
@@ -247,7 +256,7 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property)
     lap("annotate")
     with background(write_clerk_outputs, plan, fresh=not fork_fits(config.memory_mb)) as clerks:
-        raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records)
+        raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records, plan.files)
         del records
         parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
         model = compute_kpis(

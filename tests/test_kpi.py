@@ -416,7 +416,7 @@ def test_kpis_see_the_same_records_whether_validation_ran_in_this_run_or_earlier
     from pipeline.ingest import ingest
     from pipeline.run import kpi_inputs
     from pipeline.store import Store
-    from pipeline.validate.stage import validate_store
+    from pipeline.validate.stage import file_infos, validate_store
 
     write_demo_inbox(tmp_path / "inbox")
     with Store(tmp_path / "s.sqlite") as store:
@@ -428,7 +428,8 @@ def test_kpis_see_the_same_records_whether_validation_ran_in_this_run_or_earlier
             return {key: [r["_id"] for r in recs] for key, recs in raw.items()}
 
         for prop in (None, "金桂苑"):
-            shared = kpi_inputs(store, config, prop, {k: list(v) for k, v in records.items()})
+            files = file_infos(store, prop)  # as the run's clerk-output plan read them
+            shared = kpi_inputs(store, config, prop, {k: list(v) for k, v in records.items()}, files)
             fresh = kpi_inputs(store, config, prop)
             assert ids(shared[0]) == ids(fresh[0]) and shared[1:] == fresh[1:]
             assert shared[0] == fresh[0]
