@@ -46,13 +46,19 @@ def _chunks(items: list):
 
 
 def current_records(
-    db, register: str, passed_rules: bool, decode: Callable[[list], list[dict]]
+    db,
+    register: str,
+    passed_rules: bool,
+    decode: Callable[[list], list[dict]],
+    share: Callable[[list[dict]], list[dict]] = lambda recs: recs,
 ) -> list[dict]:
     """The register's current records, lean, in store order: loaded and not superseded, and, with
     passed_rules, not set aside by the last validation.
 
     decode: the store's JSON path, turning rows (id, data, property, month, sheet, row, file name)
     into records; used for files not cached yet, whose records are then cached.
+    share: makes the texts that repeat across files one object each (a blob shares them only within
+    its file), as each blob is read, so that the copies it frees are reused by the next one.
     """
     where = "register=? AND superseded_by IS NULL AND set_aside=0" + (
         " AND rule_error=0" if passed_rules else ""
@@ -68,7 +74,7 @@ def current_records(
         for file_id, blob in db.execute(
             f"SELECT file_id, blob FROM record_cache WHERE format=? AND file_id IN ({marks})", (fmt, *chunk)
         ):
-            by_file[file_id] = pickle.loads(blob)
+            by_file[file_id] = share(pickle.loads(blob))
     missing = [f for f in files if f not in by_file]
     if missing:
         by_file.update(_fill(db, missing, decode, fmt))

@@ -30,7 +30,7 @@ from pipeline import record_cache
 from pipeline.errors import PipelineError
 from pipeline.load.loader import LoadedFile
 from pipeline.lock import Busy, exclusive
-from pipeline.registers import CHOICE, REGISTERS
+from pipeline.registers import CHOICE, DATE, REGISTERS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -96,10 +96,23 @@ SHARED_NAMES = ("property", "handler", "department", "staff", "worker", "inspect
 
 @cache
 def _shared_keys(register: str) -> tuple[str, ...]:
-    """Fields whose few values repeat on most rows: choices and the names of staff and places.
-    (Dates need no sharing: the KPIs replace them by shared datetimes.)"""
+    """Fields whose few values repeat on most rows: choices, the names of staff and places, and
+    dates (a group's 1.3 million records hold about 70,000 distinct date texts: one object each
+    instead of one per row saves about 200 MB)."""
     cols = REGISTERS[register].columns
-    return tuple(c.key for c in cols if c.type == CHOICE or c.key in SHARED_NAMES)
+    return tuple(c.key for c in cols if not c.memo and (c.type in (CHOICE, DATE) or c.key in SHARED_NAMES))
+
+
+def share_texts(register: str, records: list[dict], shared: dict) -> list[dict]:
+    """Make the register's repeated texts (_shared_keys) one object each across `records`, in place."""
+    keys = _shared_keys(register)
+    share = shared.setdefault
+    for rec in records:
+        for k in keys:
+            v = rec.get(k)
+            if v.__class__ is str:
+                rec[k] = share(v, v)
+    return records
 
 
 CACHE_KIB = 131_072  # SQLite page cache: a group's store is ~1 GB; index inserts thrash the 2 MB default
@@ -493,7 +506,11 @@ class Store:
         if isinstance(self.db, _PgConnection):
             return self.records(register, for_rules=not passed_rules, lean=True)
         return record_cache.current_records(
-            self.db, register, passed_rules, lambda rows: self._decode(register, rows, lean=True)
+            self.db,
+            register,
+            passed_rules,
+            lambda rows: self._decode(register, rows, lean=True),
+            lambda recs: share_texts(register, recs, self._shared),
         )
 
     def _decode(self, register: str, rows: list, lean: bool) -> list[dict]:

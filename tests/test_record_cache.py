@@ -44,7 +44,7 @@ def test_cached_records_equal_the_json_path_through_supersession_and_rules(
         ["A5", "翠湖花园", "2026-11-05", "绿化", "2026-11-03", "已剪"],  # closed before received: rule error
     ]
     xlsx(inbox / "a.xlsx", {"2026年10月": [HEAD, *october], "2026年11月": [HEAD, *november]})
-    xlsx(inbox / "b.xlsx", {"2026年10月": [HEAD, ["B1", "金桂苑", "2026-10-08", "维修", None, None]]})
+    xlsx(inbox / "b.xlsx", {"2026年10月": [HEAD, ["B1", "金桂苑", "2026-10-01", "维修", None, None]]})
     _run(tmp_path, config)
     time.sleep(0.01)
     # a corrected October supersedes a.xlsx's October rows only: a.xlsx is now partly current
@@ -71,7 +71,11 @@ def test_cached_records_equal_the_json_path_through_supersession_and_rules(
 
         # a second read comes from the cache alone: the JSON path is not taken
         monkeypatch.setattr(Store, "_decode", lambda *a: (_ for _ in ()).throw(AssertionError("decoded")))
-        assert [r["id"] for r in store.current_records("complaints")] == current
+        again = {r["id"]: r for r in store.current_records("complaints")}
+        assert list(again) == current
+        # texts that repeat across files (dates, choices) are one object, not one per file's blob
+        assert again["B1"]["received"] is again["A1"]["received"]
+        assert again["B1"]["category"] is again["A1"]["category"]
 
         # another format (new code, another Python) is not read: the blobs are rebuilt
         monkeypatch.undo()
