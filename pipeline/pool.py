@@ -161,3 +161,19 @@ def mapped(fn: Callable, jobs: list, workers: int | None, serial_below: int, chu
             if following is not None:
                 pending.append(pool.submit(_run_chunk, fn, following))
             yield from done
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a stage builds and scans many objects that hold no cycles
+    and live till it ends: a year of a group's records (a million dicts), the Excel report's 1.7
+    million cells. The collector would traverse them all again each time the heap grows by a
+    quarter (1-2 s of validation and as much of the KPIs at 300 properties, 0.5 s of the Excel
+    file); what little cyclic garbage the stage leaves is collected once it is back on."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

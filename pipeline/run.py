@@ -19,7 +19,7 @@ from pipeline.kpi_model import compute_kpis
 from pipeline.load.loader import file_hash
 from pipeline.lock import exclusive
 from pipeline.periods import Period
-from pipeline.pool import background, fork_fits, rss_mb
+from pipeline.pool import background, collector_paused, fork_fits, rss_mb
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
@@ -249,19 +249,23 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     report's worker is always forked, as the records are freed by then."""
     findings, records = [], None
     if store.meta(reuse.RULES_STATE) != rules:
-        findings, records = validate_store(store, config, as_of)
+        with collector_paused():
+            findings, records = validate_store(store, config, as_of)
         store.set_meta(reuse.RULES_STATE, rules)
     lap("validate")
     limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
     plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property)
     lap("annotate")
     with background(write_clerk_outputs, plan, fresh=not fork_fits(config.memory_mb)) as clerks:
-        raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records, plan.files)
-        del records
-        parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
-        model = compute_kpis(
-            raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel
-        )
+        with collector_paused():
+            raw, kpi_config, quality, set_aside = kpi_inputs(
+                store, config, options.property, records, plan.files
+            )
+            del records
+            parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
+            model = compute_kpis(
+                raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel
+            )
         model["scope"] = options.property or "全部项目"
         del raw  # the records are not needed while rendering
         kpis_path = write_json(report_dir / "kpis.json", model)

@@ -1,5 +1,6 @@
 """The drop folder → store: content hashes, supersession, archive, originals untouched."""
 
+import gc
 import hashlib
 import os
 import shutil
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.pool import mapped
+from pipeline.pool import collector_paused, mapped
 from pipeline.run import RunOptions, run, summary_lines
 from pipeline.store import Store
 from tests.builders import xlsx
@@ -164,6 +165,21 @@ def test_worker_results_stream_back_in_order_and_errors_surface():
     assert list(mapped(_square, jobs, 2, serial_below=6, chunksize=3)) == [n * n for n in jobs]
     with pytest.raises(ValueError, match="job 57"):
         list(mapped(_square, list(range(100)), 2, serial_below=6, chunksize=3))
+
+
+def test_the_collector_pause_ends_with_its_stage_even_a_failed_one():
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        assert not gc.isenabled()
+        raise ValueError("stage failed")
+    assert gc.isenabled()
+    gc.disable()  # paused by someone else already: left paused
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_lean_records_leave_out_only_the_memo_columns(tmp_path: Path, config):

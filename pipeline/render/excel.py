@@ -14,6 +14,7 @@ from pathlib import Path
 import xlsxwriter
 
 from pipeline.kpi import RATE_KEYS
+from pipeline.pool import collector_paused
 from pipeline.render.atomic import atomic_path
 from pipeline.render.model import KPI_LABELS, LIST_SPECS, Report, Table
 
@@ -269,7 +270,7 @@ def _provenance_sheet(wb, fmt, report: Report) -> None:
 
 
 def write_excel(report: Report, path: Path) -> Path:
-    with atomic_path(path) as tmp:
+    with collector_paused(), atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(
             str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
         )
