@@ -268,13 +268,23 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
             )
         model["scope"] = options.property or "全部项目"
         del raw  # the records are not needed while rendering
-        kpis_path = write_json(report_dir / "kpis.json", model)
         lap("kpi")
-        outputs: dict = {"kpis": kpis_path}
-        if options.render:
+        outputs: dict = {"kpis": report_dir / "kpis.json"}
+        if options.render:  # kpis.json is written while the Excel report's worker runs
             parts: dict[str, float] = {}
-            outputs.update(render_reports(model, report_dir, config, options.unmasked, timings=parts))
+            outputs.update(
+                render_reports(
+                    model,
+                    report_dir,
+                    config,
+                    options.unmasked,
+                    timings=parts,
+                    meanwhile=lambda: write_json(outputs["kpis"], model),
+                )
+            )
             lap.timings.update(parts)
+        else:
+            write_json(outputs["kpis"], model)
         clerk_outputs, lap.timings["clerk_files"] = clerks.result()
         outputs.update(clerk_outputs)
     if options.render:
