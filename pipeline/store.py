@@ -103,9 +103,16 @@ def _shared_keys(register: str) -> tuple[str, ...]:
     return tuple(c.key for c in cols if not c.memo and (c.type in (CHOICE, DATE) or c.key in SHARED_NAMES))
 
 
-def share_texts(register: str, records: list[dict], shared: dict) -> list[dict]:
-    """Make the register's repeated texts (_shared_keys) one object each across `records`, in place."""
-    keys = _shared_keys(register)
+@cache
+def _date_keys(register: str) -> tuple[str, ...]:
+    return tuple(c.key for c in REGISTERS[register].columns if not c.memo and c.type == DATE)
+
+
+def share_dates(register: str, records: list[dict], shared: dict) -> list[dict]:
+    """Make the dates of records unpickled from several blobs one object each, in place. (A blob
+    shares its texts within its file; the few choices and names it repeats across files cost
+    little, the dates 200 MB. Sharing only dates takes 0.5 s at 300 properties, all of them 1.1 s.)"""
+    keys = _date_keys(register)
     share = shared.setdefault
     for rec in records:
         for k in keys:
@@ -510,7 +517,7 @@ class Store:
             register,
             passed_rules,
             lambda rows: self._decode(register, rows, lean=True),
-            lambda recs: share_texts(register, recs, self._shared),
+            lambda recs: share_dates(register, recs, self._shared),
         )
 
     def _decode(self, register: str, rows: list, lean: bool) -> list[dict]:
