@@ -19,12 +19,13 @@ from pipeline.kpi_model import compute_kpis
 from pipeline.load.loader import file_hash
 from pipeline.lock import exclusive
 from pipeline.periods import Period
-from pipeline.pool import background, collector_paused, fork_fits, rss_mb
+from pipeline.pool import Packed, collector_paused, fork_fits, rss_mb, timed
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
 from pipeline.runlog import run_log
 from pipeline.store import Store, store_lock
+from pipeline.validate.rules import forget_parsed_dates
 from pipeline.validate.stage import file_infos, plan_clerk_outputs, validate_store, write_clerk_outputs
 
 log = logging.getLogger("pipeline.run")
@@ -243,52 +244,52 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     """Validate the store (unless its rule findings are already those of this data, config and
     as-of time: `rules`, e.g. after another period's run), compute the KPIs and render the reports.
 
-    The clerks' workbooks (validation.xlsx, annotated copies) need only the findings: a worker
-    writes them from the end of validation on, beside the KPIs and the PDF. That worker is forked
-    for a run that fits twice in the memory budget, else spawned (see pool.spawned); the Excel
-    report's worker is always forked, as the records are freed by then."""
+    The records fill most of the memory budget while validation and the KPIs hold them. Before
+    anything else starts, they are freed and what the run keeps of that time (the KPI model and the
+    findings) is repacked into fresh pages (pool.Packed), so that their memory goes back to the
+    system: the Excel report's forked worker then shares a small run, and the clerks' workbooks
+    (validation.xlsx, annotated copies) are written by the run itself while that worker runs."""
     findings, records = [], None
     if store.meta(reuse.RULES_STATE) != rules:
         with collector_paused():
             findings, records = validate_store(store, config, as_of)
         store.set_meta(reuse.RULES_STATE, rules)
     lap("validate")
+    with collector_paused():
+        files = file_infos(store, options.property)
+        raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records, files)
+        del records
+        parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
+        model = compute_kpis(
+            raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel
+        )
+    model["scope"] = options.property or "全部项目"
+    packed = Packed((model, findings))
+    del raw, model, findings, files  # the records are not needed while rendering: their memory goes back
+    forget_parsed_dates()
+    store.forget_shared_texts()
+    model, findings = packed.unpack()
+    lap("kpi")
     limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
-    plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property)
+    files = model["data_quality"]["files"]
+    plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property, files)
     lap("annotate")
-    with background(write_clerk_outputs, plan, fresh=not fork_fits(config.memory_mb)) as clerks:
-        with collector_paused():
-            raw, kpi_config, quality, set_aside = kpi_inputs(
-                store, config, options.property, records, plan.files
-            )
-            del records
-            parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
-            model = compute_kpis(
-                raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel
-            )
-        model["scope"] = options.property or "全部项目"
-        del raw  # the records are not needed while rendering
-        lap("kpi")
-        outputs: dict = {"kpis": report_dir / "kpis.json"}
-        if options.render:  # kpis.json is written while the Excel report's worker runs
-            parts: dict[str, float] = {}
-            outputs.update(
-                render_reports(
-                    model,
-                    report_dir,
-                    config,
-                    options.unmasked,
-                    timings=parts,
-                    meanwhile=lambda: write_json(outputs["kpis"], model),
-                )
-            )
-            lap.timings.update(parts)
-        else:
-            write_json(outputs["kpis"], model)
-        clerk_outputs, lap.timings["clerk_files"] = clerks.result()
+    outputs: dict = {"kpis": report_dir / "kpis.json"}
+
+    def meanwhile() -> None:  # while the Excel report's worker runs (the longer half of rendering)
+        write_json(outputs["kpis"], model)
+        clerk_outputs, lap.timings["clerk_files"] = timed(write_clerk_outputs, plan)
         outputs.update(clerk_outputs)
+
     if options.render:
-        lap("render")  # till the clerks' workbooks are written too
+        parts: dict[str, float] = {}
+        outputs.update(
+            render_reports(model, report_dir, config, options.unmasked, timings=parts, meanwhile=meanwhile)
+        )
+        lap.timings.update(parts)
+        lap("render")
+    else:
+        meanwhile()
     store.mark_recovered(run_id)  # only now are the copies of an unfinished run's files written
     return findings, outputs, model
 

@@ -520,6 +520,10 @@ class Store:
             lambda recs: share_dates(register, recs, self._shared),
         )
 
+    def forget_shared_texts(self) -> None:
+        """Let go of the repeated texts kept for decoding records (once the run is done with them)."""
+        self._shared = {}
+
     def _decode(self, register: str, rows: list, lean: bool) -> list[dict]:
         """Rows (id, data, property, month, sheet, row, file name) → records with provenance.
 

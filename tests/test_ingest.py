@@ -5,11 +5,12 @@ import hashlib
 import os
 import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from pipeline.pool import collector_paused, mapped
+from pipeline.pool import Packed, collector_paused, mapped
 from pipeline.run import RunOptions, run, summary_lines
 from pipeline.store import Store
 from tests.builders import xlsx
@@ -180,6 +181,14 @@ def test_the_collector_pause_ends_with_its_stage_even_a_failed_one():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_packed_model_comes_back_equal_with_what_it_shares_still_shared():
+    files = [{"name": "a.xlsx", "rows_read": 3}]
+    model = {"data_quality": {"files": files}, "inputs": files, "as_of": datetime(2026, 11, 20, 8, 0)}
+    back = Packed(model).unpack()
+    assert back == model and back is not model
+    assert back["inputs"] is back["data_quality"]["files"]  # one list, as the run built it
 
 
 def test_lean_records_leave_out_only_the_memo_columns(tmp_path: Path, config):

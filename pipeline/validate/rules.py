@@ -43,6 +43,13 @@ def _datetime(text: str) -> datetime:
     return datetime.combine(date.fromisoformat(text), datetime.min.time())
 
 
+def forget_parsed_dates() -> None:
+    """Empty the date-parsing caches once the records are gone (their texts and dates would keep
+    the freed records' memory from going back to the system)."""
+    _date.cache_clear()
+    _datetime.cache_clear()
+
+
 @dataclass
 class RuleContext:
     records: dict[str, list[dict]]

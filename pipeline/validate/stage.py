@@ -96,11 +96,13 @@ def plan_clerk_outputs(
     run_id: int | None = None,
     annotate_limit: int = 500,
     property_name: str | None = None,
+    files: list[dict] | None = None,
 ) -> ClerkOutputs:
     """validation.xlsx for every current finding (of one property's files, for a property's report);
     an annotated copy for each new file that has findings, and for files stored by an earlier run
     that never finished (killed before it wrote their copies). Also brings the run's per-file
-    outcomes up to date with the rules' findings."""
+    outcomes up to date with the rules' findings. files: file_infos(store, property_name), when
+    the caller has them."""
     unfinished = store.files_of_unfinished_runs(run_id)
     theirs = tuple(o.file_id for o in ingest.outcomes if o.file_id) + tuple(i for i, _, _ in unfinished)
     all_findings = [
@@ -127,7 +129,7 @@ def plan_clerk_outputs(
         for name, archived in dict(todo).items()
         if by_file.get(name)
     ]
-    files = file_infos(store, property_name)
+    files = file_infos(store, property_name) if files is None else files
     shown = all_findings
     if property_name:
         names = {info["name"] for info in files}
