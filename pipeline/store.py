@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_active ON records(register, superseded_by, set_aside);
 CREATE INDEX IF NOT EXISTS records_scope ON records(register, property, month);
+CREATE INDEX IF NOT EXISTS records_file ON records(file_id);  -- a file's rows: record cache, counts, supersession
 CREATE TABLE IF NOT EXISTS findings (
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL REFERENCES files(id),
