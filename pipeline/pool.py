@@ -1,4 +1,5 @@
-"""Worker processes for loading and annotating.
+"""Worker processes (loading, annotating, the Excel report, the KPI trends) and the run's memory
+(collector_paused, Packed, release_free_memory).
 
 Workers are forked from the run and, on start, close the run's lock descriptors and ask the
 kernel to kill them when the run dies (Linux PR_SET_PDEATHSIG). A run killed with kill -9 thus
