@@ -197,12 +197,7 @@ def _callback_index(data: Records, as_of: datetime) -> dict[tuple, date]:
 
 def _called_back(rows: list[dict], key: str, callbacks: dict[tuple, date]) -> list[dict]:
     """The rows (closed at their date `key`) with a callback on or after the day they closed."""
-    return [
-        r
-        for r in rows
-        if (latest := callbacks.get((r.get("_property"), r.get("id")))) is not None
-        and latest >= r[key].date()
-    ]
+    return [r for r in rows if _has_callback(r, r[key], callbacks)]
 
 
 def _has_callback(rec: dict, closed: datetime, callbacks: dict[tuple, date]) -> bool:
