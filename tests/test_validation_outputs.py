@@ -10,7 +10,7 @@ from tests.builders import csv_file, xlsx
 HEAD = ["投诉编号", "项目", "受理日期", "调查核实日期", "投诉类别", "完成日期"]
 
 
-def _run(tmp_path: Path, config):
+def _run(tmp_path: Path, config, **options):
     return run(
         config,
         RunOptions(
@@ -21,6 +21,7 @@ def _run(tmp_path: Path, config):
             month="2026-10",
             as_of="2026-11-01 08:00",
             workers=1,
+            **options,
         ),
     )
 
@@ -187,17 +188,7 @@ def test_a_property_run_lists_its_own_findings_and_still_annotates_everyones_new
             [f"{prop}3", prop, "2026-10-08", "2026-10-08", "维修", None],
         ]
         xlsx(inbox / name, {"2026年10月": rows})
-    opts = RunOptions(
-        inbox=inbox,
-        reports=tmp_path / "reports",
-        store=tmp_path / "s.sqlite",
-        archive=tmp_path / "archive",
-        month="2026-10",
-        as_of="2026-11-01 08:00",
-        workers=1,
-        property="翠湖花园",
-    )
-    result = run(config, opts)
+    result = _run(tmp_path, config, property="翠湖花园")
     copies = sorted(p.name for p in result.outputs["annotated"])
     assert copies == ["翠湖投诉（待修改）.xlsx", "金桂投诉（待修改）.xlsx"]
     outcomes = {o.name: o for o in result.ingest.outcomes}
