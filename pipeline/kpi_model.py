@@ -5,13 +5,13 @@ This is what kpis.json holds; the reports and the email read it and never recomp
 
 from __future__ import annotations
 
-from collections import defaultdict
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from pipeline.config import Config
 from pipeline.kpi import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, _callback_index, compute_set
 from pipeline.kpi_lists import meeting_lists
+from pipeline.kpi_slices import Complaints, Partition, Slice, by_complaint_field, by_field, by_property
 from pipeline.periods import Period, month_of, previous, week_of
 from pipeline.pool import forked
 from pipeline.scorecard import scorecard
@@ -19,54 +19,6 @@ from pipeline.workdays import WorkCalendar
 
 TREND_LENGTH = 12
 PROPERTY_TREND_KEYS = ("callback_rate", "effective_complaint_rate_ytd", "satisfaction_rate")
-
-
-def _slice(complaints=None, callbacks=None, repairs=None, feedback=None, reinspections=None) -> Records:
-    return Records(complaints or [], callbacks or [], reinspections or [], feedback or [], repairs or [])
-
-
-def _split_by_property(data: Records) -> dict[str | None, Records]:
-    """Every record under its property, in one pass; feedback follows its complaint when it names none."""
-    out: dict[str | None, Records] = defaultdict(Records)
-    for key in ("complaints", "callbacks", "reinspections", "repairs"):
-        for r in getattr(data, key):
-            getattr(out[r.get("_property")], key).append(r)
-    complaint_property = {c.get("id"): c.get("_property") for c in data.complaints}
-    for f in data.feedback:
-        out[f.get("_property") or complaint_property.get(f.get("complaint_id"))].feedback.append(f)
-    return out
-
-
-class _ComplaintSlicer:
-    """Complaints of one department or handler, with the callbacks and feedback that follow them."""
-
-    def __init__(self, data: Records):
-        self.callbacks, self.feedback = defaultdict(list), defaultdict(list)
-        for cb in data.callbacks:
-            self.callbacks[(cb.get("_property"), cb.get("ref"))].append(cb)
-        for f in data.feedback:
-            self.feedback[(f.get("_property"), f.get("complaint_id"))].append(f)
-        self.unnamed = any(p is None for p, _ in self.feedback)  # feedback that names no property
-
-    def __call__(self, complaints: list[dict]) -> Records:
-        """Callbacks of the complaints' numbers in their property (see rules.numbered); feedback
-        too, or naming no property."""
-        get_cb, get_fb = self.callbacks.get, self.feedback.get
-        keys = [(c.get("_property"), c.get("id")) for c in complaints]
-        feedback = [f for k in keys for f in get_fb(k, ())]
-        if self.unnamed:
-            feedback += [f for p, i in keys if p is not None for f in get_fb((None, i), ())]
-        return _slice(
-            complaints=complaints, callbacks=[cb for k in keys for cb in get_cb(k, ())], feedback=feedback
-        )
-
-
-def _grouped(rows: list[dict], key: str) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = defaultdict(list)
-    for r in rows:
-        if r.get(key):
-            out[r[key]].append(r)
-    return dict(sorted(out.items()))
 
 
 def _pick(kpis: dict, keys) -> dict:
@@ -93,7 +45,7 @@ def _households(config: Config, names) -> tuple[int | None, list[str]]:
 
 
 def _trend(
-    data: Records,
+    data: Records | Slice,
     period: Period,
     kind: str,
     as_of: datetime,
@@ -132,7 +84,7 @@ def _trend(
     return out
 
 
-def _trends(data, period, as_of, config, calendar, total_households, callbacks, split, props) -> dict:
+def _trends(data, period, as_of, config, calendar, total_households, callbacks, properties, props) -> dict:
     """The weekly and monthly trends of the group, and (in a monthly report) of each property."""
     return {
         "weekly": _trend(
@@ -143,7 +95,7 @@ def _trends(data, period, as_of, config, calendar, total_households, callbacks, 
         ),
         "monthly_by_property": {
             name: _trend(
-                split.get(name, Records()),
+                properties.slice(name),
                 period,
                 "monthly",
                 as_of,
@@ -151,6 +103,7 @@ def _trends(data, period, as_of, config, calendar, total_households, callbacks, 
                 calendar,
                 _households(config, [name])[0],
                 keys=PROPERTY_TREND_KEYS,
+                callbacks=callbacks,  # keyed by (property, number): the group's serves each property
             )
             for name in props
         }
@@ -207,11 +160,11 @@ def compute_kpis(
                 f'请加入 [properties."{name}"] households = …'
             )
 
-    split = _split_by_property(data)
-    trend_args = (data, period, as_of, config, calendar, total_households, callbacks, split, props)
+    properties = by_property(data)
+    trend_args = (data, period, as_of, config, calendar, total_households, callbacks, properties, props)
     with forked(_trends, *trend_args) if parallel else nullcontext() as trend_job:
         model = _model(
-            data, period, as_of, config, calendar, callbacks, split, props, total_households, set_aside
+            data, period, as_of, config, calendar, callbacks, properties, props, total_households, set_aside
         )
         model["trend"] = trend_job.result()[0] if trend_job else _trends(*trend_args)
     model.update(
@@ -223,7 +176,16 @@ def compute_kpis(
 
 
 def _model(
-    data, period, as_of, config, calendar, callbacks, split, props, total_households, set_aside
+    data,
+    period,
+    as_of,
+    config,
+    calendar,
+    callbacks,
+    properties: Partition,
+    props,
+    total_households,
+    set_aside,
 ) -> dict:
     """The model computed from the records, but its trends (computed beside it); the keys that
     compute_kpis fills in stand as None, to keep kpis.json's order."""
@@ -235,35 +197,27 @@ def _model(
     by_property = {}
     for name in props:
         hh, _ = _households(config, [name])
-        by_property[name] = compute_set(
-            split.get(name, Records()), scope, config, hh, calendar, ytd, callbacks
-        )
+        by_property[name] = compute_set(properties.slice(name), scope, config, hh, calendar, ytd, callbacks)
 
-    by_department = {}
-    complaint_slice = _ComplaintSlicer(data)
-    for dept, rows in _grouped(data.complaints, "department").items():
-        sl = complaint_slice(rows)
-        by_department[dept] = _pick(
-            compute_set(sl, scope, config, None, calendar, ytd, callbacks, repeats=False), COMPLAINT_KEYS
-        )
+    def picked(partition: tuple[list[str], Partition], keys: tuple[str, ...]) -> dict[str, dict]:
+        names, slices = partition
+        return {
+            name: _pick(
+                compute_set(slices.slice(name), scope, config, None, calendar, ytd, callbacks, repeats=False),
+                keys,
+            )
+            for name in names
+        }
 
-    by_staff: dict[str, dict] = {"受理人": {}, "回访人": {}, "维修人": {}}
-    for name, rows in _grouped(data.complaints, "handler").items():
-        sl = complaint_slice(rows)
-        by_staff["受理人"][name] = _pick(
-            compute_set(sl, scope, config, None, calendar, ytd, callbacks, repeats=False), COMPLAINT_KEYS
-        )
-    for name, rows in _grouped(data.callbacks, "staff").items():
-        sl = _slice(callbacks=rows)
-        by_staff["回访人"][name] = _pick(
-            compute_set(sl, scope, config, None, calendar, ytd, callbacks, repeats=False),
-            ("callback_followup_rate", "satisfaction_rate"),
-        )
-    for name, rows in _grouped(data.repairs, "worker").items():
-        sl = _slice(repairs=rows)
-        by_staff["维修人"][name] = _pick(
-            compute_set(sl, scope, config, None, calendar, ytd, callbacks, repeats=False), ("callback_rate",)
-        )
+    complaints = Complaints(data)
+    by_department = picked(by_complaint_field(data, "department", complaints), COMPLAINT_KEYS)
+    by_staff = {
+        "受理人": picked(by_complaint_field(data, "handler", complaints), COMPLAINT_KEYS),
+        "回访人": picked(
+            by_field(data, "callbacks", "staff"), ("callback_followup_rate", "satisfaction_rate")
+        ),
+        "维修人": picked(by_field(data, "repairs", "worker"), ("callback_rate",)),
+    }
 
     prev = previous(period, config)
     prev_kpis = compute_set(

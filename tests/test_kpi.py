@@ -509,3 +509,102 @@ def test_a_slice_scanned_once_and_bisected_after_gives_the_same_records(rows, wi
         and not (c["closed"] and max(c["received"], c["closed"]) < stop)
     )
     assert data.open_complaints_at(stop) == data.open_complaints_at(stop) == still_open
+
+
+_when = st.one_of(st.none(), st.integers(0, 40).map(lambda d: datetime(2026, 9, 20) + timedelta(days=d)))
+_prop = st.sampled_from(["甲", "乙", None])
+_number = st.sampled_from(["T1", "T2", "T3", "T4"])  # few numbers: some given twice, in both properties
+
+
+@st.composite
+def group_records(draw):
+    """A small group's records, dates around October, with the awkward parts a slice must get
+    right: a number given twice, callbacks and feedback naming no property, blank departments."""
+    complaints = [
+        {
+            "id": draw(_number),
+            "_property": draw(_prop),
+            "received": draw(_when),
+            "closed": draw(_when),
+            "replied": draw(_when),
+            "valid": draw(st.booleans()),
+            "unit": "1-101",
+            "category": "维修",
+            "department": draw(st.sampled_from(["工程部", "客服部", ""])),
+            "handler": draw(st.sampled_from(["王敏", "李静"])),
+        }
+        for _ in range(draw(st.integers(0, 8)))
+    ]
+    callbacks = [
+        {
+            "ref": draw(_number),
+            "_property": draw(_prop),
+            "date": draw(_when),
+            "staff": draw(st.sampled_from(["张华", "", None])),
+            "satisfaction": draw(st.sampled_from(["满意", "不满意", None])),
+        }
+        for _ in range(draw(st.integers(0, 8)))
+    ]
+    feedback = [
+        {"complaint_id": draw(_number), "_property": draw(_prop), "date": draw(_when), "satisfaction": "满意"}
+        for _ in range(draw(st.integers(0, 5)))
+    ]
+    repairs = [
+        {"id": f"R{i}", "_property": draw(_prop), "reported": draw(_when), "completed": draw(_when)}
+        for i in range(draw(st.integers(0, 5)))
+    ]
+    for r in repairs:
+        r["worker"] = draw(st.sampled_from(["赵强", ""]))
+    return complaints, callbacks, feedback, repairs
+
+
+@settings(max_examples=150, deadline=None)
+@given(group_records())
+def test_a_partitions_slices_equal_records_of_their_own(records):
+    """The KPI slices dealt out from the group's windows (kpi_slices) give what a Records holding
+    just the slice's records gives, with the slices defined here from scratch."""
+    from pipeline.kpi import Records, Scope, _callback_index, compute_set
+    from pipeline.kpi_slices import Complaints, by_complaint_field, by_field, by_property
+    from pipeline.workdays import WorkCalendar
+
+    complaints, callbacks, feedback, repairs = records
+    data = Records(complaints=complaints, callbacks=callbacks, feedback=feedback, repairs=repairs)
+    scope, ytd = Scope(datetime(2026, 10, 1), datetime(2026, 11, 1), AS_OF), datetime(2026, 1, 1)
+    index, calendar = _callback_index(data, AS_OF), WorkCalendar({})
+
+    def same(sliced, **own):
+        for repeats in (True, False):
+            args = (scope, CONFIG, 1000, calendar, ytd, index, None, repeats)
+            assert compute_set(sliced, *args) == compute_set(Records(**own), *args)
+
+    number_property = {c["id"]: c["_property"] for c in complaints}
+    properties = by_property(data)
+    for p in ("甲", "乙", "丙"):
+        same(
+            properties.slice(p),
+            complaints=[c for c in complaints if c["_property"] == p],
+            callbacks=[cb for cb in callbacks if cb["_property"] == p],
+            repairs=[r for r in repairs if r["_property"] == p],
+            feedback=[f for f in feedback if (f["_property"] or number_property.get(f["complaint_id"])) == p],
+        )
+    for field in ("department", "handler"):
+        names, slices = by_complaint_field(data, field, Complaints(data))
+        assert names == sorted({c[field] for c in complaints if c[field]})
+        for name in names:
+            mine = [c for c in complaints if c[field] == name]
+            numbers = {(c["_property"], c["id"]) for c in mine}
+            same(
+                slices.slice(name),
+                complaints=mine,
+                callbacks=[cb for cb in callbacks if (cb["_property"], cb["ref"]) in numbers],
+                feedback=[
+                    f
+                    for f in feedback
+                    if (f["_property"], f["complaint_id"]) in numbers
+                    or (f["_property"] is None and f["complaint_id"] in {n for _, n in numbers})
+                ],
+            )
+    for register, field in (("callbacks", "staff"), ("repairs", "worker")):
+        names, slices = by_field(data, register, field)
+        for name in names:
+            same(slices.slice(name), **{register: [r for r in getattr(data, register) if r[field] == name]})
