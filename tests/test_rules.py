@@ -7,6 +7,7 @@ import pytest
 from pipeline.config import parse_config
 from pipeline.errors import ConfigError
 from pipeline.findings import flatten
+from pipeline.registers import REGISTERS
 from pipeline.validate import run_rules
 
 AS_OF = datetime(2026, 11, 1, 8, 0)
@@ -369,3 +370,40 @@ def test_each_centre_numbers_its_own_registers(tmp_path, config):
     assert result.counts["rows_set_aside"] == 0
     rates = {p: result.model["by_property"][p]["callback_rate"] for p in ("翠湖花园", "金桂苑")}
     assert [(r["numerator"], r["denominator"]) for r in rates.values()] == [(1, 1), (0, 1)]
+
+
+@pytest.mark.parametrize(
+    ("closed", "future"),
+    [
+        ("2026-11-01 23:59", False),  # later the same day as the as-of time: allowed
+        ("2026-11-01", False),
+        ("2026-11-02", True),
+        ("2026-11-02 00:00", True),
+        ("2027-01-01 09:00", True),
+    ],
+)
+def test_a_date_is_in_the_future_only_on_a_later_day(closed, future):
+    records = {"complaints": [complaint(closed=closed)]}
+    assert ("date-in-future" in codes(records)) is future
+
+
+@pytest.mark.parametrize(
+    ("dates", "flagged"),
+    [
+        ({"verified": "2026-10-10", "closed": "2026-10-09"}, ["closed"]),  # earlier than the one before
+        ({"verified": None, "closed": "2026-10-07", "replied": "2026-10-09"}, ["closed"]),  # a gap
+        (
+            {"verified": "2026-10-07", "closed": "2026-10-06", "replied": "2026-10-05"},
+            ["verified", "closed", "replied"],
+        ),
+        ({"verified": "2026-10-08 18:00", "closed": "2026-10-08 09:00"}, []),  # the same day, any time
+        ({"verified": None, "closed": None, "replied": "2026-10-20"}, []),
+    ],
+)
+def test_date_order_names_each_date_earlier_than_one_before_it(dates, flagged):
+    config = parse_config({}, __import__("pathlib").Path("."))
+    found = run_rules({"complaints": [complaint(**dates)]}, AS_OF, config)
+    header = REGISTERS["complaints"].column
+    assert sorted(f.column for f in found if f.code == "date-order") == sorted(
+        header(k).header for k in flagged
+    )
