@@ -114,10 +114,17 @@ def kpi_inputs(
 
 
 def write_json(path: Path, data: dict) -> Path:
+    """data as JSON, one line per top-level key. (Indenting every level would take json's pure-Python
+    encoder: 1.2 s for a group's 30 MB kpis.json, against 0.4 s for its C encoder.)"""
+    lines = [f"{_json(key)}: {_json(value)}" for key, value in data.items()]
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        tmp.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
         os.chmod(tmp, 0o600)  # the lists carry customers' contact details
     return path
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def resolve_period(config: Config, week: str | None, month: str | None, as_of: datetime) -> Period:
