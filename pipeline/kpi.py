@@ -83,9 +83,9 @@ class Records:
         """Records whose date `key` lies in [start, stop) (and whose field `where`, if given, is
         True), in date order, ties in register order.
 
-        A slice asked once (a property's or a handler's, in a weekly report) is scanned once; asked
-        again (the group's, by 24 trend periods), the register is sorted by that date and each
-        period is two bisections of it. (A group's weekly report asks about 15,000 times.)"""
+        A slot asked once is scanned once; asked again (by 24 trend periods, or by the slices of
+        kpi_slices, which deal out the group's windows), the register is sorted by that date and
+        each window is two bisections of it."""
         slot = (register, key, where)
         if slot not in self._index and slot not in self._asked:
             self._asked.add(slot)
