@@ -88,6 +88,9 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started_at TEXT, finished_at TEXT, args TEXT, status TEXT, summary TEXT
 );
+CREATE TABLE IF NOT EXISTS kept_findings (  -- row-local rules' findings per file (validate/local.py)
+    name TEXT PRIMARY KEY, rules TEXT NOT NULL, stamp TEXT NOT NULL, findings TEXT NOT NULL
+);
 """
 
 
@@ -633,6 +636,26 @@ class Store:
             for s in json.loads(sheets or "[]"):
                 out[(name, s["name"])] = s.get("columns", {})
         return out
+
+    def kept_findings(self, rules: str) -> dict[str, tuple[str, str]]:
+        """File name → (stamp, findings as JSON) kept by validate.local under these rules."""
+        rows = self.db.execute("SELECT name, stamp, findings FROM kept_findings WHERE rules=?", (rules,))
+        return {name: (stamp, text) for name, stamp, text in rows}
+
+    def keep_findings(self, rules: str, rows: list[tuple[str, str, str]]) -> None:
+        """Keep (file name, stamp, findings as JSON), replacing what was kept for those names."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT INTO kept_findings(name, rules, stamp, findings) VALUES (?,?,?,?) ON CONFLICT(name)"
+                " DO UPDATE SET rules=excluded.rules, stamp=excluded.stamp, findings=excluded.findings",
+                [(name, rules, stamp, text) for name, stamp, text in rows],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def apply_rule_findings(self, findings: list) -> None:
         """Replace the previous run's rule findings; rows with a rule error are set aside."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.findings import Finding
-from pipeline.validate.rules import RULES, SEVERITIES, RuleContext
+from pipeline.validate.rules import EMITTED, RULES, SEVERITIES, RuleContext
 from pipeline.workdays import WorkCalendar
 
 
@@ -35,16 +35,32 @@ def rule_settings(config: Config) -> dict[str, tuple[bool, str, dict]]:
 
 
 def run_rules(
-    records: dict[str, list[dict]], as_of: datetime, config: Config, columns: dict | None = None
+    records: dict[str, list[dict]],
+    as_of: datetime,
+    config: Config,
+    columns: dict | None = None,
+    local: bool | None = None,
 ) -> list[Finding]:
-    """All findings of the enabled rules, sorted by file, sheet and row."""
+    """All findings of the enabled rules, sorted by file, sheet and row; local=True: only the
+    row-local rules' (RuleSpec.local), local=False: only the others'."""
     calendar = WorkCalendar(config.holidays)
     findings: list[Finding] = []
     shared: dict = {}
     for code, (enabled, severity, params) in rule_settings(config).items():
-        if not enabled:
+        if not enabled or (local is not None and RULES[code].local != local):
             continue
         ctx = RuleContext(records, as_of, calendar, columns or {}, params, severity, code, shared)
         findings.extend(RULES[code].func(ctx))
-    findings.sort(key=lambda f: (f.file, f.sheet or "", f.row or 0, f.letter or ""))
+    sort_findings(findings)
     return findings
+
+
+# where a rule's findings come in RULES (a code a rule emits besides its own: that rule's place)
+_POSITION = {code: i for i, code in enumerate(RULES)}
+_POSITION |= {code: _POSITION[rule] for code, (rule, _) in EMITTED.items()}
+
+
+def sort_findings(findings: list[Finding]) -> None:
+    """By file, sheet, row and column; findings on one cell in the order of RULES (the order they
+    are found in), however they were gathered."""
+    findings.sort(key=lambda f: (f.file, f.sheet or "", f.row or 0, f.letter or "", _POSITION.get(f.code, 0)))

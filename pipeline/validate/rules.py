@@ -387,27 +387,30 @@ class RuleSpec:
     severity: str
     title: str
     params: dict = field(default_factory=dict)
+    # row-local: its findings on a record depend on that record (and its file's columns) alone, not
+    # on other records or the as-of time, so a stored file's findings can be kept (validate.local)
+    local: bool = False
 
 
 RULES: dict[str, RuleSpec] = {
     s.code: s
     for s in (
-        RuleSpec("value-not-allowed", allowed_values, ERROR, "可选值"),
+        RuleSpec("value-not-allowed", allowed_values, ERROR, "可选值", local=True),
         RuleSpec("duplicate-id", unique_ids, ERROR, "编号在项目内唯一"),
-        RuleSpec("invalid-phone", phone_numbers, WARNING, "电话号码"),
-        RuleSpec("invalid-unit", unit_numbers, WARNING, "房号格式"),
-        RuleSpec("date-order", date_order, ERROR, "日期先后"),
+        RuleSpec("invalid-phone", phone_numbers, WARNING, "电话号码", local=True),
+        RuleSpec("invalid-unit", unit_numbers, WARNING, "房号格式", local=True),
+        RuleSpec("date-order", date_order, ERROR, "日期先后", local=True),
         RuleSpec("date-in-future", future_dates, ERROR, "日期不晚于统计时间"),
-        RuleSpec("date-outside-sheet-month", sheet_month_dates, WARNING, "日期与工作表月份一致"),
-        RuleSpec("not-verified-same-day", same_day_verification, WARNING, "当天调查核实"),
+        RuleSpec("date-outside-sheet-month", sheet_month_dates, WARNING, "日期与工作表月份一致", local=True),
+        RuleSpec("not-verified-same-day", same_day_verification, WARNING, "当天调查核实", local=True),
         RuleSpec("reply-after-promise", reply_by_promise, WARNING, "按承诺时间答复"),
         RuleSpec("callback-missing", callbacks_for_closed, WARNING, "完成后回访"),
         RuleSpec("callback-ref-unknown", callback_refs, WARNING, "回访关联编号存在"),
-        RuleSpec("followup-missing", callback_followup, WARNING, "回访问题有后续处理"),
-        RuleSpec("feedback-not-reopened", feedback_reopened, WARNING, "不满意重新处理"),
+        RuleSpec("followup-missing", callback_followup, WARNING, "回访问题有后续处理", local=True),
+        RuleSpec("feedback-not-reopened", feedback_reopened, WARNING, "不满意重新处理", local=True),
         RuleSpec("feedback-complaint-unknown", feedback_refs, WARNING, "反馈投诉编号存在"),
-        RuleSpec("appeal-late", appeal_within_days, WARNING, "10 日内申诉", {"days": 10}),
-        RuleSpec("reinspection-one-person", two_inspectors, WARNING, "两人复检"),
+        RuleSpec("appeal-late", appeal_within_days, WARNING, "10 日内申诉", {"days": 10}, local=True),
+        RuleSpec("reinspection-one-person", two_inspectors, WARNING, "两人复检", local=True),
         RuleSpec(
             "reinspection-late",
             reinspection_on_time,

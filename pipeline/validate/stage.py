@@ -15,7 +15,8 @@ from pipeline.pool import mapped
 from pipeline.registers import REGISTERS
 from pipeline.render.validation import write_annotated_copy, write_validation_workbook
 from pipeline.store import Store, of_property, property_params
-from pipeline.validate import run_rules
+from pipeline.validate import run_rules, sort_findings
+from pipeline.validate.local import local_findings
 from pipeline.validate.rules import RULE_CODES
 
 
@@ -41,7 +42,10 @@ def validate_store(
     Returns the findings and the records that passed (what the KPIs count), so that a run reads
     its store once."""
     records = {key: store.current_records(key) for key in REGISTERS}
-    findings = run_rules(records, as_of, config, store.sheet_columns())
+    columns = store.sheet_columns()
+    findings = run_rules(records, as_of, config, columns, local=False)
+    findings += local_findings(store, records, as_of, config, columns)  # kept from earlier runs
+    sort_findings(findings)
     store.apply_rule_findings(findings)
     rejected = {f.ref for f in findings if f.severity == "error" and f.ref}
     if rejected:
