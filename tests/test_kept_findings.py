@@ -72,3 +72,29 @@ def test_kept_findings_equal_checking_every_row_and_only_new_rows_are_checked(tm
         assert len(checked) == 1 and len(checked[0]) > 1  # another rule setting: every file again
         assert "invalid-phone" not in {f.code for f in changed}
         _same(changed, _every_rule(store, quiet))
+
+
+def test_the_rules_key_is_the_same_in_every_process(config):
+    """Kept findings serve the next run, another process with another hash seed: the key of the
+    rules must not carry anything of one process (code objects' addresses, a set's order)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from pathlib import Path; from pipeline.config import parse_config;"
+        "from pipeline.validate.local import rules_key;"
+        "print(rules_key(parse_config({'rules': {'appeal-late': {'days': 7}}}, Path('.'))))"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2", "random")
+    }
+    assert len(keys) == 1
+    assert keys != {local.rules_key(config)}  # another setting of a row-local rule: another key

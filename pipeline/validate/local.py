@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections import defaultdict
 from datetime import datetime
+from types import CodeType
 
 from pipeline import __version__
 from pipeline.config import Config
@@ -30,11 +31,19 @@ VERSION = 1  # bump when a helper of the row-local rules changes what they find 
 def rules_key(config: Config) -> str:
     """The row-local rules as configured, with their code: kept findings of another key are stale."""
     local = sorted((code, s) for code, s in rule_settings(config).items() if RULES[code].local)
-    code = [
-        (c, RULES[c].func.__code__.co_code.hex(), repr(RULES[c].func.__code__.co_consts)) for c, _ in local
-    ]
+    code = [_fingerprint(RULES[c].func.__code__) for c, _ in local]
     text = json.dumps([VERSION, __version__, local, code], ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _fingerprint(code: CodeType) -> str:
+    """A function's code as the same text in every process (a code object's repr has its address,
+    a set's order follows the process's hash seed)."""
+    consts = [
+        _fingerprint(c) if isinstance(c, CodeType) else repr(sorted(c) if isinstance(c, frozenset) else c)
+        for c in code.co_consts
+    ]
+    return "|".join([code.co_code.hex(), *code.co_names, *consts])
 
 
 def _stamp(group: dict[str, list[dict]]) -> str:
