@@ -52,6 +52,7 @@ def _stamp(group: dict[str, list[dict]]) -> str:
 
 
 def _row(f: Finding) -> list:
+    """The finding's fields in Finding's order (Finding(*row) makes it again)."""
     return [f.code, f.severity, f.file, f.sheet, f.row, f.column, f.letter, f.value, f.note, f.ref]
 
 
@@ -72,7 +73,7 @@ def local_findings(
         stamp = _stamp(group)
         hit = kept.get(name)
         if hit and hit[0] == stamp:
-            out.extend(Finding(*row[:9], ref=row[9]) for row in json.loads(hit[1]))
+            out.extend(Finding(*row) for row in json.loads(hit[1]))
         else:
             todo[name] = stamp
     if todo:

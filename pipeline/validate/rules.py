@@ -324,11 +324,14 @@ def feedback_reopened(ctx: RuleContext) -> Iterator[Finding]:
 
 def feedback_refs(ctx: RuleContext) -> Iterator[Finding]:
     """A feedback's complaint exists: in its property, or in any when the feedback names none."""
-    complaints = ctx.records.get("complaints", [])
-    known = {numbered(r) for r in complaints} | {(None, r.get("id")) for r in complaints}
+    complaints = _numbers(ctx, "complaints")[0]
+    in_any = {number for _, number in complaints}
     for fb in ctx.records.get("feedback", []):
-        if fb.get("complaint_id") and numbered(fb, "complaint_id") not in known:
-            yield ctx.finding(fb, "complaint_id", fb["complaint_id"])
+        number = fb.get("complaint_id")
+        if not number or numbered(fb, "complaint_id") in complaints:
+            continue
+        if fb.get("_property") is not None or number not in in_any:
+            yield ctx.finding(fb, "complaint_id", number)
 
 
 def appeal_within_days(ctx: RuleContext) -> Iterator[Finding]:
