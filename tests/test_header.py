@@ -100,3 +100,31 @@ def test_unknown_header_reported_with_closest_known_column():
 
 def test_nothing_like_a_header_is_none():
     assert find_header([["会议纪要"], ["今天讨论了绿化问题"]], [], {}) is None
+
+
+def _known_headers() -> list[str]:
+    return sorted(
+        {norm_header(n) for reg in REGISTERS.values() for c in reg.columns for n in (c.header, *c.aliases)}
+    )
+
+
+@given(
+    st.lists(
+        st.sampled_from(_known_headers()) | st.text(alphabet="投诉编号日期受理回访人12房", max_size=6),
+        max_size=3,
+    ),
+    st.sampled_from(["", "1", "23", "期"]),
+)
+def test_all_registers_asked_at_once_as_each_alone(parts, tail):
+    """Lookups.hits (one dictionary, suffixes at the known lengths) names what match_header names
+    in each register: exact headers, compounds ending in one (投诉受理日期), trailing digits."""
+    from pipeline.load.header import lookups_for, match_header
+
+    text = "".join(parts) + tail
+    lookups = lookups_for({"complaints": {"来电人姓名": "投诉人"}})
+    expected = {
+        reg: key
+        for reg, lookup in lookups.registers.items()
+        if (key := match_header(text, lookup)) is not None
+    }
+    assert lookups.hits(text) == expected

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -71,15 +72,59 @@ def match_header(text: str, lookup: Lookup) -> str | None:
         return None
     if text in lookup.cache:
         return lookup.cache[text]
-    key = lookup.exact.get(text)
+    key = lookup.cache[text] = _match(text, lookup.exact)
+    return key
+
+
+def _match(text: str, exact: dict[str, str]) -> str | None:
+    key = exact.get(text)
     if key is None:
         stripped = text.rstrip("0123456789")
         for start in range(len(stripped) - 2):  # longest suffix first, at least three characters
-            key = lookup.exact.get(stripped[start:])
+            key = exact.get(stripped[start:])
             if key:
                 break
-    lookup.cache[text] = key
     return key
+
+
+HITS_MEMO = 50_000  # normalised texts remembered; most texts a search meets are titles and data
+
+
+class Lookups:
+    """Every register's lookup, asked at once: a header search tries each row against every
+    register, and most texts it meets (titles, data rows) name nothing in any of them.
+
+    hits(text) is match_header in each register, from one dictionary of all registers' headers
+    and a suffix tried only at the lengths that known headers have; remembered, since a file's
+    header is most often the template's that the files before it had."""
+
+    def __init__(self, registers: dict[str, Lookup]) -> None:
+        self.registers = registers
+        self.headers: dict[str, dict[str, str]] = defaultdict(dict)  # header → register → column
+        for reg, lookup in registers.items():
+            for header, key in lookup.exact.items():
+                self.headers[header][reg] = key
+        self.lengths = sorted({len(h) for h in self.headers if len(h) >= 3}, reverse=True)
+        self.memo: dict[str, dict[str, str]] = {}
+
+    def hits(self, norm: str) -> dict[str, str]:
+        """Register key → the column key that `norm` names in it (registers it names nothing in left out)."""
+        found = self.memo.get(norm)
+        if found is None:
+            if len(self.memo) >= HITS_MEMO:
+                self.memo.clear()
+            found = self.memo[norm] = self._hits(norm) if norm else {}
+        return found
+
+    def _hits(self, norm: str) -> dict[str, str]:
+        found = dict(self.headers.get(norm, ()))
+        if len(found) < len(self.registers):
+            stripped = norm.rstrip("0123456789")
+            for n in self.lengths:  # longest suffix first, as match_header
+                if n <= len(stripped) and (named := self.headers.get(stripped[len(stripped) - n :])):
+                    for reg, key in named.items():
+                        found.setdefault(reg, key)
+        return found
 
 
 _IGNORED = frozenset(norm_header(h) for h in IGNORED_HEADERS)
@@ -139,15 +184,13 @@ def _candidates(rows: list[list], merged: list, i: int):
         yield i, i + 1, combined
 
 
-def _score(
-    register: Register, lookup: Lookup, prepared: list
-) -> tuple[float, dict[str, int], dict[int, str]]:
-    """prepared: [(column index, ((text, normalised text), ...)), ...] in column order."""
+def _score(register: Register, prepared: list) -> tuple[float, dict[str, int], dict[int, str]]:
+    """prepared: [(column index, ((text, Lookups.hits of it), ...)), ...] in column order."""
     columns: dict[str, int] = {}
     used: dict[int, str] = {}
     for c, options in prepared:
-        for text, norm in options:
-            key = match_header(norm, lookup)
+        for text, hits in options:
+            key = hits.get(register.key)
             if key and key not in columns:
                 columns[key] = c
                 used[c] = text
@@ -168,12 +211,12 @@ def keyword_register(*texts: str) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _lookups(aliases_key: tuple) -> dict[str, Lookup]:
+def _lookups(aliases_key: tuple) -> Lookups:
     aliases = {reg: dict(items) for reg, items in aliases_key}
-    return {key: build_lookup(reg, aliases.get(key)) for key, reg in REGISTERS.items()}
+    return Lookups({key: build_lookup(reg, aliases.get(key)) for key, reg in REGISTERS.items()})
 
 
-def lookups_for(aliases: dict[str, dict[str, str]]) -> dict[str, Lookup]:
+def lookups_for(aliases: dict[str, dict[str, str]]) -> Lookups:
     return _lookups(tuple(sorted((reg, tuple(sorted(m.items()))) for reg, m in aliases.items())))
 
 
@@ -197,9 +240,16 @@ def find_header(
         if best is not None and i > best[3] + 3:
             break  # data rows under a found header: no better header lies below
         for first, last, labels in _candidates(rows, merged, i):
-            prepared = [(c, tuple((t, norm_header(t)) for t in opts)) for c, opts in sorted(labels.items())]
+            prepared = [
+                (c, tuple((t, lookups.hits(norm_header(t))) for t in opts))
+                for c, opts in sorted(labels.items())
+            ]
+            # a register whose columns fewer than MIN_MATCHED cells name cannot match (a title or data row)
+            named = Counter(reg for _, opts in prepared for reg in {r for _, hits in opts for r in hits})
             for key, register in REGISTERS.items():
-                score, columns, used = _score(register, lookups[key], prepared)
+                if named[key] < MIN_MATCHED:
+                    continue
+                score, columns, used = _score(register, prepared)
                 if len(columns) < MIN_MATCHED:
                     continue
                 bonus = 1.5 if hinted == key else 0.0
@@ -210,7 +260,7 @@ def find_header(
         return None
     _, register, first, last, columns, used, labels = best
     match = HeaderMatch(register, first, last, columns, used, score=best[0][0])
-    _report_leftovers(match, labels, lookups[register.key])
+    _report_leftovers(match, labels, lookups.registers[register.key])
     return match
 
 
