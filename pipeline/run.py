@@ -91,9 +91,7 @@ def kpi_inputs(
     if not property_name:
         raw = records or {key: store.current_records(key, passed_rules=True) for key in REGISTERS}
         return raw, config, data_quality(store, files=files), store.set_aside_rows()
-    if property_name not in config.properties:
-        known = "、".join(config.properties) or "（无）"
-        raise ConfigError(f"--property “{property_name}” 不在 config.toml 的 [properties] 中，可用：{known}")
+    check_property(config, property_name)
     if records:
         raw = {
             key: [r for r in recs if r["_property"] in (property_name, None)] for key, recs in records.items()
@@ -111,6 +109,13 @@ def kpi_inputs(
     scoped = dc_replace(config, properties={property_name: config.properties[property_name]})
     set_aside = store.set_aside_rows(property_name)
     return raw, scoped, data_quality(store, property_name, files), set_aside
+
+
+def check_property(config: Config, property_name: str | None) -> None:
+    """--property names a property of config.toml (else a ConfigError naming the known ones)."""
+    if property_name and property_name not in config.properties:
+        known = "、".join(config.properties) or "（无）"
+        raise ConfigError(f"--property “{property_name}” 不在 config.toml 的 [properties] 中，可用：{known}")
 
 
 def write_json(path: Path, data: dict) -> Path:
@@ -148,6 +153,7 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
     """
     as_of = periods.parse_as_of(options.as_of, config)
     period = resolve_period(config, options.week, options.month, as_of)
+    check_property(config, options.property)  # before a long load and validation, not after them
     inbox = options.inbox or config.inbox
     reports = options.reports or config.reports
     report_dir = reports / period.folder / (options.property or "")

@@ -199,3 +199,24 @@ def test_a_property_run_lists_its_own_findings_and_still_annotates_everyones_new
     assert (dq["rows_read"], dq["rows_loaded"], dq["rows_set_aside"]) == (3, 2, 1)
     aside = result.model["lists"]["set_aside"]
     assert [(r["property"], r["id"]) for r in aside] == [("翠湖花园", "翠湖花园2")]
+
+
+def test_a_property_not_in_the_config_is_refused_before_anything_is_loaded(tmp_path: Path, config):
+    """A mistyped --property is named at once, with the properties config.toml has; the inbox's
+    files are neither loaded nor archived (before, the group's whole load and validation ran first)."""
+    import pytest
+
+    from pipeline.errors import ConfigError
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    xlsx(
+        inbox / "翠湖投诉.xlsx",
+        {"2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-08", "2026-10-08", "维修", None]]},
+    )
+    with pytest.raises(
+        ConfigError, match="“翠湖花苑” 不在 config.toml 的 \\[properties\\] 中，可用：.*翠湖花园"
+    ):
+        _run(tmp_path, config, property="翠湖花苑")
+    assert not (tmp_path / "archive").exists()
+    assert not (tmp_path / "reports" / "monthly").exists()
