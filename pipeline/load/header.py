@@ -72,18 +72,14 @@ def match_header(text: str, lookup: Lookup) -> str | None:
         return None
     if text in lookup.cache:
         return lookup.cache[text]
-    key = lookup.cache[text] = _match(text, lookup.exact)
-    return key
-
-
-def _match(text: str, exact: dict[str, str]) -> str | None:
-    key = exact.get(text)
+    key = lookup.exact.get(text)
     if key is None:
         stripped = text.rstrip("0123456789")
         for start in range(len(stripped) - 2):  # longest suffix first, at least three characters
-            key = exact.get(stripped[start:])
+            key = lookup.exact.get(stripped[start:])
             if key:
                 break
+    lookup.cache[text] = key
     return key
 
 
