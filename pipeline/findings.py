@@ -49,6 +49,11 @@ CODES: dict[str, Code] = {
         "无法确定这些记录属于哪个项目{note}",
         "请增加“项目”列，或在标题/文件名中写明项目名称，并确认该项目已写入 config.toml 的 [properties]",
     ),
+    "property-ambiguous": Code(
+        "项目不明确",
+        "无法确定属于哪个项目：{note}",
+        "请写出完整的项目名称（与 config.toml [properties] 中的名称或别名一致），不要只写共有的部分",
+    ),
     "property-not-configured": Code(
         "项目未登记户数",
         "项目“{value}”未在 config.toml 的 [properties] 中登记",

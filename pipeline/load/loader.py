@@ -16,12 +16,12 @@ from pipeline.load.header import find_header
 from pipeline.load.normalize import (
     Record,
     SheetContext,
-    match_property,
     normalize_sheet,
     sheet_month,
     year_hint,
 )
 from pipeline.load.read import read_file
+from pipeline.names import PropertyNames
 from pipeline.load.values import clean_text
 
 
@@ -129,7 +129,7 @@ def load_file(
     except InputError as exc:
         loaded.error = Finding(exc.code, "error", name, value=exc.value, note=exc.note)
         return loaded
-    properties = {p.name: p.aliases for p in config.properties.values()}
+    names = PropertyNames({p.name: p.aliases for p in config.properties.values()})
     for raw in sheets:
         rows = raw.rows
         if not any(clean_text(v) for r in rows[:200] for v in r):
@@ -143,19 +143,19 @@ def load_file(
             continue
         title = _title(rows, match.first_row)
         year = year_hint(raw.name, title, path.stem)
+        named = names.first(title, raw.name, path.stem, *reversed(Path(name).parent.parts))
         ctx = SheetContext(
             file=name,
             sheet=raw.name,
             as_of=as_of,
             year=year,
             month=sheet_month(raw.name, year),
-            property=match_property(title, properties)
-            or match_property(raw.name, properties)
-            or match_property(path.stem, properties),
-            properties=properties,
+            property=named.name,
+            names=names,
+            ambiguous=named.candidates,
         )
-        if ctx.property is None and "property" not in match.columns and len(properties) == 1:
-            ctx.property = next(iter(properties))
+        if ctx.property is None and "property" not in match.columns and len(names.properties) == 1:
+            ctx.property = next(iter(names.properties))
         header_row = match.last_row + 1
         for c, text, hint in match.unknown:
             note = f"（最接近的已知列是“{hint}”）" if hint else ""

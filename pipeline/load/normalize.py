@@ -27,6 +27,7 @@ from pipeline.load.values import (
     parse_phone,
     parse_text,
 )
+from pipeline.names import PropertyNames
 from pipeline.registers import BOOL, CHOICE, DATE, FOOTER_WORDS, NUMBER, PHONE, Column
 
 _YEAR = re.compile(r"(20\d{2})\s*(?:年|[.\-/_]|(?=\d{2}\b)|\b)")
@@ -83,23 +84,9 @@ class SheetContext:
     year: int | None  # year hint from sheet name, title or file name
     month: str | None  # the month the sheet name announces
     property: str | None  # property named by title / sheet / file name
-    properties: dict[str, tuple[str, ...]]  # configured name → aliases
+    names: PropertyNames  # the configured properties
+    ambiguous: tuple[str, ...] = ()  # the properties the title / sheet / file name fits equally
     unconfigured_noted: set[str] = field(default_factory=set)
-    named: dict[str, str | None] = field(default_factory=dict)  # property cell → configured name
-
-
-def match_property(text: str | None, properties: dict[str, tuple[str, ...]]) -> str | None:
-    """A configured property named in text (either way round: 翠湖花园小区 ↔ 翠湖花园)."""
-    if not text:
-        return None
-    text = clean_text(text).replace(" ", "")
-    best = None
-    for name, aliases in properties.items():
-        for alias in (name, *aliases):
-            if alias and (alias in text or (len(text) >= 2 and text in alias)):
-                if best is None or len(alias) > best[1]:
-                    best = (name, len(alias))
-    return best[0] if best else None
 
 
 _FOOTER_HINT = re.compile("[" + "".join(sorted({w[0] for w in FOOTER_WORDS})) + "]")
@@ -284,21 +271,29 @@ def normalize_sheet(
 
 
 def _place(record: Record, ctx: SheetContext, date_key: str) -> None:
-    """Property and month of a record: from its own cells first, then from the sheet."""
+    """Property and month of a record: from its own cells first, then from the sheet.
+
+    A name that fits two configured properties equally (翠湖 for 翠湖一期 and 翠湖二期) sets the
+    row aside naming both: the row is never counted under a guess."""
     cell = record.values.get("property")
-    named = None
-    if cell:
-        named = ctx.named.get(cell, False)
-        if named is False:
-            named = ctx.named[cell] = match_property(cell, ctx.properties)
-    record.property_name = named or cell or ctx.property
-    if named:
-        record.values["property"] = named
-    elif record.property_name:
-        record.values["property"] = record.property_name
-    when = record.values.get(date_key)
-    record.month = when[:7] if isinstance(when, str) and len(when) >= 7 else ctx.month
-    if record.property_name is None and record.register != "feedback" and ctx.properties:
+    found = ctx.names.match(cell) if cell else None
+    if found is not None and found.name:
+        record.property_name = record.values["property"] = found.name
+    elif found is not None and found.ambiguous:
+        record.property_name = None
+        _ambiguous(record, ctx, cell, found.candidates)
+    elif cell:
+        record.property_name = cell
+        if ctx.names and cell not in ctx.unconfigured_noted:
+            ctx.unconfigured_noted.add(cell)  # once per sheet and name, not on every row
+            record.findings.append(
+                Finding("property-not-configured", WARNING, ctx.file, ctx.sheet, record.row, "项目", value=cell)
+            )
+    elif ctx.property:
+        record.property_name = record.values["property"] = ctx.property
+    elif ctx.ambiguous and record.register != "feedback":
+        _ambiguous(record, ctx, None, ctx.ambiguous)
+    elif ctx.names and record.register != "feedback":
         record.findings.append(
             Finding(
                 "property-unknown",
@@ -310,8 +305,21 @@ def _place(record: Record, ctx: SheetContext, date_key: str) -> None:
                 note="（表中无“项目”列，标题、工作表名和文件名中也没有已登记的项目名称）",
             )
         )
-    elif cell and not named and ctx.properties and cell not in ctx.unconfigured_noted:
-        ctx.unconfigured_noted.add(cell)  # once per sheet and name, not on every row
-        record.findings.append(
-            Finding("property-not-configured", WARNING, ctx.file, ctx.sheet, record.row, "项目", value=cell)
+    when = record.values.get(date_key)
+    record.month = when[:7] if isinstance(when, str) and len(when) >= 7 else ctx.month
+
+
+def _ambiguous(record: Record, ctx: SheetContext, cell: str | None, candidates: tuple[str, ...]) -> None:
+    where = f"“{cell}”" if cell else "标题、工作表名或文件名"
+    record.findings.append(
+        Finding(
+            "property-ambiguous",
+            ERROR,
+            ctx.file,
+            ctx.sheet,
+            record.row,
+            "项目",
+            value=cell,
+            note=f"{where}同时符合 {'、'.join(candidates)}",
         )
+    )

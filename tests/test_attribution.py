@@ -1,0 +1,86 @@
+"""Issue 17.1 / 17.5: the property a row belongs to — exact before partial, ambiguity never guessed."""
+
+from pathlib import Path
+
+from pipeline.config import parse_config
+from pipeline.load.loader import load_file
+from pipeline.names import PropertyNames
+from tests.builders import xlsx
+from tests.conftest import AS_OF
+
+NESTED = {
+    "东南亚": {"households": 500},
+    "南亚": {"households": 400},
+    "翠湖一期": {"households": 300, "aliases": ["翠湖花园一期"]},
+    "翠湖一期二期": {"households": 200},
+    "碧水 东区": {"households": 100},
+    "碧水西区": {"households": 100},
+}
+
+
+def _config(tmp_path: Path, properties=None):
+    return parse_config({"properties": properties or NESTED}, tmp_path)
+
+
+def test_exact_name_beats_a_name_that_contains_it():
+    names = PropertyNames({k: tuple(v.get("aliases", ())) for k, v in NESTED.items()})
+    assert names.match("南亚").name == "南亚"  # not 东南亚, which contains it
+    assert names.match("东南亚").name == "东南亚"
+    assert names.match("翠湖一期").name == "翠湖一期"  # not its second phase "翠湖一期二期"
+    assert names.match("南亚花园").name == "南亚"
+    assert names.match("东南亚花园").name == "东南亚"  # 南亚 lies inside 东南亚: the longer is meant
+
+
+def test_names_compare_after_one_normalisation():
+    names = PropertyNames({k: tuple(v.get("aliases", ())) for k, v in NESTED.items()})
+    assert names.match("碧水东区").name == "碧水 东区"  # the configured name has a space
+    assert names.match("碧水　东区").name == "碧水 东区"  # a full-width space in the cell
+    assert PropertyNames({"ABC 花园": ()}).match("ａｂｃ花园").name == "ABC 花园"
+
+
+def test_a_text_fitting_two_properties_is_ambiguous():
+    names = PropertyNames({k: tuple(v.get("aliases", ())) for k, v in NESTED.items()})
+    found = names.match("碧水")
+    assert found.name is None and found.candidates == ("碧水 东区", "碧水西区")
+
+
+def _ledger(path: Path, title: str, cells: list[str | None]) -> Path:
+    rows = [[title], ["投诉编号", "项目", "受理日期", "投诉类别"]]
+    rows += [[f"TS-{i:03d}", cell, "2026-10-08", "维修"] for i, cell in enumerate(cells, 1)]
+    return xlsx(path, {"10月": rows})
+
+
+def test_rows_are_filed_under_the_exact_property(tmp_path: Path):
+    path = _ledger(tmp_path / "投诉.xlsx", "客户投诉处理登记表", ["南亚", "东南亚", "翠湖一期", "翠湖一期二期"])
+    loaded = load_file(path, _config(tmp_path), AS_OF)
+    assert [r.property_name for r in loaded.records] == ["南亚", "东南亚", "翠湖一期", "翠湖一期二期"]
+    assert not loaded.rows_set_aside
+
+
+def test_ambiguous_cell_sets_the_row_aside_naming_both(tmp_path: Path):
+    path = _ledger(tmp_path / "投诉.xlsx", "客户投诉处理登记表", ["碧水", "碧水西区"])
+    loaded = load_file(path, _config(tmp_path), AS_OF)
+    first, second = loaded.records
+    assert first.set_aside and first.property_name is None
+    (finding,) = [f for f in first.findings if f.code == "property-ambiguous"]
+    assert "碧水 东区" in finding.message and "碧水西区" in finding.message
+    assert finding.row == 3 and finding.column == "项目"
+    assert second.property_name == "碧水西区" and not second.set_aside
+
+
+def test_title_file_and_sheet_names_use_the_same_rule(tmp_path: Path):
+    rows = [["南亚客户投诉处理登记表"], ["投诉编号", "受理日期", "投诉类别"], ["TS-001", "2026-10-08", "维修"]]
+    loaded = load_file(xlsx(tmp_path / "东南亚片区汇总.xlsx", {"10月": rows}), _config(tmp_path), AS_OF)
+    assert loaded.records[0].property_name == "南亚"  # the title decides before the file name
+    rows[0] = ["客户投诉处理登记表"]
+    loaded = load_file(xlsx(tmp_path / "碧水.xlsx", {"10月": rows}), _config(tmp_path), AS_OF)
+    (rec,) = loaded.records
+    assert rec.set_aside and rec.property_name is None
+    assert [f.code for f in rec.findings] == ["property-ambiguous"]
+
+
+def test_inbox_subfolder_names_the_property(tmp_path: Path):
+    rows = [["客户投诉处理登记表"], ["投诉编号", "受理日期", "投诉类别"], ["TS-001", "2026-10-08", "维修"]]
+    path = xlsx(tmp_path / "投诉.xlsx", {"10月": rows})
+    loaded = load_file(path, _config(tmp_path), AS_OF, name="南亚/投诉.xlsx")
+    assert loaded.records[0].property_name == "南亚"
