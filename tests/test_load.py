@@ -143,9 +143,11 @@ def test_gbk_csv_with_us_dates(tmp_path: Path, config):
         ],
         ["HF-1", "CH-001", "滨江一号", "2-1-801", "10/12/2026", "电话", "投诉回访", "黄娟", "非常满意", "是"],
         ["HF-2", "", "滨江壹号", "2-1-802", "2026/10/3 9:30", "上门", "例行回访", "黄娟", "不满意", "否"],
+        # the export's other dates show its order (month first): 10/12/2026 is never a guess
+        ["HF-3", "", "滨江壹号", "2-1-803", "10/24/2026", "上门", "例行回访", "黄娟", "满意", "是"],
     ]
     loaded = load_file(csv_file(tmp_path / "回访.csv", rows, "gbk"), config, AS_OF)
-    a, b = loaded.records
+    a, b, _ = loaded.records
     assert loaded.register == "callbacks"
     assert (a.row, b.row) == (2, 3)
     assert a.property_name == "滨江壹号"  # alias from config
@@ -240,8 +242,8 @@ def test_repeated_cells_are_parsed_once_but_reported_on_every_row(tmp_path: Path
     rows = [
         ["A1", "翠湖花园", "2026-10-01", "维修", "10月3日", True, 1],
         ["A2", "翠湖花园", "2026-10-01", "维修", "10月3日", 1, "1"],
-        ["A3", "翠湖花园", "十月一日", "维修", "10月4日", "是", 1.5],
-        ["A4", "翠湖花园", "十月一日", "维修", None, "否", None],
+        ["A3", "翠湖花园", "十月上旬", "维修", "10月4日", "是", 1.5],
+        ["A4", "翠湖花园", "十月上旬", "维修", None, "否", None],
     ]
     loaded = load_file(xlsx(tmp_path / "x.xlsx", {"Sheet1": [header, *rows]}), config, AS_OF)
     recs = loaded.records

@@ -19,6 +19,7 @@ from pipeline.load.header import HeaderMatch
 from pipeline.load.values import (
     ValueProblem,
     clean_text,
+    date_order,
     is_blank,
     parse_bool,
     parse_choice,
@@ -153,11 +154,11 @@ class _RowKinds:
         return "data"
 
 
-def _parse(col: Column, raw: Any, ctx: SheetContext) -> tuple[Any, str | None, str]:
-    """(value as stored, finding code or None, note)."""
+def _parse(col: Column, raw: Any, ctx: SheetContext, order: str | None = None) -> tuple[Any, str | None, str]:
+    """(value as stored, finding code or None, note). order: the column's date order (date_order)."""
     try:
         if col.type == DATE:
-            value, assumed = parse_date(raw, ctx.year, ctx.as_of)
+            value, assumed = parse_date(raw, ctx.year, ctx.as_of, order)
             if assumed and ctx.year is None:  # a year from the sheet, title or file name is no guess
                 return _iso(value), "date-year-assumed", str(value.year)
             return _iso(value), None, ""
@@ -201,9 +202,12 @@ def normalize_sheet(
     missing = [c for c in register.columns if c.required and c.key not in match.columns]
     year_noted: set[str] = set()  # one 'year assumed' note per column and sheet is enough
     row_kind = _RowKinds(match)
-    layout = []  # (column, index, header as written, letter, memo) — the same for every row
+    layout = []  # (column, index, header as written, letter, memo, date order) — the same for every row
     for col in register.columns:
         c = match.columns.get(col.key)
+        order = None
+        if col.type == DATE and c is not None:  # 1/2/2020 is read in the order the column's other dates show
+            order = date_order(row[c] for row in rows[match.data_start :] if c < len(row))
         layout.append(
             (
                 col,
@@ -211,6 +215,7 @@ def normalize_sheet(
                 match.labels.get(c, col.header) if c is not None else col.header,
                 column_letter(c) if c is not None else None,
                 {},
+                order,
             )
         )
     for i in range(match.data_start, len(rows)):
@@ -223,7 +228,7 @@ def normalize_sheet(
         values: dict[str, Any] = {}
         findings: list[Finding] = []
         width = len(row)
-        for col, c, header, letter, memo in layout:
+        for col, c, header, letter, memo, order in layout:
             raw = row[c] if c is not None and c < width else None
             if raw is None:
                 value, code, note = _NOTHING
@@ -231,7 +236,7 @@ def normalize_sheet(
                 key = raw if type(raw) is str else (type(raw), raw)
                 parsed = memo.get(key)
                 if parsed is None:
-                    parsed = memo[key] = _parse(col, raw, ctx)
+                    parsed = memo[key] = _parse(col, raw, ctx, order)
                 value, code, note = parsed
             if code is not None:
                 if code == "date-year-assumed":

@@ -85,15 +85,63 @@ def is_blank(value: object) -> bool:
 
 
 # --- dates -------------------------------------------------------------------------------------
+#
+# A text date is read in three steps: the weekday and Chinese numerals go (三月一号 → 3月1号), a date
+# form is matched at the start, and what follows must be a time of day or nothing. A numeric date
+# whose order cannot be known (1/2/2020: January or February?) is never guessed: its column's other
+# values may show the order (24/9/2020 can only be day first), else it is a `date-ambiguous` problem.
 
-_TIME = r"(?:[ T]*(?P<ampm>上午|下午|晚上|早上)?\s*(?P<h>\d{1,2})\s*[:时点]\s*(?P<mi>\d{1,2})?\s*分?(?::(?P<s>\d{1,2}))?)?"
-_YMD = re.compile(
-    r"^(?P<y>\d{4}|\d{2})\s*[年./\-]\s*(?P<m>\d{1,2})\s*[月./\-]\s*(?P<d>\d{1,2})\s*[日号]?" + _TIME + r"$"
+_WEEKDAY = re.compile(r"[,，\s]*[(（]?(?:周|星期|礼拜)[一二三四五六日天1-7][)）]?")
+_CN_NUM = re.compile(r"[〇零一二三四五六七八九十两]+")
+_CN_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for m in names
+}
+_MON = "(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DATE_FORMS = [  # (kind, pattern) tried in order at the start of the text
+    ("ymd", r"(?P<y>\d{4})\s*[年./\-]\s*(?P<m>\d{1,2})\s*[月./\-]\s*(?P<d>\d{1,2})(?!\d)\s*[日号]?"),
+    ("ymd", r"(?P<y>\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"),
+    ("triple", r"(?P<a>\d{1,2})\s*(?P<sep>[./\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*(?P<c>\d{4}|\d{1,2})(?!\d)"),
+    ("ymd", r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?!\d)"),
+    ("md", r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d)\s*[日号]?"),
+    ("md", r"(?P<m>\d{1,2})\s*[./\-]\s*(?P<d>\d{1,2})(?![\d./\-])"),
+    ("ymd", r"(?P<y>\d{4})\s*-\s*" + _MON + r"\s*-\s*(?P<d>\d{1,2})"),
+    ("ymd", r"(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s\-]*" + _MON + r"[\s\-,]*(?P<y>\d{4})"),
+    ("ymd", _MON + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{4})"),
+]
+_DATE_RES = [(kind, re.compile(pattern)) for kind, pattern in _DATE_FORMS]
+_DAYPART = (
+    r"(?P<pre>上午|下午|中午|晚上|早上|早晨|凌晨|傍晚|夜里|夜间|晚间|午后|清晨|白天|晚|早|a\.?m\.?|p\.?m\.?)"
 )
-_MDY = re.compile(r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})" + _TIME + r"$")
-_MD = re.compile(r"^(?P<m>\d{1,2})\s*[月./\-]\s*(?P<d>\d{1,2})\s*[日号]?" + _TIME + r"$")
-_COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
-_WEEKDAY = re.compile(r"[(（]?(?:周|星期|礼拜)[一二三四五六日天][)）]?")
+_TIME = re.compile(
+    r"^[\st,，]*" + _DAYPART + r"?\s*"
+    r"(?:(?P<h>\d{1,2})\s*(?:[:：]|时|点钟|点)\s*"
+    r"(?:(?P<half>半)|(?P<q>[1-3])\s*刻|(?P<mi>\d{1,2})\s*分?)?\s*"
+    r"(?:[:：]?\s*(?P<s>\d{1,2})(?:\.\d+)?\s*秒?)?"
+    r"|(?P<h2>\d{1,2})(?=\s*(?:a\.?m|p\.?m)))?"
+    r"\s*(?P<post>a\.?m\.?|p\.?m\.?|上午|下午)?\s*(?:z|[+\-]\d{2}:?\d{2})?$"
+)
+_LATE = frozenset({"下午", "晚上", "傍晚", "夜里", "夜间", "晚间", "午后", "晚", "pm", "p.m.", "p.m", "pm."})
+_EARLY = frozenset({"上午", "早上", "早晨", "凌晨", "清晨", "早", "am", "a.m.", "a.m", "am."})
+NEAR_YEARS = 2  # a two-digit-year reading this far from the expected year is no reading at all
 
 
 def _serial(n: float) -> datetime:
@@ -114,21 +162,31 @@ def _check_year(year: int, as_of: datetime) -> None:
         raise ValueProblem("invalid-date", f"（年份 {year} 不合理）")
 
 
-def _from_match(m: re.Match, year: int) -> datetime:
-    hour = int(m.group("h") or 0)
-    if m.group("ampm") in ("下午", "晚上") and hour < 12:
-        hour += 12
+def _cn_number(run: str) -> str:
+    """二〇二六 → 2026, 十 → 10, 三十一 → 31, 十二 → 12."""
+    if "十" not in run:
+        return "".join(str(_CN_DIGIT[c]) for c in run)
+    head, _, tail = run.partition("十")
+    if len(head) > 1 or len(tail) > 1:
+        raise ValueProblem("invalid-date")
+    return str((_CN_DIGIT[head] if head else 1) * 10 + (_CN_DIGIT[tail] if tail else 0))
+
+
+def _valid(y: int, m: int, d: int) -> bool:
     try:
-        return datetime(
-            year, int(m.group("m")), int(m.group("d")), hour, int(m.group("mi") or 0), int(m.group("s") or 0)
-        )
-    except ValueError as exc:
-        raise ValueProblem("invalid-date", "（月、日或时间不存在）") from exc
+        date(y, m, d)
+    except ValueError:
+        return False
+    return True
 
 
 def infer_year(month: int, day: int, as_of: datetime) -> int:
-    """The year that puts month/day nearest on or before the as-of date."""
+    """The year that puts month/day nearest on or before the as-of date (29 February: the leap year)."""
     year = as_of.year
+    if month == 2 and day == 29:
+        while not _valid(year, 2, 29) or date(year, 2, 29) > as_of.date():
+            year -= 1
+        return year
     try:
         if date(year, month, day) > as_of.date():
             year -= 1
@@ -137,12 +195,110 @@ def infer_year(month: int, day: int, as_of: datetime) -> int:
     return year
 
 
-def parse_date(value: object, year_hint: int | None, as_of: datetime) -> tuple[date | datetime | None, bool]:
+def date_order(values) -> str | None:
+    """'dmy' or 'mdy' when a column's numeric dates show their order (a first part over 12 can only
+    be a day), None when they do not or contradict each other."""
+    seen = set()
+    for value in values:
+        if not isinstance(value, str) or len(value) > 40:
+            continue
+        m = _DATE_RES[2][1].match(clean_text(value))
+        if m:
+            a, b = int(m.group("a")), int(m.group("b"))
+            if a > 12 >= b:
+                seen.add("dmy")
+            elif b > 12 >= a:
+                seen.add("mdy")
+    return seen.pop() if len(seen) == 1 else None
+
+
+def _triple(m: re.Match, year_hint: int | None, as_of: datetime, order: str | None) -> tuple[int, int, int]:
+    """a/b/c: with a four-digit year last, month-day or day-month; with two digits, also year first.
+    One valid reading (or one near the expected year, for two-digit years) is the date; otherwise
+    the column's order decides, else the date is ambiguous."""
+    a, b, c = int(m.group("a")), int(m.group("b")), m.group("c")
+    if len(c) == 4:
+        readings = {"mdy": (int(c), a, b), "dmy": (int(c), b, a)}
+    else:
+        y = 2000 + int(c)
+        readings = {"ymd": (2000 + a, b, int(c)), "dmy": (y, b, a), "mdy": (y, a, b)}
+    valid = {kind: ymd for kind, ymd in readings.items() if _valid(*ymd)}
+    expected = year_hint or as_of.year
+    near = {ymd for ymd in valid.values() if abs(ymd[0] - expected) <= NEAR_YEARS}
+    if len(set(valid.values())) == 1:
+        return next(iter(valid.values()))
+    if len(c) < 4 and len(near) == 1:
+        return near.pop()
+    if order in valid:
+        return valid[order]
+    if not valid:
+        raise ValueProblem("invalid-date", "（月、日不存在）")
+    readings_text = " 或 ".join(sorted({date(*v).isoformat() for v in valid.values()}))
+    raise ValueProblem("date-ambiguous", f"：可读作 {readings_text}")
+
+
+def _clock(rest: str) -> tuple[int, int, int]:
+    """Hour, minute, second of what follows a date ('' → midnight)."""
+    m = _TIME.match(rest)
+    if not m:
+        raise ValueProblem("invalid-date")
+    hour = m.group("h") or m.group("h2")
+    if hour is None:
+        return 0, 0, 0  # a part of day alone (2月15号早上): the date is what counts
+    hour = int(hour)
+    minute = 30 if m.group("half") else 15 * int(m.group("q")) if m.group("q") else int(m.group("mi") or 0)
+    second = int(m.group("s") or 0)
+    part = {m.group("pre"), m.group("post")} - {None}
+    if part & _LATE and hour < 12:
+        hour += 12
+    elif part & {"中午"} and hour < 6:
+        hour += 12  # 中午1点 is 13:00
+    elif part & _EARLY and hour == 12:
+        hour = 0  # 12:00:03 AM, 凌晨12点
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueProblem("invalid-date", "（时间不存在）")
+    return hour, minute, second
+
+
+def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | None):
+    text = _WEEKDAY.sub(" ", text).strip(" ,，")
+    text = _CN_NUM.sub(lambda m: _cn_number(m.group()), text).lower()
+    for kind, pattern in _DATE_RES:
+        m = pattern.match(text)
+        if not m:
+            continue
+        assumed = False
+        if kind == "triple":
+            y, mo, d = _triple(m, year_hint, as_of, order)
+        elif kind == "md":
+            mo, d = int(m.group("m")), int(m.group("d"))
+            y, assumed = year_hint, True
+            if y is None or (mo == 2 and d == 29 and not _valid(y, 2, 29)):
+                y = infer_year(mo, d, as_of)
+        else:
+            y = int(m.group("y"))
+            y += 2000 if y < 100 else 0
+            mo = _MONTHS[m.group("mon")] if "mon" in m.groupdict() else int(m.group("m"))
+            d = int(m.group("d"))
+        _check_year(y, as_of)
+        hour, minute, second = _clock(text[m.end() :])
+        try:
+            return _as_result(datetime(y, mo, d, hour, minute, second)), assumed
+        except ValueError as exc:
+            raise ValueProblem("invalid-date", "（月、日或时间不存在）") from exc
+    raise ValueProblem("invalid-date")
+
+
+def parse_date(
+    value: object, year_hint: int | None, as_of: datetime, order: str | None = None
+) -> tuple[date | datetime | None, bool]:
     """Parse a clerk's date. Returns (value, year_was_assumed).
 
-    Accepts Excel serials and datetimes, 2026年10月8日, 2026.10.8, 2026/10/8, 2026-10-08 14:30,
-    9/24/2019 (US export), 20261008, and 10月8日 / 10-8 whose year comes from year_hint or, failing
-    that, the year that puts the date nearest before as_of.
+    Accepts Excel serials and datetimes, 2026年10月8日, 二〇二六年三月一号, 2026.10.8, 2026/10/8,
+    2026-10-08 14:30, 2026/10/12 3:05 PM, 10月12号，星期一 晚8:00, 20时1刻, 17:06:30.0, Oct 12, 2026,
+    9/24/2019 (US export), 20261008, and 10月8日 / 10-8 / 三月一号 whose year comes from year_hint or,
+    failing that, the year that puts the date nearest before as_of. order ('dmy' / 'mdy', from the
+    column: date_order) settles 1/2/2020; without it such a date is a date-ambiguous problem.
     """
     if value is None:
         return None, False
@@ -163,34 +319,9 @@ def parse_date(value: object, year_hint: int | None, as_of: datetime) -> tuple[d
     text = clean_text(value)
     if text.lower() in PLACEHOLDERS:
         return None, False
-    text = _WEEKDAY.sub("", text).strip()
     if re.fullmatch(r"\d{5}(\.\d+)?", text):  # a serial stored as text
         return parse_date(float(text), year_hint, as_of)
-    for pattern in (_YMD, _MDY):
-        m = pattern.match(text)
-        if m:
-            year = int(m.group("y"))
-            if year < 100:
-                year += 2000
-            _check_year(year, as_of)
-            if pattern is _MDY and int(m.group("m")) > 12:  # 24/9/2019: day first
-                text2 = f"{year}-{m.group('d')}-{m.group('m')}"
-                return parse_date(text2, year_hint, as_of)
-            return _as_result(_from_match(m, year)), False
-    m = _COMPACT.match(text)
-    if m:
-        year = int(m.group("y"))
-        _check_year(year, as_of)
-        try:
-            return date(year, int(m.group("m")), int(m.group("d"))), False
-        except ValueError as exc:
-            raise ValueProblem("invalid-date", "（月或日不存在）") from exc
-    m = _MD.match(text)
-    if m:
-        month, day = int(m.group("m")), int(m.group("d"))
-        year = year_hint or infer_year(month, day, as_of)
-        return _as_result(_from_match(m, year)), True
-    raise ValueProblem("invalid-date")
+    return _text_date(text, year_hint, as_of, order)
 
 
 # --- other types -------------------------------------------------------------------------------
