@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.registers import REGISTERS
+from pipeline.registers import CHOICE, REGISTERS, ValueList, value_list
 
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 
@@ -49,6 +49,12 @@ class Config:
     holidays: dict[int, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # year → holidays/workdays
     raw: dict[str, Any] = field(default_factory=dict)
     memory_mb: int = 2048  # [performance] memory_mb: a run uses a second core only while its copies fit
+    values: dict[tuple[str, str], ValueList] = field(default_factory=dict)  # [values.<register>.<column>]
+
+    def choices(self, register: str, key: str) -> ValueList:
+        """The values a choice column accepts here: the register's, as [values] in config.toml changes them."""
+        found = self.values.get((register, key))
+        return found if found is not None else value_list(REGISTERS[register].column(key))
 
 
 def _fail(where: str, what: str) -> ConfigError:
@@ -104,6 +110,50 @@ def _aliases(data: dict, where: str) -> dict[str, dict[str, str]]:
                     f"可用：{'、'.join(sorted(headers))}",
                 )
         out[register] = dict(mapping)
+    return out
+
+
+def _values(data: dict, where: str) -> dict[tuple[str, str], ValueList]:
+    """[values.complaints."投诉类别"] allowed = [...] (instead of the built-in list), extra = [...] (added),
+    synonyms = {"装配不良" = "装配问题"}; the column named by its header or its key."""
+    out = {}
+    for register, columns in (data or {}).items():
+        if register not in REGISTERS or not isinstance(columns, dict):
+            raise _fail(where, f"[values.{register}] 不是已知的登记表，可用：{', '.join(REGISTERS)}")
+        reg = REGISTERS[register]
+        by_name = {c.header: c for c in reg.columns if c.type == CHOICE} | {
+            c.key: c for c in reg.columns if c.type == CHOICE
+        }
+        for name, spec in columns.items():
+            col = by_name.get(name)
+            if col is None or not isinstance(spec, dict):
+                known = "、".join(c.header for c in reg.columns if c.type == CHOICE)
+                raise _fail(where, f'[values.{register}."{name}"] 不是该登记表的选择列，可用：{known}')
+            unknown = set(spec) - {"allowed", "extra", "synonyms"}
+            if unknown:
+                raise _fail(
+                    where,
+                    f'[values.{register}."{name}"] 只能写 allowed、extra、synonyms，不认识 {"、".join(sorted(unknown))}',
+                )
+            lists = {k: spec.get(k) for k in ("allowed", "extra")}
+            for key, value in lists.items():
+                if value is not None and (
+                    not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+                ):
+                    raise _fail(
+                        where,
+                        f'[values.{register}."{name}"] {key} 必须是文字列表，例如 ["装配问题", "外观不良"]',
+                    )
+            synonyms = spec.get("synonyms", {})
+            if not isinstance(synonyms, dict) or not all(isinstance(v, str) for v in synonyms.values()):
+                raise _fail(where, f'[values.{register}."{name}"] synonyms 必须写成 {{ "写法" = "可选值" }}')
+            values = value_list(col, lists["allowed"], lists["extra"] or (), synonyms)
+            wrong = sorted(v for v in synonyms.values() if v not in values.choices)
+            if wrong:
+                raise _fail(
+                    where, f'[values.{register}."{name}"] synonyms 指向了不在可选值中的 {"、".join(wrong)}'
+                )
+            out[(register, col.key)] = values
     return out
 
 
@@ -172,6 +222,7 @@ def parse_config(data: dict, base: Path, path: Path | None = None) -> Config:
         holidays=_holidays(data.get("holidays", {}), where),
         raw=data,
         memory_mb=memory,
+        values=_values(data.get("values", {}), where),
     )
 
 

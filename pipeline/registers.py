@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 TEXT, DATE, BOOL, NUMBER, PHONE, CHOICE = "text", "date", "bool", "number", "phone", "choice"
 
 YES_NO = ("是", "否")
+# Spellings of a choice that mean the same in every choice column (其它 is the common variant of 其他).
+CHOICE_SYNONYMS = {"其它": "其他", "別的": "其他", "其余": "其他"}
 SATISFACTION = ("满意", "基本满意", "不满意")
 SATISFACTION_SYNONYMS = {
     "非常满意": "满意",
@@ -55,6 +57,25 @@ class Column:
     width: int = 12
     hint: str = ""
     memo: bool = False
+
+
+@dataclass(frozen=True)
+class ValueList:
+    """The values a choice column accepts, and the spellings read as one of them."""
+
+    choices: tuple[str, ...]
+    synonyms: dict[str, str]
+
+    def read(self, text: str) -> str:
+        return self.synonyms.get(text, text)
+
+
+def value_list(col: Column, allowed=None, extra=(), synonyms=None) -> ValueList:
+    """A choice column's values: its own, or `allowed` instead, plus `extra`; its synonyms, the
+    common ones (CHOICE_SYNONYMS) where they lead to an allowed value, and `synonyms` (a company's)."""
+    choices = tuple(dict.fromkeys([*(allowed if allowed is not None else col.choices), *extra]))
+    common = {k: v for k, v in CHOICE_SYNONYMS.items() if v in choices}
+    return ValueList(choices, {**common, **col.synonyms, **(synonyms or {})})
 
 
 @dataclass(frozen=True)

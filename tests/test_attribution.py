@@ -51,7 +51,9 @@ def _ledger(path: Path, title: str, cells: list[str | None]) -> Path:
 
 
 def test_rows_are_filed_under_the_exact_property(tmp_path: Path):
-    path = _ledger(tmp_path / "投诉.xlsx", "客户投诉处理登记表", ["南亚", "东南亚", "翠湖一期", "翠湖一期二期"])
+    path = _ledger(
+        tmp_path / "投诉.xlsx", "客户投诉处理登记表", ["南亚", "东南亚", "翠湖一期", "翠湖一期二期"]
+    )
     loaded = load_file(path, _config(tmp_path), AS_OF)
     assert [r.property_name for r in loaded.records] == ["南亚", "东南亚", "翠湖一期", "翠湖一期二期"]
     assert not loaded.rows_set_aside
@@ -69,7 +71,11 @@ def test_ambiguous_cell_sets_the_row_aside_naming_both(tmp_path: Path):
 
 
 def test_title_file_and_sheet_names_use_the_same_rule(tmp_path: Path):
-    rows = [["南亚客户投诉处理登记表"], ["投诉编号", "受理日期", "投诉类别"], ["TS-001", "2026-10-08", "维修"]]
+    rows = [
+        ["南亚客户投诉处理登记表"],
+        ["投诉编号", "受理日期", "投诉类别"],
+        ["TS-001", "2026-10-08", "维修"],
+    ]
     loaded = load_file(xlsx(tmp_path / "东南亚片区汇总.xlsx", {"10月": rows}), _config(tmp_path), AS_OF)
     assert loaded.records[0].property_name == "南亚"  # the title decides before the file name
     rows[0] = ["客户投诉处理登记表"]
@@ -84,3 +90,52 @@ def test_inbox_subfolder_names_the_property(tmp_path: Path):
     path = xlsx(tmp_path / "投诉.xlsx", {"10月": rows})
     loaded = load_file(path, _config(tmp_path), AS_OF, name="南亚/投诉.xlsx")
     assert loaded.records[0].property_name == "南亚"
+
+
+def test_choice_synonyms_and_a_companys_own_value_list(tmp_path: Path):
+    """其它 is 其他; a company's own complaint categories replace or extend the built-in list in
+    config.toml, with its own synonyms, and the rule checks against that list."""
+    from pipeline.validate import run_rules
+    from pipeline.validate.stage import _as_dict
+
+    rows = [["投诉编号", "项目", "受理日期", "投诉类别"]]
+    rows += [
+        [f"TS-{i}", "南亚", "2026-10-08", cat]
+        for i, cat in enumerate(["其它", "装配不良", "外观不良", "维修"])
+    ]
+    path = xlsx(tmp_path / "投诉.xlsx", {"10月": rows})
+    plain = load_file(path, _config(tmp_path), AS_OF)
+    assert [r.values["category"] for r in plain.records][0] == "其他"
+    cfg = parse_config(
+        {
+            "properties": NESTED,
+            "values": {
+                "complaints": {
+                    "投诉类别": {"extra": ["装配问题", "外观不良"], "synonyms": {"装配不良": "装配问题"}}
+                }
+            },
+        },
+        tmp_path,
+    )
+    loaded = load_file(path, cfg, AS_OF)
+    assert [r.values["category"] for r in loaded.records] == ["其他", "装配问题", "外观不良", "维修"]
+    recs = {"complaints": [_as_dict(r) for r in loaded.records]}
+    assert not [f for f in run_rules(recs, AS_OF, cfg) if f.code == "value-not-allowed"]
+    recs = {"complaints": [_as_dict(r) for r in plain.records]}
+    flagged = [f.value for f in run_rules(recs, AS_OF, _config(tmp_path)) if f.code == "value-not-allowed"]
+    assert flagged == ["装配不良", "外观不良"]
+
+
+def test_value_lists_in_config_are_checked(tmp_path: Path):
+    import pytest
+
+    from pipeline.errors import ConfigError
+
+    for bad in (
+        {"complaints": {"投诉人": {"extra": ["x"]}}},
+        {"complaints": {"投诉类别": {"extra": "装配问题"}}},
+        {"complaints": {"投诉类别": {"synonyms": {"a": "不存在"}}}},
+        {"nosuch": {}},
+    ):
+        with pytest.raises(ConfigError):
+            parse_config({"values": bad}, tmp_path)

@@ -153,6 +153,8 @@ def load_file(
             property=named.name,
             names=names,
             ambiguous=named.candidates,
+            register=match.register.key,
+            choices=config.choices,
         )
         if ctx.property is None and "property" not in match.columns and len(names.properties) == 1:
             ctx.property = next(iter(names.properties))

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
 from pipeline.findings import ERROR, INFO, WARNING, Finding, column_letter
@@ -29,7 +30,7 @@ from pipeline.load.values import (
     parse_text,
 )
 from pipeline.names import PropertyNames
-from pipeline.registers import BOOL, CHOICE, DATE, FOOTER_WORDS, NUMBER, PHONE, Column
+from pipeline.registers import BOOL, CHOICE, DATE, FOOTER_WORDS, NUMBER, PHONE, REGISTERS, Column, value_list
 
 _YEAR = re.compile(r"(20\d{2})\s*(?:年|[.\-/_]|(?=\d{2}\b)|\b)")
 _MONTH_CN = re.compile(r"(?<!\d)(\d{1,2})\s*月")
@@ -86,6 +87,8 @@ class SheetContext:
     month: str | None  # the month the sheet name announces
     property: str | None  # property named by title / sheet / file name
     names: PropertyNames  # the configured properties
+    register: str = ""
+    choices: Callable = lambda register, key: value_list(REGISTERS[register].column(key))  # Config.choices
     ambiguous: tuple[str, ...] = ()  # the properties the title / sheet / file name fits equally
     unconfigured_noted: set[str] = field(default_factory=set)
 
@@ -169,7 +172,7 @@ def _parse(col: Column, raw: Any, ctx: SheetContext, order: str | None = None) -
         elif col.type == PHONE:
             value = parse_phone(raw)
         elif col.type == CHOICE:
-            value = parse_choice(raw, col.synonyms)
+            value = parse_choice(raw, ctx.choices(ctx.register, col.key))
         else:
             value = parse_text(raw)
     except ValueProblem as problem:
@@ -292,7 +295,9 @@ def _place(record: Record, ctx: SheetContext, date_key: str) -> None:
         if ctx.names and cell not in ctx.unconfigured_noted:
             ctx.unconfigured_noted.add(cell)  # once per sheet and name, not on every row
             record.findings.append(
-                Finding("property-not-configured", WARNING, ctx.file, ctx.sheet, record.row, "项目", value=cell)
+                Finding(
+                    "property-not-configured", WARNING, ctx.file, ctx.sheet, record.row, "项目", value=cell
+                )
             )
     elif ctx.property:
         record.property_name = record.values["property"] = ctx.property

@@ -93,7 +93,20 @@ def is_blank(value: object) -> bool:
 
 _WEEKDAY = re.compile(r"[,，\s]*[(（]?(?:周|星期|礼拜)[一二三四五六日天1-7][)）]?")
 _CN_NUM = re.compile(r"[〇零一二三四五六七八九十两]+")
-_CN_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _MONTHS = {
     m: i
     for i, names in enumerate(
@@ -386,8 +399,9 @@ def parse_text(value: object) -> str | None:
     return None if text in _DASHES else (text or None)
 
 
-def parse_choice(value: object, synonyms: dict[str, str]) -> str | None:
+def parse_choice(value: object, values) -> str | None:
+    """A choice as written, or the allowed value it is a synonym of (values: registers.ValueList)."""
     text = clean_text(value).replace(" ", "")
     if text.lower() in PLACEHOLDERS:
         return None
-    return synonyms.get(text, text)
+    return values.read(text)

@@ -31,6 +31,8 @@ def rule_settings(config: Config) -> dict[str, tuple[bool, str, dict]]:
                 known = "、".join(spec.params) or "（无参数）"
                 raise ConfigError(f"配置文件 [rules.{code}] 没有参数 {key}，可用：{known}")
         out[code] = (enabled, severity, {**spec.params, **given})
+    enabled, severity, params = out["value-not-allowed"]
+    params["choices"] = {f"{reg}.{key}": list(values.choices) for (reg, key), values in config.values.items()}
     return out
 
 

@@ -98,13 +98,19 @@ Rule = Callable[[RuleContext], Iterator[Finding]]
 
 
 def allowed_values(ctx: RuleContext) -> Iterator[Finding]:
+    """params["choices"]: "register.column" → the values config.toml allows there (Config.choices)."""
+    allowed = ctx.params.get("choices", {})
     for key, reg in REGISTERS.items():
-        choice_cols = [c for c in reg.columns if c.type == CHOICE and c.choices]
+        choice_cols = [
+            (c.key, allowed.get(f"{key}.{c.key}", c.choices))
+            for c in reg.columns
+            if c.type == CHOICE and c.choices
+        ]
         for rec in ctx.records.get(key, []):
-            for col in choice_cols:
-                v = rec.get(col.key)
-                if v is not None and v not in col.choices:
-                    yield ctx.finding(rec, col.key, v, "、".join(col.choices))
+            for col, choices in choice_cols:
+                v = rec.get(col)
+                if v is not None and v not in choices:
+                    yield ctx.finding(rec, col, v, "、".join(choices))
 
 
 def numbered(rec: dict, field: str = "id") -> tuple:
