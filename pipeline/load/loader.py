@@ -21,8 +21,8 @@ from pipeline.load.normalize import (
     year_hint,
 )
 from pipeline.load.read import read_file
-from pipeline.names import PropertyNames
 from pipeline.load.values import clean_text
+from pipeline.names import PropertyNames
 
 
 @dataclass

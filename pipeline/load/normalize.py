@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from collections.abc import Callable
 from typing import Any
 
 from pipeline.findings import ERROR, INFO, WARNING, Finding, column_letter
