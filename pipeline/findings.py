@@ -65,6 +65,11 @@ CODES: dict[str, Code] = {
         "列名“{value}”无法识别{note}，该列未读取",
         '如它就是某个标准列，请在 config.toml 的 [aliases.<登记表>] 中写一行 "{value}" = "标准列名"',
     ),
+    "header-partial": Code(
+        "列名只部分符合",
+        "列名“{value}”只有一部分像“{note}”，不能确定是同一列，该列未读取",
+        '如它就是“{note}”，请改成标准列名，或在 config.toml 的 [aliases.<登记表>] 中写一行 "{value}" = "{note}"',
+    ),
     "header-duplicate": Code(
         "重复的列", "“{value}”对应的标准列“{note}”出现了不止一次，只读取第一列", "请删除或改名重复的列"
     ),

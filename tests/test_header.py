@@ -123,8 +123,61 @@ def test_all_registers_asked_at_once_as_each_alone(parts, tail):
     text = "".join(parts) + tail
     lookups = lookups_for({"complaints": {"来电人姓名": "投诉人"}})
     expected = {
-        reg: key
+        reg: (key, text.rstrip("0123456789") in lookup.exact)
         for reg, lookup in lookups.registers.items()
         if (key := match_header(text, lookup)) is not None
     }
     assert lookups.hits(text) == expected
+
+
+# --- issue 17.8: an exact header beats a partial one; a register only on strong evidence ---------
+
+
+def test_exact_header_beats_a_header_that_only_ends_like_one():
+    """"要求报告完成时间" is a deadline, not the 完成日期; the real "实际完成时间" is read."""
+    from pipeline.load.header import HeaderMatch
+
+    rows = [["投诉编号", "受理日期", "投诉类别", "要求报告完成时间", "实际完成时间"]]
+    match = find_header(rows, [], {})
+    assert isinstance(match, HeaderMatch)
+    assert match.columns["closed"] == 4
+    assert 3 not in match.labels
+    assert [text for _, text, _ in match.unknown + match.partial] == ["要求报告完成时间"]
+    assert not match.duplicates
+
+
+def test_a_partial_header_is_left_unread_when_another_names_the_column_exactly():
+    from pipeline.load.header import HeaderMatch
+
+    aliases = {"complaints": {"Borough": "项目"}}
+    rows = [["投诉编号", "受理日期", "投诉类别", "Park Borough", "Borough", "覆盖站点/小区名称"]]
+    match = find_header(rows, [], aliases)
+    assert isinstance(match, HeaderMatch)
+    assert match.columns["property"] == 4
+    left = {text for _, text, _ in match.unknown + match.partial + match.duplicates}
+    assert left == {"Park Borough", "覆盖站点/小区名称"}
+
+
+def test_a_header_listing_alternatives_names_no_column():
+    from pipeline.load.header import HeaderMatch
+
+    rows = [["投诉编号", "受理日期", "投诉类别", "覆盖站点/小区名称"]]
+    match = find_header(rows, [], {})
+    assert isinstance(match, HeaderMatch) and "property" not in match.columns
+
+
+def test_three_loose_matches_are_no_register(tmp_path):
+    """编号, 日期 and 类型 name columns of several registers; a city export with them is skipped,
+    saying why, rather than read as complaints."""
+    from pipeline.config import parse_config
+    from pipeline.load.header import WeakHeader
+    from pipeline.load.loader import load_file
+    from tests.builders import xlsx
+    from tests.conftest import AS_OF
+
+    rows = [["编号", "日期", "类型", "Agency", "Status"], ["311-1", "2026-10-08", "Noise", "NYPD", "Closed"]]
+    assert isinstance(find_header(rows, [], {}), WeakHeader)
+    loaded = load_file(xlsx(tmp_path / "export.xlsx", {"data": rows}), parse_config({}, tmp_path), AS_OF)
+    assert loaded.register is None and not loaded.records
+    (skipped,) = [f for f in loaded.findings if f.code == "sheet-skipped"]
+    assert "编号" in skipped.message and "不足以确定" in skipped.message

@@ -19,6 +19,7 @@ from pipeline.registers import IGNORED_HEADERS, REGISTERS, Register
 
 HEADER_SEARCH_ROWS = 20
 MIN_MATCHED = 3
+STRONG_COLUMNS = 4  # distinct headers that make a register without its required ones
 # Keyword check order: most specific register first (a feedback title also says 投诉).
 KEYWORD_ORDER = ("feedback", "reinspections", "callbacks", "repairs", "complaints")
 
@@ -47,7 +48,6 @@ def norm_header(value: object) -> str:
 @dataclass(frozen=True)
 class Lookup:
     exact: dict[str, str]  # normalised header → column key
-    cache: dict[str, str | None] = field(default_factory=dict)  # memo of match_header
 
 
 def build_lookup(register: Register, extra: dict[str, str] | None = None) -> Lookup:
@@ -62,24 +62,36 @@ def build_lookup(register: Register, extra: dict[str, str] | None = None) -> Loo
     return Lookup(exact)
 
 
-def match_header(text: str, lookup: Lookup) -> str | None:
+# A compound whose modifier says its date is a requirement, not the event: 要求完成时间 is a deadline,
+# never the 完成日期 it ends with.
+QUALIFIERS = ("要求", "计划", "预计", "应于", "规定", "最迟", "截止", "限期", "期限", "预约", "约定", "预定")
+# A header listing alternatives or several things (覆盖站点/小区名称) names a column only exactly.
+SEPARATORS = re.compile(r"[/／、|｜]|或")
+
+
+def suffix_names(prefix: str, suffix: str) -> bool:
+    """Whether a header `prefix + suffix` names the column that `suffix` names: Chinese compounds
+    put the head last (投诉受理日期 is a 受理日期), unless the head is not Chinese ("Park Borough" is
+    no "Borough") or the modifier makes it a deadline (要求报告完成时间)."""
+    return "\u4e00" <= suffix[:1] <= "\u9fff" and not any(q in prefix for q in QUALIFIERS)
+
+
+def match_header(text: str, lookup: Lookup, partial: bool = True) -> str | None:
     """Column key for a normalised header, or None.
 
     Besides exact matches, a header that ends with a known header of three or more characters
-    matches it: Chinese compounds put the head last (投诉受理日期 is a 受理日期).
+    matches it (suffix_names), when `partial` (the header as written lists no alternatives).
     """
     if not text:
         return None
-    if text in lookup.cache:
-        return lookup.cache[text]
     key = lookup.exact.get(text)
-    if key is None:
+    if key is None and partial:
         stripped = text.rstrip("0123456789")
         for start in range(len(stripped) - 2):  # longest suffix first, at least three characters
             key = lookup.exact.get(stripped[start:])
-            if key:
+            if key and suffix_names(stripped[:start], stripped[start:]):
                 break
-    lookup.cache[text] = key
+            key = None
     return key
 
 
@@ -101,25 +113,28 @@ class Lookups:
             for header, key in lookup.exact.items():
                 self.headers[header][reg] = key
         self.lengths = sorted({len(h) for h in self.headers if len(h) >= 3}, reverse=True)
-        self.memo: dict[str, dict[str, str]] = {}
+        self.memo: dict[tuple[str, bool], dict[str, tuple[str, bool]]] = {}
 
-    def hits(self, norm: str) -> dict[str, str]:
-        """Register key → the column key that `norm` names in it (registers it names nothing in left out)."""
-        found = self.memo.get(norm)
+    def hits(self, norm: str, partial: bool = True) -> dict[str, tuple[str, bool]]:
+        """Register key → (the column key that `norm` names in it, whether exactly); registers it
+        names nothing in left out."""
+        found = self.memo.get((norm, partial))
         if found is None:
             if len(self.memo) >= HITS_MEMO:
                 self.memo.clear()
-            found = self.memo[norm] = self._hits(norm) if norm else {}
+            found = self.memo[(norm, partial)] = self._hits(norm, partial) if norm else {}
         return found
 
-    def _hits(self, norm: str) -> dict[str, str]:
-        found = dict(self.headers.get(norm, ()))
-        if len(found) < len(self.registers):
+    def _hits(self, norm: str, partial: bool) -> dict[str, tuple[str, bool]]:
+        found = {reg: (key, True) for reg, key in self.headers.get(norm, {}).items()}
+        if partial and len(found) < len(self.registers):
             stripped = norm.rstrip("0123456789")
             for n in self.lengths:  # longest suffix first, as match_header
-                if n <= len(stripped) and (named := self.headers.get(stripped[len(stripped) - n :])):
-                    for reg, key in named.items():
-                        found.setdefault(reg, key)
+                cut = len(stripped) - n
+                if cut >= 0 and (named := self.headers.get(stripped[cut:])):
+                    if suffix_names(stripped[:cut], stripped[cut:]):
+                        for reg, key in named.items():
+                            found.setdefault(reg, (key, cut == 0))
         return found
 
 
@@ -135,11 +150,21 @@ class HeaderMatch:
     labels: dict[int, str]  # column index → header text as the clerk wrote it
     unknown: list[tuple[int, str, str]] = field(default_factory=list)  # (index, header, closest known)
     duplicates: list[tuple[int, str, str]] = field(default_factory=list)  # (index, header, canonical)
+    partial: list[tuple[int, str, str]] = field(default_factory=list)  # (index, header, what it partly names)
     score: float = 0.0
 
     @property
     def data_start(self) -> int:
         return self.last_row + 1
+
+
+@dataclass
+class WeakHeader:
+    """A row that names a few of a register's columns, too loosely to take the sheet as that register."""
+
+    register: Register
+    row: int  # Excel row
+    headers: list[str]  # the headers as written that matched
 
 
 def _cell_text(value: object) -> str:
@@ -180,19 +205,36 @@ def _candidates(rows: list[list], merged: list, i: int):
         yield i, i + 1, combined
 
 
-def _score(register: Register, prepared: list) -> tuple[float, dict[str, int], dict[int, str]]:
-    """prepared: [(column index, ((text, Lookups.hits of it), ...)), ...] in column order."""
+def _score(register: Register, prepared: list) -> tuple[float, dict[str, int], dict[int, str], int]:
+    """prepared: [(column index, ((text, Lookups.hits of it), ...)), ...] in column order.
+
+    Exact headers are placed first, so that a header that only ends with a known one (要求报告完成
+    时间, Park Borough) never takes a column that another header names exactly. Returns the score,
+    the columns, the texts used and how many columns were named strongly (exactly, by the
+    canonical header or an alias of three or more characters)."""
     columns: dict[str, int] = {}
     used: dict[int, str] = {}
-    for c, options in prepared:
-        for text, hits in options:
-            key = hits.get(register.key)
-            if key and key not in columns:
-                columns[key] = c
-                used[c] = text
-                break
+    strong = 0
+    for exact_pass in (True, False):
+        for c, options in prepared:
+            if c in used:
+                continue
+            for text, hits in options:
+                key, exact = hits.get(register.key, (None, False))
+                if key and exact == exact_pass and key not in columns:
+                    columns[key] = c
+                    used[c] = text
+                    strong += exact and (len(norm_header(text)) >= 3 or register.column(key).header == text)
+                    break
     required = sum(1 for col in register.columns if col.required and col.key in columns)
-    return len(columns) + 0.5 * required, columns, used
+    return len(columns) + 0.5 * required, columns, used, strong
+
+
+def strong_evidence(register: Register, columns: dict[str, int], strong: int) -> bool:
+    """A sheet is taken as a register on its required headers, or on several distinct headers of
+    which at least two are named strongly; three loose matches (编号, 日期, 类型) are not enough."""
+    required = all(col.key in columns for col in register.columns if col.required)
+    return strong >= 2 and (required or len(columns) >= STRONG_COLUMNS)
 
 
 def keyword_register(*texts: str) -> str | None:
@@ -221,10 +263,13 @@ def find_header(
     merged: list,
     aliases: dict[str, dict[str, str]],
     hint_texts: tuple[str, ...] = (),
-) -> HeaderMatch | None:
-    """Best (register, header rows) in the first 20 rows, or None when nothing looks like a header."""
+) -> HeaderMatch | WeakHeader | None:
+    """Best (register, header rows) in the first 20 rows; a WeakHeader when some row names a few
+    of a register's columns but not on strong evidence (the sheet is skipped, saying so); None
+    when nothing looks like a header."""
     lookups = lookups_for(aliases)
     best: tuple | None = None
+    weak: WeakHeader | None = None
     limit = min(HEADER_SEARCH_ROWS, len(rows))
     title_parts: list[str] = []  # text of the rows above the candidate header row
     for i in range(limit):
@@ -237,7 +282,7 @@ def find_header(
             break  # data rows under a found header: no better header lies below
         for first, last, labels in _candidates(rows, merged, i):
             prepared = [
-                (c, tuple((t, lookups.hits(norm_header(t))) for t in opts))
+                (c, tuple((t, lookups.hits(norm_header(t), not SEPARATORS.search(t))) for t in opts))
                 for c, opts in sorted(labels.items())
             ]
             # a register whose columns fewer than MIN_MATCHED cells name cannot match (a title or data row)
@@ -245,15 +290,19 @@ def find_header(
             for key, register in REGISTERS.items():
                 if named[key] < MIN_MATCHED:
                     continue
-                score, columns, used = _score(register, prepared)
+                score, columns, used, strong = _score(register, prepared)
                 if len(columns) < MIN_MATCHED:
+                    continue
+                if not strong_evidence(register, columns, strong):
+                    if weak is None or len(columns) > len(weak.headers):
+                        weak = WeakHeader(register, i + 1, [used[c] for c in sorted(used)])
                     continue
                 bonus = 1.5 if hinted == key else 0.0
                 rank = (score + bonus, -(last - first), -i)
                 if best is None or rank > best[0]:
                     best = (rank, register, first, last, columns, used, labels)
     if best is None:
-        return None
+        return weak
     _, register, first, last, columns, used, labels = best
     match = HeaderMatch(register, first, last, columns, used, score=best[0][0])
     _report_leftovers(match, labels, lookups.registers[register.key])
@@ -261,7 +310,6 @@ def find_header(
 
 
 def _report_leftovers(match: HeaderMatch, labels: dict, lookup: Lookup) -> None:
-    known = [*lookup.exact]
     for c, options in sorted(labels.items()):
         if c in match.labels:
             continue
@@ -269,10 +317,17 @@ def _report_leftovers(match: HeaderMatch, labels: dict, lookup: Lookup) -> None:
         norm = norm_header(text)
         if not norm or norm in _IGNORED or len(text) > 30 or norm.startswith(("说明", "注", "填表说明")):
             continue  # blank, 序号, or an instruction block beside the table
-        key = match_header(norm, lookup)
-        if key:
+        key = match_header(norm, lookup, not SEPARATORS.search(text))
+        if key and norm in lookup.exact:
             match.duplicates.append((c, text, match.register.column(key).header))
             continue
-        close = difflib.get_close_matches(norm, known, n=1, cutoff=0.5)
-        hint = match.register.column(lookup.exact[close[0]]).header if close else ""
-        match.unknown.append((c, text, hint))
+        if key or match_header(norm, lookup):  # only its end (or one of its parts) is a known header
+            hint = match.register.column(key).header if key else ""
+            match.partial.append((c, text, hint or _closest(norm, lookup, match.register)))
+            continue
+        match.unknown.append((c, text, _closest(norm, lookup, match.register)))
+
+
+def _closest(norm: str, lookup: Lookup, register: Register) -> str:
+    close = difflib.get_close_matches(norm, [*lookup.exact], n=1, cutoff=0.5)
+    return register.column(lookup.exact[close[0]]).header if close else ""

@@ -12,7 +12,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.findings import INFO, WARNING, Finding, column_letter
-from pipeline.load.header import find_header
+from pipeline.load.header import HeaderMatch, find_header
 from pipeline.load.normalize import (
     Record,
     SheetContext,
@@ -135,11 +135,15 @@ def load_file(
         if not any(clean_text(v) for r in rows[:200] for v in r):
             continue  # an empty sheet (Sheet2, Sheet3) says nothing
         match = find_header(rows, raw.merged, config.aliases, (raw.name, path.stem))
-        if match is None:
+        if not isinstance(match, HeaderMatch):
+            why = "可能是说明页或汇总页"
+            if match is not None:
+                why = (
+                    f"第 {match.row} 行只有“{'”“'.join(match.headers)}”像{match.register.title}的列名，"
+                    "不足以确定是登记表"
+                )
             loaded.sheets.append(SheetSummary(raw.name, None, None))
-            loaded.findings.append(
-                Finding("sheet-skipped", INFO, name, raw.name, note="可能是说明页或汇总页")
-            )
+            loaded.findings.append(Finding("sheet-skipped", INFO, name, raw.name, note=why))
             continue
         title = _title(rows, match.first_row)
         year = year_hint(raw.name, title, path.stem)
@@ -179,6 +183,10 @@ def load_file(
                     text,
                     canonical,
                 )
+            )
+        for c, text, named in match.partial:
+            loaded.findings.append(
+                Finding("header-partial", INFO, name, raw.name, header_row, text, column_letter(c), text, named)
             )
         if raw.cut_columns:
             loaded.findings.append(
