@@ -111,8 +111,7 @@ def _outcome(loaded: LoadedFile) -> FileOutcome:
     reasons: Counter[str] = Counter()
     severities: Counter[str] = Counter()
     for rec in loaded.records:
-        if rec.findings:
-            reasons.update({f.title for f in rec.findings if f.severity == "error"})
+        reasons.update({f.title for f in rec.errors()})
     for f in loaded.all_findings():
         severities[f.severity] += 1
     return FileOutcome(

@@ -284,7 +284,7 @@ def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
         return FileRows(file, [], [], [_finding_row(error)])
     records = []
     for r in loaded.records:
-        errors = [f.message for f in r.findings if f.severity == "error"] if r.findings else None
+        errors = [f.message for f in r.errors()] or None
         records.append(
             (
                 r.register,

@@ -19,7 +19,7 @@ from pipeline.registers import IGNORED_HEADERS, REGISTERS, Register
 
 HEADER_SEARCH_ROWS = 20
 MIN_MATCHED = 3
-STRONG_COLUMNS = 4  # distinct headers that make a register without its required ones
+STRONG_COLUMNS = 3  # strongly named headers that make a register without its required ones
 # Keyword check order: most specific register first (a feedback title also says 投诉).
 KEYWORD_ORDER = ("feedback", "reinspections", "callbacks", "repairs", "complaints")
 
@@ -231,10 +231,11 @@ def _score(register: Register, prepared: list) -> tuple[float, dict[str, int], d
 
 
 def strong_evidence(register: Register, columns: dict[str, int], strong: int) -> bool:
-    """A sheet is taken as a register on its required headers, or on several distinct headers of
-    which at least two are named strongly; three loose matches (编号, 日期, 类型) are not enough."""
+    """A sheet is taken as a register on its required headers (two of them or more named
+    strongly), or on several headers named strongly; three loose matches (编号, 日期, 类型) are
+    not enough."""
     required = all(col.key in columns for col in register.columns if col.required)
-    return strong >= 2 and (required or len(columns) >= STRONG_COLUMNS)
+    return strong >= STRONG_COLUMNS or (required and strong >= 2)
 
 
 def keyword_register(*texts: str) -> str | None:

@@ -194,6 +194,8 @@ def load_file(
             )
         fill_merged_data(rows, raw.merged, match.data_start)
         records, skipped = normalize_sheet(rows, match, ctx)
+        if records:
+            loaded.findings.extend(records[0].sheet_errors)
         summary = SheetSummary(
             raw.name,
             match.register.key,

@@ -68,10 +68,16 @@ class Record:
     month: str | None = None
     file: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    sheet_errors: tuple[Finding, ...] = ()  # the sheet's own errors (a required column missing): said once
+
+    def errors(self) -> list[Finding]:
+        """Why the row is set aside: its sheet's errors and its own (empty when it loads)."""
+        own = [f for f in self.findings if f.severity == ERROR] if self.findings else []
+        return [*self.sheet_errors, *own] if self.sheet_errors else own
 
     @property
     def set_aside(self) -> bool:
-        return bool(self.findings) and any(f.severity == ERROR for f in self.findings)
+        return bool(self.sheet_errors) or any(f.severity == ERROR for f in self.findings)
 
     @property
     def record_id(self) -> str | None:
@@ -202,7 +208,12 @@ def normalize_sheet(
     register = match.register
     skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0}
     records: list[Record] = []
-    missing = [c for c in register.columns if c.required and c.key not in match.columns]
+    # a required column missing is one finding for the sheet (not one per row); every row is set aside for it
+    missing = tuple(
+        Finding("column-missing", ERROR, ctx.file, ctx.sheet, None, col.header, value=col.header)
+        for col in register.columns
+        if col.required and col.key not in match.columns
+    )
     year_noted: set[str] = set()  # one 'year assumed' note per column and sheet is enough
     row_kind = _RowKinds(match)
     layout = []  # (column, index, header as written, letter, memo, date order) — the same for every row
@@ -268,11 +279,7 @@ def normalize_sheet(
                         Finding("required-missing", ERROR, ctx.file, ctx.sheet, excel_row, header, letter)
                     )
             values[col.key] = value
-        for col in missing:
-            findings.append(
-                Finding("column-missing", ERROR, ctx.file, ctx.sheet, excel_row, col.header, value=col.header)
-            )
-        record = Record(register.key, ctx.sheet, excel_row, values, findings=findings)
+        record = Record(register.key, ctx.sheet, excel_row, values, findings=findings, sheet_errors=missing)
         _place(record, ctx, register.date_key)
         records.append(record)
     return records, skipped

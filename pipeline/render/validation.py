@@ -162,7 +162,8 @@ def write_annotated_copy(source: Path, file_name: str, findings: list[Finding], 
     for j, h in enumerate(["序号", "工作表", "行", "列", "严重程度", "问题", "处理建议"], start=1):
         ws.cell(1, j, h).font = Font(bold=True)
     link_font = Font(color="0563C1", underline="single")
-    ordered = sorted(findings, key=lambda f: (f.sheet or "", f.row or 0, f.letter or ""))
+    # what concerns a whole file or sheet (a required column missing) first, said once
+    ordered = sorted(findings, key=lambda f: (f.row is not None, f.sheet or "", f.row or 0, f.letter or ""))
     for i, f in enumerate(ordered, start=2):
         values = [i - 1, f.sheet or "", f.row or "", f.column or "", SEVERITY_ZH[f.severity], f.text, f.fix]
         values = [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
