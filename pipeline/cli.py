@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 import click
 
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import PipelineError
+from pipeline.runlog import warning_to_log
 
 log = logging.getLogger("pipeline")
 
@@ -328,6 +330,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.root.handlers:
         handler.setLevel(logging.WARNING)  # run details go to the run's log file, not the terminal
+    warnings.showwarning = warning_to_log  # a library's warning is the log's business, not the user's
     try:
         cli(prog_name="pipeline")
     except Exception:  # not ours: no traceback for the user, it goes to a log file

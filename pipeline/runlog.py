@@ -7,10 +7,28 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+
+_warned = logging.getLogger("pipeline.warnings")
+
+
+def warning_to_log(message, category, filename, lineno, file=None, line=None) -> None:
+    """warnings.showwarning for the pipeline: a library's warning (openpyxl's "Cell D2 is marked as
+    a date…" for a phone number in a date-formatted cell) goes to the run's log at INFO, so it
+    never reaches the terminal (whose handler shows WARNING and above)."""
+    _warned.info("%s: %s (%s:%s)", category.__name__, message, Path(filename).name, lineno)
+
+
+@contextmanager
+def warnings_logged() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = warning_to_log
+        yield
 
 
 @contextmanager
@@ -24,7 +42,8 @@ def run_log(folder: Path) -> Iterator[Path]:
     previous = root.level
     root.setLevel(logging.INFO)
     try:
-        yield path
+        with warnings_logged():
+            yield path
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)

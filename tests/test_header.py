@@ -134,7 +134,7 @@ def test_all_registers_asked_at_once_as_each_alone(parts, tail):
 
 
 def test_exact_header_beats_a_header_that_only_ends_like_one():
-    """"要求报告完成时间" is a deadline, not the 完成日期; the real "实际完成时间" is read."""
+    """ "要求报告完成时间" is a deadline, not the 完成日期; the real "实际完成时间" is read."""
     from pipeline.load.header import HeaderMatch
 
     rows = [["投诉编号", "受理日期", "投诉类别", "要求报告完成时间", "实际完成时间"]]

@@ -186,7 +186,9 @@ def load_file(
             )
         for c, text, named in match.partial:
             loaded.findings.append(
-                Finding("header-partial", INFO, name, raw.name, header_row, text, column_letter(c), text, named)
+                Finding(
+                    "header-partial", INFO, name, raw.name, header_row, text, column_letter(c), text, named
+                )
             )
         if raw.cut_columns:
             loaded.findings.append(
