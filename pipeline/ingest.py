@@ -37,6 +37,8 @@ class FileOutcome:
     superseded: int
     error: Finding | None
     archived: str | None = None
+    rows_skipped: int = 0  # not data (ghost rows, signature lines, repeated headers)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason → rows
 
 
 @dataclass
@@ -52,6 +54,10 @@ class IngestResult:
     @property
     def rows_set_aside(self) -> int:
         return sum(o.rows_set_aside for o in self.outcomes)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(o.rows_skipped for o in self.outcomes)
 
     @property
     def rejected(self) -> int:
@@ -127,6 +133,8 @@ def _outcome(loaded: LoadedFile) -> FileOutcome:
         findings_by_severity=dict(severities),
         superseded=0,
         error=loaded.error,
+        rows_skipped=loaded.rows_skipped,
+        skipped=loaded.skipped,
     )
 
 

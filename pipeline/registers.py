@@ -463,18 +463,41 @@ REGISTERS: dict[str, Register] = {r.key: r for r in (COMPLAINTS, CALLBACKS, REIN
 # Headers that belong to no register but are expected on clerks' sheets; never reported as unknown.
 IGNORED_HEADERS = ("序号", "No", "NO", "no", "行号", "编码序号")
 
-# Words that mark a row as a signature, subtotal or note line rather than data.
+# Words that mark a row as a signature, date, subtotal or note line rather than data, when its first
+# filled cell begins with one of them (登记人：王敏, 合计, 主管签字：) …
 FOOTER_WORDS = (
     "填表人",
     "审核人",
     "制表人",
+    "登记人",
+    "经办人",
+    "统计人",
+    "复核人",
+    "批准人",
+    "审批人",
     "负责人签字",
+    "部门负责人",
     "主管签字",
+    "经理签字",
     "签字",
+    "签名",
     "合计",
     "小计",
     "总计",
     "共计",
     "备注：",
     "说明：",
+)
+# … or is one of these labels followed by a colon (日期：2026-10-31, 主管：李强).
+FOOTER_LABELS = (
+    "日期",
+    "填表日期",
+    "制表日期",
+    "报表日期",
+    "填报日期",
+    "主管",
+    "经理",
+    "负责人",
+    "部门",
+    "审核",
 )

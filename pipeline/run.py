@@ -16,7 +16,7 @@ from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.ingest import IngestResult, ingest
 from pipeline.kpi_model import compute_kpis
-from pipeline.load.loader import file_hash
+from pipeline.load.loader import file_hash, skipped_text
 from pipeline.lock import exclusive
 from pipeline.periods import Period
 from pipeline.pool import Packed, collector_paused, fork_fits, rss_mb, timed
@@ -338,6 +338,8 @@ def manifest(
                 "rows_read": o.rows_read,
                 "rows_loaded": o.rows_loaded,
                 "rows_set_aside": o.rows_set_aside,
+                "rows_skipped": o.rows_skipped,
+                "skipped": o.skipped,
                 "findings": o.findings_by_severity,
                 "error": o.error.message if o.error else None,
             }
@@ -366,6 +368,8 @@ def summary_lines(result: RunResult) -> list[str]:
         if o.rows_set_aside:
             why = "，".join(f"{k} {v}" for k, v in sorted(o.reasons.items(), key=lambda kv: -kv[1]))
             line += f"，暂存 {o.rows_set_aside} 行（{why}）"
+        if o.rows_skipped:
+            line += f"，跳过非数据行 {o.rows_skipped} 行（{skipped_text(o.skipped)}）"
         sev = o.findings_by_severity
         if sev:
             line += (
@@ -381,7 +385,7 @@ def summary_lines(result: RunResult) -> list[str]:
     i = result.ingest
     lines.append(
         f"本次：新文件 {len(i.outcomes)} 个（无法读取 {i.rejected} 个），读取 {i.rows_read} 行 = 入库 {i.rows_read - i.rows_set_aside} 行"
-        f" + 暂存 {i.rows_set_aside} 行"
+        f" + 暂存 {i.rows_set_aside} 行；跳过非数据行 {i.rows_skipped} 行"
     )
     if result.outputs.get("annotated"):
         lines.append(
@@ -407,5 +411,6 @@ def summary_lines(result: RunResult) -> list[str]:
     c = result.counts
     lines.append(
         f"数据库现有：{c['rows_read']} 行 = 入库 {c['rows_loaded']} 行 + 暂存 {c['rows_set_aside']} 行"
+        f"（另跳过非数据行 {c.get('rows_skipped', 0)} 行）"
     )
     return lines

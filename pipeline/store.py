@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS files (
     rows_set_aside INTEGER DEFAULT 0,
     sheets TEXT,                       -- JSON sheet summaries
     loaded_at TEXT NOT NULL,
+    rows_skipped INTEGER DEFAULT 0,    -- not data: ghost rows, signature lines, repeated headers
+    skipped TEXT,                      -- JSON reason → rows
     run_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS records (
@@ -257,7 +259,7 @@ class FileRows:
     the run only writes them: JSON is encoded in parallel, and what crosses between processes is a
     few strings per row instead of records with their findings."""
 
-    file: tuple  # files columns sha256 … sheets (loaded_at and run_id are added when stored)
+    file: tuple  # files columns sha256 … skipped (loaded_at and run_id are added when stored)
     scopes: list[tuple]  # (register, property, month) whose earlier rows this file supersedes
     records: list[tuple]  # records columns register … reasons
     findings: list[tuple]  # findings columns code … message
@@ -279,6 +281,8 @@ def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
         loaded.rows_loaded,
         loaded.rows_set_aside,
         dumps([asdict(s) for s in loaded.sheets], ensure_ascii=False),
+        loaded.rows_skipped,
+        dumps(loaded.skipped, ensure_ascii=False),
     )
     if error:
         return FileRows(file, [], [], [_finding_row(error)])
@@ -317,6 +321,18 @@ _COUNT_LOADED = "SUM(CASE WHEN set_aside=0 AND rule_error=0 THEN 1 ELSE 0 END)"
 _COUNT_ASIDE = "SUM(CASE WHEN set_aside=1 OR rule_error=1 THEN 1 ELSE 0 END)"
 
 
+COUNTED = ("rows_read", "rows_loaded", "rows_set_aside", "rows_skipped")
+
+
+def totals(files) -> dict[str, int]:
+    """The files' counts added up (file_counts, file_infos)."""
+    out = dict.fromkeys(COUNTED, 0)
+    for f in files:
+        for key in COUNTED:
+            out[key] += f.get(key, 0) or 0
+    return out
+
+
 class Store:
     """A thin object over one database: a SQLite file or a PostgreSQL database (see the module)."""
 
@@ -327,6 +343,7 @@ class Store:
         if is_url(target):
             self.db = _PgConnection(target)
             self.db.executescript(SCHEMA)
+            self._upgrade()
             return
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -339,6 +356,14 @@ class Store:
         self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA + record_cache.SCHEMA)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Columns added since a store was made (its older files count nothing there)."""
+        have = {d[0] for d in self.db.execute("SELECT * FROM files LIMIT 0").description}
+        for column, kind in (("rows_skipped", "INTEGER DEFAULT 0"), ("skipped", "TEXT")):
+            if column not in have:
+                self.db.execute(f"ALTER TABLE files ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -387,7 +412,8 @@ class Store:
         db = self.db
         cur = db.execute(
             "INSERT INTO files(sha256, name, source, size, archived, register, status, error, rows_read, rows_loaded,"
-            " rows_set_aside, sheets, loaded_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            " rows_set_aside, sheets, rows_skipped, skipped, loaded_at, run_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (*rows.file, now, run_id),
         )
         file_id = cur.fetchone()[0]
@@ -574,26 +600,44 @@ class Store:
         sql = f"SELECT {', '.join(cols)} FROM files ORDER BY id"
         return [dict(zip(cols, row, strict=True)) for row in self.db.execute(sql)]
 
-    def counts(self, property_name: str | None = None) -> dict[str, int]:
-        """Current (not superseded) rows: read = loaded + set aside (by loading or by a rule)."""
-        sql = (
-            f"SELECT COALESCE({_COUNT_LOADED},0), COALESCE({_COUNT_ASIDE},0)"
-            " FROM records WHERE superseded_by IS NULL" + (f" AND {of_property()}" if property_name else "")
-        )
-        params = property_params(property_name) if property_name else ()
-        loaded, set_aside = self.db.execute(sql, params).fetchone()
-        return {"rows_read": loaded + set_aside, "rows_loaded": loaded, "rows_set_aside": set_aside}
+    def file_counts(
+        self, property_name: str | None = None, file_ids: list[int] | None = None
+    ) -> dict[int, dict]:
+        """The one count of rows: file id → rows read = loaded + set aside (by loading or by a rule),
+        of its current rows (a property's, when given), and the rows it skipped as not data, with
+        their reasons. Files with no current row (superseded, rejected) are not in it."""
+        where = "superseded_by IS NULL" + (f" AND {of_property()}" if property_name else "")
+        params: tuple = property_params(property_name) if property_name else ()
+        if file_ids is not None:
+            if not file_ids:
+                return {}
+            where += f" AND file_id IN ({','.join('?' * len(file_ids))})"
+            params += tuple(file_ids)
+        counts = {
+            fid: (loaded, aside)
+            for fid, loaded, aside in self.db.execute(
+                f"SELECT file_id, {_COUNT_LOADED}, {_COUNT_ASIDE} FROM records WHERE {where} GROUP BY file_id",
+                params,
+            )
+        }
+        out = {}
+        for chunk in range(0, len(counts), 500):
+            ids = list(counts)[chunk : chunk + 500]
+            sql = f"SELECT id, rows_skipped, skipped FROM files WHERE id IN ({','.join('?' * len(ids))})"
+            for fid, n, why in self.db.execute(sql, ids):
+                loaded, aside = counts[fid]
+                out[fid] = {
+                    "rows_read": loaded + aside,
+                    "rows_loaded": loaded,
+                    "rows_set_aside": aside,
+                    "rows_skipped": n or 0,
+                    "skipped": json.loads(why) if why else {},
+                }
+        return out
 
-    def file_counts(self, file_ids: list[int]) -> dict[int, tuple[int, int]]:
-        """file id → (rows loaded, rows set aside) as they stand after the rules."""
-        if not file_ids:
-            return {}
-        marks = ",".join("?" * len(file_ids))
-        sql = (
-            f"SELECT file_id, {_COUNT_LOADED}, {_COUNT_ASIDE} FROM records"
-            f" WHERE file_id IN ({marks}) GROUP BY file_id"
-        )
-        return {fid: (loaded, aside) for fid, loaded, aside in self.db.execute(sql, file_ids)}
+    def counts(self, property_name: str | None = None) -> dict[str, int]:
+        """Totals of file_counts: read = loaded + set aside, and skipped."""
+        return totals(self.file_counts(property_name).values())
 
     def set_aside_rows(self, property_name: str | None = None) -> list[dict]:
         """Current rows set aside by loading or by a rule, with their reasons, for the data-quality

@@ -49,7 +49,11 @@ def test_same_file_dropped_twice_adds_nothing(tmp_path: Path, config):
     first = _run(tmp_path, config)
     shutil.copy(inbox / "a.xlsx", inbox / "a - 副本.xlsx")
     second = _run(tmp_path, config)
-    assert first.counts == second.counts == {"rows_read": 1, "rows_loaded": 1, "rows_set_aside": 0}
+    assert (
+        first.counts
+        == second.counts
+        == {"rows_read": 1, "rows_loaded": 1, "rows_set_aside": 0, "rows_skipped": 0}
+    )
     assert len(second.ingest.outcomes) == 0 and second.ingest.unchanged == 2
 
 
@@ -62,7 +66,7 @@ def test_corrected_file_supersedes_same_register_property_and_month(tmp_path: Pa
     )
     _complaints(inbox / "金桂投诉.xlsx", [["B1", "金桂苑", "2026-10-01", "维修", None]])
     first = _run(tmp_path, config)
-    assert first.counts == {"rows_read": 3, "rows_loaded": 2, "rows_set_aside": 1}
+    assert first.counts == {"rows_read": 3, "rows_loaded": 2, "rows_set_aside": 1, "rows_skipped": 0}
     time.sleep(0.01)
     _complaints(
         inbox / "翠湖投诉.xlsx",
@@ -73,7 +77,7 @@ def test_corrected_file_supersedes_same_register_property_and_month(tmp_path: Pa
     )
     second = _run(tmp_path, config)
     assert second.ingest.outcomes[0].superseded == 2
-    assert second.counts == {"rows_read": 3, "rows_loaded": 3, "rows_set_aside": 0}
+    assert second.counts == {"rows_read": 3, "rows_loaded": 3, "rows_set_aside": 0, "rows_skipped": 0}
     with Store(tmp_path / "store.sqlite") as store:
         current = {r["id"]: r for r in store.records("complaints")}
         assert current["A1"]["closed"] == "2026-10-03" and current["B1"]["_property"] == "金桂苑"
@@ -148,7 +152,7 @@ def test_parallel_and_serial_loading_store_the_same(tmp_path: Path, config):
     opts = dict(inbox=inbox, as_of="2026-11-01 08:00")
     a = run(config, RunOptions(store=tmp_path / "a.sqlite", archive=tmp_path / "arch", workers=1, **opts))
     b = run(config, RunOptions(store=tmp_path / "b.sqlite", archive=tmp_path / "arch", workers=2, **opts))
-    assert a.counts == b.counts == {"rows_read": 8, "rows_loaded": 8, "rows_set_aside": 0}
+    assert a.counts == b.counts == {"rows_read": 8, "rows_loaded": 8, "rows_set_aside": 0, "rows_skipped": 0}
     with Store(tmp_path / "a.sqlite") as sa, Store(tmp_path / "b.sqlite") as sb:
         strip = lambda rows: sorted((r["id"], r["received"], r["_row"]) for r in rows)  # noqa: E731
         assert strip(sa.records("complaints")) == strip(sb.records("complaints"))

@@ -74,3 +74,80 @@ def test_no_library_warning_reaches_the_terminal(tmp_path: Path):
         assert "Warning" not in done.stderr + done.stdout
     logs = list((tmp_path / "reports" / "logs").glob("run-*.log"))
     assert any("UserWarning" in p.read_text(encoding="utf-8") for p in logs)
+
+
+# --- one count model (17.2, 17.6) ---------------------------------------------------------------
+
+
+def _ledger_with_everything(path: Path) -> Path:
+    """Rows that load, rows set aside when read (a bad date), rows set aside by a rule (a category
+    not allowed, a number given twice), pre-numbered ghost rows and a signature line in a new form."""
+    rows = [["翠湖花园客户投诉处理登记表"], ["序号", "投诉编号", "受理日期", "投诉类别", "完成日期"]]
+    rows += [[i, f"TS-{i:03d}", "2026-10-08", "维修", "2026-10-09"] for i in range(1, 8)]
+    rows += [[8, "TS-008", "十月某天", "维修", None]]  # set aside when read
+    rows += [[9, "TS-009", "2026-10-09", "水电", None]]  # set aside by value-not-allowed
+    rows += [[10, "TS-001", "2026-10-09", "维修", None]]  # set aside by duplicate-id (the repeat)
+    rows += [[n, f"TS-{n:03d}", None, None, None] for n in range(11, 16)]  # pre-numbered ghost rows
+    rows += [["登记人：王敏", None, None, "审核人：李强"], ["日期：2026年10月31日"]]
+    return xlsx(path, {"2026年10月": rows})
+
+
+def test_every_output_counts_a_files_rows_the_same_after_the_rules(tmp_path: Path, config):
+    import json
+    import subprocess
+
+    from pipeline.run import RunOptions, run, summary_lines
+    from pipeline.store import Store
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _ledger_with_everything(inbox / "翠湖投诉.xlsx")
+    result = run(
+        config,
+        RunOptions(
+            inbox=inbox,
+            reports=tmp_path / "reports",
+            store=tmp_path / "s.sqlite",
+            archive=tmp_path / "archive",
+            month="2026-10",
+            as_of="2026-11-01 08:00",
+            workers=1,
+        ),
+    )
+    expected = {"rows_read": 10, "rows_loaded": 7, "rows_set_aside": 3, "rows_skipped": 7}
+    pick = lambda d: {k: d[k] for k in expected}  # noqa: E731
+    folder = tmp_path / "reports/monthly/2026-10"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+    assert pick(manifest["inputs"][0]) == expected
+    assert manifest["inputs"][0]["skipped"] == {"只有编号的空行": 5, "签名、日期或合计行": 2}
+    assert pick(manifest["counts"]) == expected
+    assert pick(kpis["data_quality"]) == expected
+    assert pick(kpis["data_quality"]["files"][0]) == expected
+    assert result.counts == expected
+    with Store(tmp_path / "s.sqlite") as store:
+        (counted,) = store.file_counts().values()
+        assert pick(counted) == expected
+    ws = openpyxl.load_workbook(folder / "validation.xlsx")["按文件汇总"]
+    assert [c.value for c in ws[2]][3:8] == [10, 7, 3, 7, "只有编号的空行 5，签名、日期或合计行 2"]
+    line = next(line for line in summary_lines(result) if "翠湖投诉.xlsx" in line)
+    assert "读取 10 行，入库 7 行，暂存 3 行" in line and "跳过非数据行 7 行" in line
+    assert any(
+        "数据库现有：10 行 = 入库 7 行 + 暂存 3 行（另跳过非数据行 7 行）" in x for x in summary_lines(result)
+    )
+    pdf = subprocess.run(
+        ["pdftotext", "-layout", str(folder / "report.pdf"), "-"], capture_output=True, text=True
+    )
+    assert "读取 10 行 = 入库 7 行 + 暂存 3 行" in pdf.stdout
+    report = openpyxl.load_workbook(folder / "report.xlsx")["数据质量"]
+    assert [c.value for c in report[2]][3:7] == [10, 7, 3, 7]
+
+
+def test_validate_counts_rule_errors_as_set_aside(tmp_path: Path, config):
+    from pipeline.validate.stage import describe_results, validate_files
+
+    path = _ledger_with_everything(tmp_path / "翠湖投诉.xlsx")
+    results = validate_files([path], config, AS_OF, None, tmp_path / "out")
+    lines, _ = describe_results(results)
+    assert "读取 10 行，可入库 7 行，暂存 3 行" in lines[0]
+    assert "跳过非数据行 7 行" in lines[0]

@@ -50,7 +50,12 @@ def test_annotated_copy_marks_the_right_cell(tmp_path: Path, config):
     assert "不在可选范围" in ws["E5"].comment.text and ws["E5"].fill.fgColor.rgb.endswith("FFC7CE")
     links = {c.hyperlink.location for row in wb["问题清单"].iter_rows(min_row=2) for c in row if c.hyperlink}
     assert {"'2026年10月'!D4", "'2026年10月'!E5"} <= links
-    assert result.counts == {"rows_read": 2, "rows_loaded": 1, "rows_set_aside": 1}
+    assert result.counts == {
+        "rows_read": 2,
+        "rows_loaded": 1,
+        "rows_set_aside": 1,
+        "rows_skipped": 1,
+    }  # the 填表人 line
     out = "\n".join(summary_lines(result))
     assert "读取 2 行，入库 1 行，暂存 1 行（不在可选范围 1）" in out and "错误 1，警告" in out
 
@@ -77,7 +82,7 @@ def test_validation_workbook_lists_findings_sorted_with_summaries(tmp_path: Path
         ("b.xlsx", 3, "受理日期", "日期无效", "错误"),
     ]
     summary = list(wb["按文件汇总"].iter_rows(min_row=2, values_only=True))
-    assert summary == [("b.xlsx", "客户投诉处理登记表", "李静", 2, 1, 1, 1, 1, 0)]
+    assert summary == [("b.xlsx", "客户投诉处理登记表", "李静", 2, 1, 1, 1, "签名、日期或合计行 1", 1, 1, 0)]
     assert list(wb["按填表人汇总"].iter_rows(min_row=2, values_only=True)) == [("李静", 1, 1, 1, 0)]
 
 

@@ -24,6 +24,15 @@ from pipeline.load.read import read_file
 from pipeline.load.values import clean_text
 from pipeline.names import PropertyNames
 
+# Rows under a header that hold something but are not data: counted and said, never silently dropped
+# (blank rows are not counted: there is nothing to account for).
+SKIP_REASONS = {"ghost": "只有编号的空行", "footer": "签名、日期或合计行", "header": "重复的表头行"}
+
+
+def skipped_text(skipped: dict[str, int]) -> str:
+    """'只有编号的空行 5，签名、日期或合计行 2': the reasons, most rows first."""
+    return "，".join(f"{why} {n}" for why, n in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+
 
 @dataclass
 class SheetSummary:
@@ -69,6 +78,18 @@ class LoadedFile:
     @property
     def rows_loaded(self) -> int:
         return self.rows_read - self.rows_set_aside
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Reason (SKIP_REASONS) → rows skipped for it, over every sheet."""
+        out: Counter[str] = Counter()
+        for s in self.sheets:
+            out.update({SKIP_REASONS[k]: n for k, n in s.skipped.items() if k in SKIP_REASONS and n})
+        return dict(out)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
 
     def all_findings(self) -> list[Finding]:
         out = list(self.findings)

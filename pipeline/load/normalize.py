@@ -30,7 +30,18 @@ from pipeline.load.values import (
     parse_text,
 )
 from pipeline.names import PropertyNames
-from pipeline.registers import BOOL, CHOICE, DATE, FOOTER_WORDS, NUMBER, PHONE, REGISTERS, Column, value_list
+from pipeline.registers import (
+    BOOL,
+    CHOICE,
+    DATE,
+    FOOTER_LABELS,
+    FOOTER_WORDS,
+    NUMBER,
+    PHONE,
+    REGISTERS,
+    Column,
+    value_list,
+)
 
 _YEAR = re.compile(r"(20\d{2})\s*(?:年|[.\-/_]|(?=\d{2}\b)|\b)")
 _MONTH_CN = re.compile(r"(?<!\d)(\d{1,2})\s*月")
@@ -99,16 +110,21 @@ class SheetContext:
     unconfigured_noted: set[str] = field(default_factory=set)
 
 
-_FOOTER_HINT = re.compile("[" + "".join(sorted({w[0] for w in FOOTER_WORDS})) + "]")
+_FOOTER_HINT = re.compile("[" + "".join(sorted({w[0] for w in FOOTER_WORDS + FOOTER_LABELS})) + "]")
+_FOOTER_LABEL = re.compile(r"^(?:" + "|".join(FOOTER_LABELS) + r")\s*[:：]")
 
 
 def _is_footer(first: Any) -> bool:
+    """A signature, date, subtotal or note line: its first filled cell begins with a footer word,
+    or with a footer label and a colon."""
     if not isinstance(first, str):
         return False
     if not _FOOTER_HINT.search(first) and unicodedata.is_normalized("NFKC", first):
         return False  # no footer word can start anywhere in it
     text = clean_text(first)
-    return any(text.startswith(w) or f"{w}:" in text or f"{w}：" in text for w in FOOTER_WORDS)
+    return bool(_FOOTER_LABEL.match(text)) or any(
+        text.startswith(w) or f"{w}:" in text or f"{w}：" in text for w in FOOTER_WORDS
+    )
 
 
 class _RowKinds:

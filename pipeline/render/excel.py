@@ -311,6 +311,6 @@ def write_excel(report: Report, path: Path) -> Path:
         _table_sheet(wb, fmt, report, "数据质量", report.data_quality)
         _provenance_sheet(wb, fmt, report)
         _table_sheet(wb, fmt, report, "指标定义", report.definitions, [18, 60, 24, 8, 8, 12])
-        _table_sheet(wb, fmt, report, "输入文件", report.inputs, [44, 16, 24, 8, 8, 8])
+        _table_sheet(wb, fmt, report, "输入文件", report.inputs, [44, 16, 24, 8, 8, 8, 8])
         wb.close()
     return path

@@ -461,13 +461,20 @@ def _data_quality(m: dict) -> Table:
             f["rows_read"],
             f["rows_loaded"],
             f["rows_set_aside"],
+            f.get("rows_skipped", 0),
         ]
         for f in m["data_quality"].get("files", [])
     ]
     dq = m["data_quality"]
-    note = f"合计：读取 {dq['rows_read']} 行 = 入库 {dq['rows_loaded']} 行 + 暂存 {dq['rows_set_aside']} 行"
+    note = (
+        f"合计：读取 {dq['rows_read']} 行 = 入库 {dq['rows_loaded']} 行 + 暂存 {dq['rows_set_aside']} 行；"
+        f"另跳过非数据行 {dq.get('rows_skipped', 0)} 行（只有编号的空行、签名或合计行、重复表头）"
+    )
     return Table(
-        "数据质量（按文件与填表人）", ["文件", "登记表", "填表人", "读取", "入库", "暂存"], rows, note=note
+        "数据质量（按文件与填表人）",
+        ["文件", "登记表", "填表人", "读取", "入库", "暂存", "跳过"],
+        rows,
+        note=note,
     )
 
 
@@ -501,7 +508,7 @@ def build_report(
     )
     inputs_table = Table(
         "输入文件",
-        ["文件", "SHA-256（前 12 位）", "登记表", "读取", "入库", "暂存"],
+        ["文件", "SHA-256（前 12 位）", "登记表", "读取", "入库", "暂存", "跳过"],
         [
             [
                 i["name"],
@@ -510,6 +517,7 @@ def build_report(
                 i.get("rows_read", 0),
                 i.get("rows_loaded", 0),
                 i.get("rows_set_aside", 0),
+                i.get("rows_skipped", 0),
             ]
             for i in (inputs or [])
         ],

@@ -18,6 +18,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline.findings import ERROR, INFO, SEVERITY_ZH, WARNING, Finding
+from pipeline.load.loader import skipped_text
 from pipeline.load.read import TEXT_SUFFIXES, read_file
 from pipeline.render.atomic import atomic_path
 
@@ -41,7 +42,8 @@ def _row(f: Finding) -> list:
 
 
 def write_validation_workbook(path: Path, findings: list[Finding], files: list[dict]) -> Path:
-    """files: [{name, register, submitter, rows_read, rows_loaded, rows_set_aside}] for the summary sheets."""
+    """files: [{name, register, submitter, rows_read, rows_loaded, rows_set_aside, rows_skipped, skipped}]
+    (file_infos) for the summary sheets."""
     findings = sorted(findings, key=lambda f: (f.file, f.sheet or "", f.row or 0, f.letter or ""))
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
@@ -68,11 +70,24 @@ def write_validation_workbook(path: Path, findings: list[Finding], files: list[d
         for f in findings:
             by_file[f.file][f.severity] += 1
         ws2 = wb.add_worksheet("按文件汇总")
-        heads2 = ["文件", "登记表", "填表人", "读取行数", "入库", "暂存", "错误", "警告", "提示"]
+        heads2 = [
+            "文件",
+            "登记表",
+            "填表人",
+            "读取行数",
+            "入库",
+            "暂存",
+            "跳过非数据行",
+            "跳过原因",
+            "错误",
+            "警告",
+            "提示",
+        ]
         for j, h in enumerate(heads2):
             ws2.write_string(0, j, h, head)
         ws2.set_column(0, 0, 36)
         ws2.set_column(1, 2, 16)
+        ws2.set_column(7, 7, 28)
         for i, info in enumerate(sorted(files, key=lambda d: d["name"]), start=1):
             c = by_file.get(info["name"], Counter())
             values = [
@@ -82,6 +97,8 @@ def write_validation_workbook(path: Path, findings: list[Finding], files: list[d
                 info.get("rows_read", 0),
                 info.get("rows_loaded", 0),
                 info.get("rows_set_aside", 0),
+                info.get("rows_skipped", 0),
+                skipped_text(info.get("skipped") or {}),
                 c[ERROR],
                 c[WARNING],
                 c[INFO],

@@ -11,10 +11,11 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.findings import Finding
 from pipeline.ingest import IngestResult
+from pipeline.load.loader import skipped_text
 from pipeline.pool import mapped
 from pipeline.registers import REGISTERS
 from pipeline.render.validation import write_annotated_copy, write_validation_workbook
-from pipeline.store import Store, of_property, property_params
+from pipeline.store import Store
 from pipeline.validate import run_rules, sort_findings
 from pipeline.validate.local import local_findings
 from pipeline.validate.rules import RULE_CODES
@@ -54,28 +55,33 @@ def validate_store(
 
 
 def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
-    """Current files (and rejected ones) with their counts and 填表人; only a property's files when given."""
-    where = "superseded_by IS NULL" + (f" AND {of_property()}" if property_name else "")
+    """Current files (and rejected ones) with their counts (Store.file_counts: after the rules) and
+    填表人; only a property's files, and their rows of that property, when given."""
+    counts = store.file_counts(property_name)
     rejected = "" if property_name else " OR status='rejected'"
+    ids = list(counts)
     out = []
-    for name, register, sheets, read, loaded, aside, sha in store.db.execute(
-        "SELECT name, register, sheets, rows_read, rows_loaded, rows_set_aside, sha256 FROM files"
-        f" WHERE id IN (SELECT file_id FROM records WHERE {where}){rejected}",
-        property_params(property_name) if property_name else (),
-    ):
-        subs = [s.get("submitter") for s in json.loads(sheets or "[]") if s.get("submitter")]
-        title = REGISTERS[register].title if register else ""
-        out.append(
-            {
-                "name": name,
-                "register": title,
-                "submitter": subs[0] if subs else None,
-                "rows_read": read,
-                "rows_loaded": loaded,
-                "rows_set_aside": aside,
-                "sha256": sha,
-            }
-        )
+    for start in range(0, max(len(ids), 1), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk)) or "NULL"
+        for fid, name, register, sheets, sha in store.db.execute(
+            f"SELECT id, name, register, sheets, sha256 FROM files WHERE id IN ({marks})"
+            + (rejected if start == 0 else "")
+            + " ORDER BY id",
+            chunk,
+        ):
+            subs = [s.get("submitter") for s in json.loads(sheets or "[]") if s.get("submitter")]
+            out.append(
+                {
+                    "name": name,
+                    "register": REGISTERS[register].title if register else "",
+                    "submitter": subs[0] if subs else None,
+                    **counts.get(
+                        fid, dict.fromkeys(("rows_read", "rows_loaded", "rows_set_aside", "rows_skipped"), 0)
+                    ),
+                    "sha256": sha,
+                }
+            )
     return out
 
 
@@ -115,12 +121,17 @@ def plan_clerk_outputs(
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in all_findings:
         by_file[f.file].append(f)
-    counts = store.file_counts([o.file_id for o in ingest.outcomes])
+    counts = store.file_counts(file_ids=[o.file_id for o in ingest.outcomes])
     todo = []
     for o in ingest.outcomes:
         mine = by_file.get(o.name, [])
-        if o.file_id in counts:
-            o.rows_loaded, o.rows_set_aside = counts[o.file_id]
+        if o.file_id in counts:  # the figures after the rules: the same as in every other output
+            c = counts[o.file_id]
+            o.rows_read, o.rows_loaded, o.rows_set_aside = (
+                c["rows_read"],
+                c["rows_loaded"],
+                c["rows_set_aside"],
+            )
         o.findings_by_severity = dict(Counter(f.severity for f in mine))
         rule_errors = Counter(f.title for f in mine if f.severity == "error" and f.code in RULE_CODES)
         for title, n in rule_errors.items():
@@ -229,8 +240,21 @@ def validate_files(
             f for f in rule_findings if f.file == lf.name
         ]
         annotated = write_annotated_copy(lf.path, lf.name, mine, out_dir) if mine and not lf.error else None
-        out.append({"loaded": lf, "findings": mine, "annotated": annotated})
+        out.append({"loaded": lf, "findings": mine, "annotated": annotated, "counts": _counts(lf, mine)})
     return out
+
+
+def _counts(lf, findings: list[Finding]) -> dict[str, int]:
+    """A checked file's rows as a run would count them: set aside by loading or by a rule's error."""
+    aside = {(r.sheet, r.row) for r in lf.records if r.set_aside}
+    aside |= {(f.sheet, f.row) for f in findings if f.severity == "error" and f.row and f.code in RULE_CODES}
+    read = len(lf.records)
+    return {
+        "rows_read": read,
+        "rows_loaded": read - len(aside),
+        "rows_set_aside": len(aside),
+        "rows_skipped": lf.rows_skipped,
+    }
 
 
 def describe_results(results: list[dict], limit: int = 50) -> tuple[list[str], int]:
@@ -242,7 +266,10 @@ def describe_results(results: list[dict], limit: int = 50) -> tuple[list[str], i
         lf, found = item["loaded"], item["findings"]
         by = {s: sum(1 for f in found if f.severity == s) for s in ("error", "warning", "info")}
         errors += by["error"]
-        head = f"{lf.name}：读取 {lf.rows_read} 行，可入库 {lf.rows_loaded} 行，暂存 {lf.rows_set_aside} 行；"
+        c = item["counts"]
+        head = f"{lf.name}：读取 {c['rows_read']} 行，可入库 {c['rows_loaded']} 行，暂存 {c['rows_set_aside']} 行；"
+        if lf.rows_skipped:
+            head += f"跳过非数据行 {lf.rows_skipped} 行（{skipped_text(lf.skipped)}）；"
         lines.append(head + "，".join(f"{SEVERITY_ZH[s]} {n}" for s, n in by.items()))
         lines.extend(f"  [{SEVERITY_ZH[f.severity]}] {f.message}" for f in found[:limit])
         if len(found) > limit:
