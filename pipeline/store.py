@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_active ON records(register, superseded_by, set_aside);
 CREATE INDEX IF NOT EXISTS records_scope ON records(register, property, month);
-CREATE INDEX IF NOT EXISTS records_file ON records(file_id);  -- a file's rows: record cache, counts, supersession
+CREATE INDEX IF NOT EXISTS records_file ON records(file_id);
+CREATE INDEX IF NOT EXISTS files_name ON files(name);  -- an earlier version of a file (_replace_whole_files)  -- a file's rows: record cache, counts, supersession
 CREATE TABLE IF NOT EXISTS findings (
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL REFERENCES files(id),
@@ -417,13 +418,17 @@ class Store:
             (*rows.file, now, run_id),
         )
         file_id = cur.fetchone()[0]
-        superseded = 0
+        touched: set[int] = set()
         for register, prop, month in rows.scopes:
-            superseded += db.execute(
-                "UPDATE records SET superseded_by=? WHERE superseded_by IS NULL AND file_id<>?"
-                " AND register=? AND property IS ? AND month IS ?",
-                (file_id, file_id, register, prop, month),
-            ).rowcount
+            touched.update(
+                fid
+                for (fid,) in db.execute(
+                    "UPDATE records SET superseded_by=? WHERE superseded_by IS NULL AND file_id<>?"
+                    " AND register=? AND property IS ? AND month IS ? RETURNING file_id",
+                    (file_id, file_id, register, prop, month),
+                ).fetchall()
+            )
+        superseded = self._replace_whole_files(file_id, rows, touched)
         db.executemany(
             "INSERT INTO records(file_id, register, property, month, record_id, sheet, row, data, set_aside, reasons)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -431,6 +436,45 @@ class Store:
         )
         self._insert_findings(file_id, "load", rows.findings)
         return file_id, superseded
+
+    def _replace_whole_files(self, file_id: int, rows: FileRows, touched: set[int]) -> int:
+        """Rows the new file supersedes: those of its (register, property, month) scopes, and what
+        is left of an earlier version it replaces as a whole, so that no old problem outlives its
+        correction. An earlier file is replaced as a whole when
+        - it has the same name and register and nothing left in a month the new file lacks
+          (a clerk saved over it, and fixed a property or a date on the way), or
+        - the new file took its rows and only rows it could not place are left (set aside)."""
+        db = self.db
+        name, register = rows.file[1], rows.file[5]
+        months = {month for _, _, month in rows.scopes if month}
+        same_name = {
+            fid
+            for (fid,) in db.execute(
+                "SELECT id FROM files WHERE name=? AND register IS ? AND id<>?", (name, register, file_id)
+            ).fetchall()
+        }
+        superseded = sum(
+            db.execute(
+                "SELECT COUNT(*) FROM records WHERE superseded_by=? AND file_id=?", (file_id, fid)
+            ).fetchone()[0]
+            for fid in touched
+        )
+        for fid in sorted(touched | same_name):
+            left = db.execute(
+                "SELECT month, set_aside FROM records WHERE file_id=? AND superseded_by IS NULL", (fid,)
+            ).fetchall()
+            if not left:
+                continue
+            if fid in same_name:
+                whole = all(month is None or month in months for month, _ in left)
+            else:
+                whole = all(aside for _, aside in left)
+            if whole:
+                superseded += db.execute(
+                    "UPDATE records SET superseded_by=? WHERE file_id=? AND superseded_by IS NULL",
+                    (file_id, fid),
+                ).rowcount
+        return superseded
 
     def _insert_findings(self, file_id: int, stage: str, rows: list[tuple]) -> None:
         self.db.executemany(

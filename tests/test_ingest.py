@@ -212,3 +212,44 @@ def test_lean_records_leave_out_only_the_memo_columns(tmp_path: Path, config):
         (full,), (lean,) = store.records("complaints"), store.records("complaints", lean=True)
     assert (full["result"], full["remark"]) == ("已修好", "业主在家")
     assert {k: v for k, v in full.items() if k not in ("result", "remark")} == lean
+
+
+def test_a_corrected_redrop_leaves_no_old_problem_behind(tmp_path: Path, config):
+    """Issue 17.3: the superseded version's set-aside rows (even those it could not place in a month
+    or a property) and its findings leave every output of the later run; history keeps them."""
+    import json
+
+    import openpyxl
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    bad = [
+        ["A1", "翠湖花园", "2026-10-01", "维修", None],
+        ["A2", "翠湖花园", "十月某天", "绿化", None],  # no date: no month to supersede it by
+        ["A3", "某小区", "2026-10-02", "维修", None],  # no configured property
+        ["A4", None, "2026-10-03", "维修", None],  # no property at all
+    ]
+    _complaints(inbox / "翠湖投诉.xlsx", bad, sheet="Sheet1")
+    first = _run(tmp_path, config, month="2026-10")
+    assert first.counts["rows_set_aside"] == 1  # A2; A3 loads under an unconfigured 某小区
+    time.sleep(0.01)
+    good = [
+        ["A1", "翠湖花园", "2026-10-01", "维修", None],
+        ["A2", "翠湖花园", "2026-10-05", "绿化", None],
+        ["A3", "翠湖花园", "2026-10-02", "维修", None],
+        ["A4", "翠湖花园", "2026-10-03", "维修", None],
+    ]
+    _complaints(inbox / "翠湖投诉.xlsx", good, sheet="Sheet1")
+    second = _run(tmp_path, config, month="2026-10")
+    assert second.counts == {"rows_read": 4, "rows_loaded": 4, "rows_set_aside": 0, "rows_skipped": 0}
+    assert second.exit_code == 0
+    folder = tmp_path / "reports/monthly/2026-10"
+    kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+    assert kpis["data_quality"]["rows_set_aside"] == 0 and len(kpis["data_quality"]["files"]) == 1
+    assert not kpis["lists"].get("set_aside")
+    ws = openpyxl.load_workbook(folder / "validation.xlsx")["问题清单"]
+    assert [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]] == []
+    assert not (folder / "annotated" / "翠湖投诉（待修改）.xlsx").exists()  # nothing left to fix
+    with Store(tmp_path / "store.sqlite") as store:
+        history = store.records("complaints", include_set_aside=True, include_superseded=True)
+        assert len(history) == 8  # the earlier version stays on record

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from pipeline.ingest import IngestResult
 from pipeline.load.loader import skipped_text
 from pipeline.pool import mapped
 from pipeline.registers import REGISTERS
-from pipeline.render.validation import write_annotated_copy, write_validation_workbook
+from pipeline.render.validation import annotated_name, write_annotated_copy, write_validation_workbook
 from pipeline.store import Store
 from pipeline.validate import run_rules, sort_findings
 from pipeline.validate.local import local_findings
@@ -96,6 +96,7 @@ class ClerkOutputs:
     files: list[dict]
     jobs: list[tuple]  # write_annotated_copy arguments, one per file with findings
     skipped: int = 0  # new files with findings beyond the annotate limit (all in validation.xlsx)
+    stale: list[Path] = field(default_factory=list)  # annotated copies of files fixed or superseded since
 
 
 def plan_clerk_outputs(
@@ -149,13 +150,18 @@ def plan_clerk_outputs(
     if property_name:
         names = {info["name"] for info in files}
         shown = [f for f in all_findings if f.file in names]
-    plan = ClerkOutputs(report_dir, shown, files, jobs)
+    wanted = {annotated_name(name) for name in by_file}
+    folder = report_dir / "annotated"
+    stale = [p for p in folder.glob("*.xlsx") if p.name not in wanted] if folder.is_dir() else []
+    plan = ClerkOutputs(report_dir, shown, files, jobs, stale=stale)
     if len(jobs) > annotate_limit:  # a bulk first load: findings are all in validation.xlsx
         plan.jobs, plan.skipped = [], len(jobs)
     return plan
 
 
 def write_clerk_outputs(plan: ClerkOutputs) -> dict[str, Path | list[Path]]:
+    for path in plan.stale:  # a clerk is never sent back a problem that is fixed
+        path.unlink(missing_ok=True)
     outputs: dict = {
         "validation": write_validation_workbook(
             plan.report_dir / "validation.xlsx", plan.findings, plan.files
