@@ -30,6 +30,7 @@ class Property:
     name: str
     households: int | None
     aliases: tuple[str, ...] = ()
+    registers: tuple[str, ...] = tuple(REGISTERS)  # the registers it is expected to hand in each month
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,15 @@ def _properties(data: dict, where: str) -> dict[str, Property]:
         aliases = spec.get("aliases", [])
         if isinstance(aliases, str):
             aliases = [aliases]
-        out[name] = Property(name=name, households=households, aliases=tuple(aliases))
+        registers = spec.get("registers", list(REGISTERS))
+        if not isinstance(registers, list) or not all(r in REGISTERS for r in registers):
+            raise _fail(
+                where,
+                f'[properties."{name}"] registers 必须是登记表名称的列表，可用：{", ".join(REGISTERS)}，现在是 {registers!r}',
+            )
+        out[name] = Property(
+            name=name, households=households, aliases=tuple(aliases), registers=tuple(registers)
+        )
     return out
 
 

@@ -12,13 +12,40 @@ from pipeline.config import Config
 from pipeline.kpi import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, _callback_index, compute_set
 from pipeline.kpi_lists import meeting_lists
 from pipeline.kpi_slices import Complaints, Partition, Slice, by_complaint_field, by_field, by_property
-from pipeline.periods import Period, month_of, previous, week_of
+from pipeline.periods import Period, month_of, months_in, previous, week_of
 from pipeline.pool import forked
 from pipeline.scorecard import scorecard
+from pipeline.validate.completeness import covered
 from pipeline.workdays import WorkCalendar
 
 TREND_LENGTH = 12
 PROPERTY_TREND_KEYS = ("callback_rate", "effective_complaint_rate_ytd", "satisfaction_rate")
+
+
+HOUSEHOLD_KEYS = ("effective_complaint_rate", "effective_complaint_rate_ytd")  # complaints ÷ households
+NO_REGISTER = "无数据（未交投诉登记表）"
+
+
+def _uncovered(handed_in, props, period: Period, as_of: datetime) -> set[str]:
+    """The household rates (HOUSEHOLD_KEYS) that no complaints register covers for these properties in
+    the period (or, for the year to date, in any month of it): null, never a 0.00 % that flatters.
+    handed_in None: not known (a caller without a store), nothing is blanked."""
+    if handed_in is None:
+        return set()
+    names = list(props)
+    out = set()
+    if not covered(handed_in, "complaints", names, months_in(period, as_of)):
+        out.add("effective_complaint_rate")
+    year = Period(period.kind, period.label, _ytd_start(period), period.end)
+    if not covered(handed_in, "complaints", names, months_in(year, as_of)):
+        out.add("effective_complaint_rate_ytd")
+    return out
+
+
+def _blank(kpis: dict, keys: set[str]) -> dict:
+    for key in keys:
+        kpis[key].update(value=None, met=None, note=NO_REGISTER)
+    return kpis
 
 
 def _pick(kpis: dict, keys) -> dict:
@@ -54,6 +81,8 @@ def _trend(
     households: int | None,
     keys: tuple[str, ...] = RATE_KEYS,
     callbacks: dict | None = None,
+    handed_in: set | None = None,
+    props: tuple[str, ...] = (),
 ) -> list[dict]:
     """The last 12 weeks or months up to this period: values with numerators and denominators.
 
@@ -74,6 +103,7 @@ def _trend(
         k = compute_set(
             data, _scope(p, as_of), config, households, calendar, _ytd_start(p), callbacks, repeats=False
         )
+        _blank(k, _uncovered(handed_in, props, p, as_of) & set(keys))
         row = {"period": p.label}
         row.update({key: k[key]["value"] for key in keys})
         row.update({f"{key}_numerator": k[key]["numerator"] for key in keys})
@@ -84,15 +114,14 @@ def _trend(
     return out
 
 
-def _trends(data, period, as_of, config, calendar, total_households, callbacks, properties, props) -> dict:
+def _trends(
+    data, period, as_of, config, calendar, total_households, callbacks, properties, props, handed_in
+) -> dict:
     """The weekly and monthly trends of the group, and (in a monthly report) of each property."""
+    group = {"callbacks": callbacks, "handed_in": handed_in, "props": tuple(props)}
     return {
-        "weekly": _trend(
-            data, period, "weekly", as_of, config, calendar, total_households, callbacks=callbacks
-        ),
-        "monthly": _trend(
-            data, period, "monthly", as_of, config, calendar, total_households, callbacks=callbacks
-        ),
+        "weekly": _trend(data, period, "weekly", as_of, config, calendar, total_households, **group),
+        "monthly": _trend(data, period, "monthly", as_of, config, calendar, total_households, **group),
         "monthly_by_property": {
             name: _trend(
                 properties.slice(name),
@@ -104,6 +133,8 @@ def _trends(data, period, as_of, config, calendar, total_households, callbacks, 
                 _households(config, [name])[0],
                 keys=PROPERTY_TREND_KEYS,
                 callbacks=callbacks,  # keyed by (property, number): the group's serves each property
+                handed_in=handed_in,
+                props=(name,),
             )
             for name in props
         }
@@ -134,12 +165,14 @@ def compute_kpis(
     generated_at: datetime | None = None,
     handover: bool = False,
     parallel: bool = False,
+    handed_in: set | None = None,
 ) -> dict:
     """The whole model for one period (see the kpis.json contract in the README).
 
     handover: raw holds fresh dicts that may be parsed in place (a run's own Store.records result).
     parallel: the trends (24 periods over the whole group, and 12 months per property: about half
     the work) are computed in a forked worker while this process computes the rest.
+    handed_in: Store.handed_in(); a household rate that no complaints register covers is null.
     """
     data = Records.from_store(raw, in_place=handover)
     calendar = WorkCalendar(config.holidays)
@@ -161,11 +194,25 @@ def compute_kpis(
             )
 
     properties = by_property(data)
-    trend_args = (data, period, as_of, config, calendar, total_households, callbacks, properties, props)
+    trend_args = (
+        data,
+        period,
+        as_of,
+        config,
+        calendar,
+        total_households,
+        callbacks,
+        properties,
+        props,
+        handed_in,
+    )
     with forked(_trends, *trend_args) if parallel else nullcontext() as trend_job:
         model = _model(
             data, period, as_of, config, calendar, callbacks, properties, props, total_households, set_aside
         )
+        _blank(model["kpis"], _uncovered(handed_in, props, period, as_of))
+        for name, k in model["by_property"].items():
+            _blank(k, _uncovered(handed_in, (name,), period, as_of))
         model["trend"] = trend_job.result()[0] if trend_job else _trends(*trend_args)
     model.update(
         generated_at=(generated_at or datetime.now()).isoformat(timespec="seconds"),

@@ -100,3 +100,15 @@ def previous(period: Period, config: Config, n: int = 1) -> Period:
     while m < 1:
         y, m = y - 1, m + 12
     return month(f"{y}-{m:02d}")
+
+
+def months_in(period: Period, as_of: datetime) -> list[str]:
+    """The months ('2026-10') the period covers up to the as-of time: what a register must cover."""
+    stop = min(period.end, as_of)
+    if stop <= period.start:
+        stop = period.start + timedelta(seconds=1)
+    out, year, month = [], period.start.year, period.start.month
+    while datetime(year, month, 1) < stop:
+        out.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out

@@ -25,6 +25,7 @@ from pipeline.render.atomic import atomic_path
 from pipeline.render.reports import render_reports
 from pipeline.runlog import run_log
 from pipeline.store import Store, store_lock
+from pipeline.validate.completeness import missing_registers, missing_text
 from pipeline.validate.rules import forget_parsed_dates
 from pipeline.validate.stage import file_infos, plan_clerk_outputs, validate_store, write_clerk_outputs
 
@@ -63,9 +64,15 @@ class RunResult:
     reused_from: int | None = None  # the run whose outputs this run reused (nothing had changed)
 
     @property
+    def missing(self) -> list[dict]:
+        """Registers not handed in (validate.completeness), as the KPI model says."""
+        return (self.model.get("data_quality") or {}).get("missing_register_months") or []
+
+    @property
     def exit_code(self) -> int:
         new_set_aside = sum(o.rows_set_aside for o in self.ingest.outcomes)
-        return SET_ASIDE if (new_set_aside or self.ingest.rejected or self.model.get("errors")) else OK
+        bad = new_set_aside or self.ingest.rejected or self.model.get("errors") or self.missing
+        return SET_ASIDE if (bad or not self.counts.get("rows_read")) else OK
 
 
 def data_quality(store: Store, property_name: str | None = None, files: list[dict] | None = None) -> dict:
@@ -272,9 +279,23 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
         files = file_infos(store, options.property)
         raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records, files)
         del records
+        handed_in = store.handed_in()
+        missing = missing_registers(handed_in, config, period, as_of, options.property)
+        quality["missing_registers"] = [
+            {"property": m["property"], "register": m["register"]} for m in missing
+        ]
+        quality["missing_register_months"] = missing
         parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
         model = compute_kpis(
-            raw, period, as_of, kpi_config, quality, set_aside, handover=True, parallel=parallel
+            raw,
+            period,
+            as_of,
+            kpi_config,
+            quality,
+            set_aside,
+            handover=True,
+            parallel=parallel,
+            handed_in=handed_in,
         )
     model["scope"] = options.property or "全部项目"
     packed = Packed((model, findings))
@@ -408,6 +429,12 @@ def summary_lines(result: RunResult) -> list[str]:
             lines.append(f"{label}：{result.outputs[key]}")
     for error in result.model.get("errors", []):
         lines.append(f"✘ {error}")
+    for item in result.missing:
+        lines.append(f"✘ {missing_text(item)}")
+    if not result.counts.get("rows_read"):
+        lines.append(
+            "✘ 数据库中还没有任何登记数据，收件箱中也没有可读取的登记表：请把各项目的登记表放入收件箱后再运行"
+        )
     c = result.counts
     lines.append(
         f"数据库现有：{c['rows_read']} 行 = 入库 {c['rows_loaded']} 行 + 暂存 {c['rows_set_aside']} 行"

@@ -683,6 +683,21 @@ class Store:
         """Totals of file_counts: read = loaded + set aside, and skipped."""
         return totals(self.file_counts(property_name).values())
 
+    def handed_in(self) -> set[tuple[str, str, str]]:
+        """(register, property, month) that the current files cover: by their rows, and by the sheet
+        of a register handed in empty (a month without a complaint is still a month handed in)."""
+        out = set(
+            self.db.execute(
+                "SELECT DISTINCT register, property, month FROM records"
+                " WHERE superseded_by IS NULL AND property IS NOT NULL AND month IS NOT NULL"
+            ).fetchall()
+        )
+        for (sheets,) in self.db.execute("SELECT sheets FROM files WHERE status='loaded' AND rows_read=0"):
+            for s in json.loads(sheets or "[]"):
+                if s.get("register") and s.get("property") and s.get("month"):
+                    out.add((s["register"], s["property"], s["month"]))
+        return out
+
     def set_aside_rows(self, property_name: str | None = None) -> list[dict]:
         """Current rows set aside by loading or by a rule, with their reasons, for the data-quality
         lists: a property's only, when given."""

@@ -44,7 +44,7 @@ def test_a_second_run_on_the_same_store_says_a_run_is_in_progress(tmp_path: Path
         with pytest.raises(Busy):
             run(config, _opts(tmp_path, wait=0.6))
         assert time.monotonic() - started >= 0.5
-    assert run(config, _opts(tmp_path)).exit_code == 0  # free again
+    assert run(config, _opts(tmp_path)).exit_code == 1  # free again: it runs (1: nothing handed in yet)
 
 
 def test_run_writes_a_manifest_and_a_log_without_customer_data(tmp_path: Path, config):

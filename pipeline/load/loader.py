@@ -45,6 +45,8 @@ class SheetSummary:
     skipped: dict[str, int] = field(default_factory=dict)
     columns: dict[str, list[str]] = field(default_factory=dict)  # key → [header as written, column letter]
     submitter: str | None = None  # 填表人 from the signature line
+    property: str | None = None  # the property its title, sheet, file or folder name names
+    month: str | None = None  # the month its sheet name, title or file name names
 
 
 @dataclass
@@ -228,6 +230,8 @@ def load_file(
             skipped=skipped,
             columns={k: [match.labels[c], column_letter(c)] for k, c in match.columns.items()},
             submitter=submitter(rows, match.data_start),
+            property=ctx.property,
+            month=ctx.month or sheet_month(title, year) or sheet_month(path.stem, year),
         )
         summary.rows_loaded = summary.rows_read - summary.rows_set_aside
         loaded.sheets.append(summary)
