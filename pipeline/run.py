@@ -162,6 +162,9 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
     period = resolve_period(config, options.week, options.month, as_of)
     check_property(config, options.property)  # before a long load and validation, not after them
     inbox = options.inbox or config.inbox
+    if not inbox.is_dir():  # a mistyped path is not an empty week
+        what = "不是文件夹" if inbox.exists() else "不存在"
+        raise ConfigError(f"收件箱 {inbox} {what}：请检查 --inbox 或 config.toml 的 [paths] inbox")
     reports = options.reports or config.reports
     report_dir = reports / period.folder / (options.property or "")
     store_path = options.store or config.store

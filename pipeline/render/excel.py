@@ -148,6 +148,8 @@ def _overview(wb, fmt, report: Report) -> None:
     ):
         ws.write_string(row, j, label, fmt["head"])
         _write(ws, row + 1, j, report.counts[key], fmt)
+    for i, text in enumerate(report.missing, start=row + 3):
+        ws.write_string(i, 0, f"未交登记表：{text}", fmt["text"])
     ws.freeze_panes(4, 1)
     _page(ws, report)
     return ws

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.kpi import RATE_KEYS
+from pipeline.validate.completeness import missing_text
 
 KPI_LABELS = {
     "callback_rate": "回访率",
@@ -289,6 +290,7 @@ class Report:
     inputs: Table
     errors: list[str]
     next_week: Table
+    missing: list[str] = field(default_factory=list)  # registers not handed in (未交), for page 1
     scorecard: Table | None = None
     footnote: str = ""
     extra: dict = field(default_factory=dict)
@@ -543,6 +545,7 @@ def build_report(
         definitions=definitions,
         inputs=inputs_table,
         errors=m.get("errors", []),
+        missing=[missing_text(x) for x in m["data_quality"].get("missing_register_months", [])],
         next_week=_next_week(m, unmasked),
         scorecard=_scorecard(m),
         footnote="本报告显示客户真实姓名和电话（--unmasked），请勿外传"
