@@ -232,12 +232,14 @@ def normalize_sheet(
     )
     year_noted: set[str] = set()  # one 'year assumed' note per column and sheet is enough
     row_kind = _RowKinds(match)
-    layout = []  # (column, index, header as written, letter, memo, date order) — the same for every row
+    layout = []  # (column, index, header as written, letter, memo) — the same for every row
+    # 1/2/2020 is read in the order the sheet's other dates show (an export writes all its dates alike)
+    date_columns = [
+        c for col in register.columns if col.type == DATE and (c := match.columns.get(col.key)) is not None
+    ]
+    order = date_order(row[c] for row in rows[match.data_start :] for c in date_columns if c < len(row))
     for col in register.columns:
         c = match.columns.get(col.key)
-        order = None
-        if col.type == DATE and c is not None:  # 1/2/2020 is read in the order the column's other dates show
-            order = date_order(row[c] for row in rows[match.data_start :] if c < len(row))
         layout.append(
             (
                 col,
@@ -245,7 +247,6 @@ def normalize_sheet(
                 match.labels.get(c, col.header) if c is not None else col.header,
                 column_letter(c) if c is not None else None,
                 {},
-                order,
             )
         )
     for i in range(match.data_start, len(rows)):
@@ -258,7 +259,7 @@ def normalize_sheet(
         values: dict[str, Any] = {}
         findings: list[Finding] = []
         width = len(row)
-        for col, c, header, letter, memo, order in layout:
+        for col, c, header, letter, memo in layout:
             raw = row[c] if c is not None and c < width else None
             if raw is None:
                 value, code, note = _NOTHING

@@ -88,7 +88,7 @@ def is_blank(value: object) -> bool:
 #
 # A text date is read in three steps: the weekday and Chinese numerals go (三月一号 → 3月1号), a date
 # form is matched at the start, and what follows must be a time of day or nothing. A numeric date
-# whose order cannot be known (1/2/2020: January or February?) is never guessed: its column's other
+# whose order cannot be known (1/2/2020: January or February?) is never guessed: its sheet's other
 # values may show the order (24/9/2020 can only be day first), else it is a `date-ambiguous` problem.
 
 _WEEKDAY = re.compile(r"[,，\s]*[(（]?(?:周|星期|礼拜)[一二三四五六日天1-7][)）]?")
@@ -209,7 +209,7 @@ def infer_year(month: int, day: int, as_of: datetime) -> int:
 
 
 def date_order(values) -> str | None:
-    """'dmy' or 'mdy' when a column's numeric dates show their order (a first part over 12 can only
+    """'dmy' or 'mdy' when a sheet's (or a column's) numeric dates show their order (a first part over 12 can only
     be a day), None when they do not or contradict each other."""
     seen = set()
     for value in values:
@@ -311,7 +311,7 @@ def parse_date(
     2026-10-08 14:30, 2026/10/12 3:05 PM, 10月12号，星期一 晚8:00, 20时1刻, 17:06:30.0, Oct 12, 2026,
     9/24/2019 (US export), 20261008, and 10月8日 / 10-8 / 三月一号 whose year comes from year_hint or,
     failing that, the year that puts the date nearest before as_of. order ('dmy' / 'mdy', from the
-    column: date_order) settles 1/2/2020; without it such a date is a date-ambiguous problem.
+    sheet: date_order) settles 1/2/2020; without it such a date is a date-ambiguous problem.
     """
     if value is None:
         return None, False

@@ -1,0 +1,88 @@
+"""Issue 17: each behaviour on the real-shaped fixtures (tests/realistic.py), by name."""
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import parse_config
+from pipeline.load.loader import load_file
+from tests.conftest import AS_OF
+from tests.realistic import EXPORT_ALIASES, english_export, live_ledger, wps_saved
+
+PROPERTIES = {"南亚": {"households": 800}, "东南亚": {"households": 1200}}
+
+
+@pytest.fixture
+def cfg(tmp_path: Path):
+    return parse_config(
+        {
+            "properties": PROPERTIES,
+            "aliases": EXPORT_ALIASES,
+            "values": {"complaints": {"投诉类别": {"extra": ["装配问题"]}}},
+        },
+        tmp_path,
+    )
+
+
+def test_live_ledger_rows_go_to_the_exact_property(tmp_path: Path, cfg):
+    loaded = load_file(live_ledger(tmp_path / "南亚投诉台账.xlsx"), cfg, AS_OF)
+    assert {r.property_name for r in loaded.records} == {"南亚"}  # never 东南亚, which contains it
+
+
+def test_live_ledger_accounts_for_every_row(tmp_path: Path, cfg):
+    loaded = load_file(live_ledger(tmp_path / "南亚投诉台账.xlsx"), cfg, AS_OF)
+    assert loaded.rows_read == 4 and loaded.rows_set_aside == 0
+    assert loaded.skipped == {"只有编号的空行": 6, "签名、日期或合计行": 1}
+
+
+def test_live_ledger_reads_the_actual_completion_not_the_required_one(tmp_path: Path, cfg):
+    loaded = load_file(live_ledger(tmp_path / "南亚投诉台账.xlsx"), cfg, AS_OF)
+    closed = [r.values["closed"] for r in loaded.records]
+    assert closed == ["2026-10-09", None, "2026-10-14", "2026-10-13"]
+    unread = {f.value for f in loaded.findings if f.code in ("header-unknown", "header-partial")}
+    assert "要求报告完成时间" in unread and "处理天数" in unread
+    assert not [f for f in loaded.findings if f.code == "header-duplicate"]
+
+
+def test_live_ledger_placeholders_synonyms_and_own_categories(tmp_path: Path, cfg):
+    loaded = load_file(live_ledger(tmp_path / "南亚投诉台账.xlsx"), cfg, AS_OF)
+    second, third, fourth = loaded.records[1:]
+    assert second.values["phone"] is None and second.values["category"] == "其他"
+    assert third.values["category"] == "装配问题" and third.values["received"] == "2026-10-11"
+    assert fourth.values["person"] is None and fourth.values["valid"] is None
+
+
+def test_english_export_reads_am_pm_times_in_the_columns_order(tmp_path: Path, cfg):
+    loaded = load_file(english_export(tmp_path / "service_requests.xlsx"), cfg, AS_OF)
+    received = [r.values["received"] for r in loaded.records]
+    assert received == ["2026-10-01T00:00:03", "2026-10-13T21:30", "2026-10-05T11:45:10"]
+    assert loaded.records[0].values["closed"] == "2026-10-02T15:05"
+    assert [r.property_name for r in loaded.records] == ["东南亚", "南亚", "南亚"]
+    unread = {f.value for f in loaded.findings if f.code in ("header-unknown", "header-partial")}
+    assert "Park Borough" in unread
+
+
+def test_english_export_without_order_evidence_sets_aside(tmp_path: Path, cfg):
+    from tests.builders import xlsx
+
+    rows = [
+        ["Unique Key", "Created Date", "Complaint Type", "Borough"],
+        ["311-1", "10/01/2026 08:00 AM", "噪音", "南亚"],
+    ]
+    loaded = load_file(xlsx(tmp_path / "one.xlsx", {"export": rows}), cfg, AS_OF)
+    (rec,) = loaded.records
+    assert rec.set_aside and [f.code for f in rec.findings] == ["date-ambiguous"]
+    assert "2026-01-10" in rec.findings[0].message and "2026-10-01" in rec.findings[0].message
+
+
+def test_wps_saved_workbook_loads(tmp_path: Path, cfg):
+    path = wps_saved(tmp_path / "东南亚投诉.xlsx")
+    with zipfile.ZipFile(path) as z:
+        assert b"WPS" in z.read("docProps/app.xml") and b"inlineStr" in z.read("xl/worksheets/sheet1.xml")
+    loaded = load_file(path, cfg, AS_OF)
+    first, second = loaded.records
+    assert first.property_name == second.property_name == "东南亚"
+    assert first.values["received"] == "2026-10-12T15:05" and first.values["closed"] == "2026-10-13T09:00"
+    assert first.values["category"] == "其他" and second.values["received"] == "2026-10-14"
+    assert loaded.skipped == {"签名、日期或合计行": 1} and not loaded.rows_set_aside
