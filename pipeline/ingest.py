@@ -104,10 +104,12 @@ def archive_copy(path: Path, sha256: str, archive: Path) -> Path:
 
 
 def _load_job(args: tuple) -> tuple[FileOutcome, FileRows]:
-    """In a worker: read and normalise one file, archive it, and turn it into the store's rows."""
+    """In a worker: read and normalise one file, archive it (unless it is too large to be a register),
+    and turn it into the store's rows."""
     path, config, as_of, name, sha, archive = args
     loaded = load_file(path, config, as_of, name=name, sha256=sha)
-    archived = str(archive_copy(path, sha, archive)) if loaded.size else None
+    too_large = loaded.error is not None and loaded.error.code == "file-too-large"
+    archived = str(archive_copy(path, sha, archive)) if loaded.size and not too_large else None
     outcome = _outcome(loaded)
     outcome.archived = archived
     return outcome, file_rows(loaded, archived)

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS files (
     size INTEGER,
     archived TEXT,
     register TEXT,
-    status TEXT NOT NULL,              -- loaded | rejected
+    status TEXT NOT NULL,              -- loaded | rejected | replaced (a rejected file a later one of its name replaced)
     error TEXT,                        -- JSON finding when rejected
     rows_read INTEGER DEFAULT 0,
     rows_loaded INTEGER DEFAULT 0,
@@ -429,6 +429,10 @@ class Store:
                 ).fetchall()
             )
         superseded = self._replace_whole_files(file_id, rows, touched)
+        # a file caught half-written, or broken and dropped again: only its latest version speaks
+        db.execute(
+            "UPDATE files SET status='replaced' WHERE name=? AND status='rejected' AND id<>?", (rows.file[1], file_id)
+        )
         db.executemany(
             "INSERT INTO records(file_id, register, property, month, record_id, sheet, row, data, set_aside, reasons)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ SKIP_REASONS = {"ghost": "只有编号的空行", "footer": "签名、日期或�
 def skipped_text(skipped: dict[str, int]) -> str:
     """'只有编号的空行 5，签名、日期或合计行 2': the reasons, most rows first."""
     return "，".join(f"{why} {n}" for why, n in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+log = logging.getLogger("pipeline.load")
 
 
 @dataclass
@@ -142,7 +146,21 @@ def _title(rows: list[list], before: int) -> str:
 def load_file(
     path: Path, config: Config, as_of: datetime, name: str | None = None, sha256: str | None = None
 ) -> LoadedFile:
-    """Read, recognise and normalise one file. Never raises for bad input: errors become findings."""
+    """Read, recognise and normalise one file. Never raises for bad input: errors become findings,
+    and so does anything a file makes go wrong that nobody foresaw (one file never stops a run)."""
+    try:
+        return _load_file(path, config, as_of, name, sha256)
+    except Exception as exc:
+        path = Path(path)
+        name = name or path.name
+        log.exception("loading %s failed", name)
+        size = path.stat().st_size if path.exists() else 0
+        loaded = LoadedFile(path, name, sha256 or "", size)
+        loaded.error = Finding("file-unreadable", "error", name, note=f"程序无法处理此文件：{type(exc).__name__}")
+        return loaded
+
+
+def _load_file(path: Path, config: Config, as_of: datetime, name: str | None, sha256: str | None) -> LoadedFile:
     path = Path(path)
     name = name or path.name
     size = path.stat().st_size if path.exists() else 0

@@ -25,6 +25,8 @@ MAX_UNZIPPED = 1_000_000_000  # bytes inside an .xlsx before we call it a zip bo
 MAX_RATIO = 200
 MAX_ROWS = 300_000  # a register sheet never has more; beyond this is a mistake or an attack
 MAX_COLS = 500  # wider sheets are cut to their first 500 columns
+# A register is a few MB; a file far beyond this is junk or a mistake, refused before it is read whole.
+MAX_MB = {".xls": 100, ".csv": 200, ".txt": 200, ".xlsx": 200, ".xlsm": 200, ".ods": 200}
 
 
 @dataclass
@@ -86,19 +88,22 @@ def _read_excel(path: Path, head: bytes) -> list[RawSheet]:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK/GB2312)."""
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK/GB2312).
+    A BOM that lies (GBK bytes behind a UTF-8 BOM) falls back to the next encoding; a text no
+    encoding reads is an InputError, never a UnicodeDecodeError."""
+    tries: list[tuple[bytes, str]] = []
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise InputError("file-unreadable", "无法识别文本编码（既不是 UTF-8 也不是 GBK）") from exc
+        tries.append((data[3:], "utf-8"))
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        tries.append((data, "utf-16"))
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    tries += [(body, "utf-8"), (body, "gb18030")]
+    for raw, encoding in tries:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError("file-unreadable", "无法识别文本编码（既不是 UTF-8 也不是 GBK，或文件不完整）")
 
 
 def _read_csv(path: Path) -> list[RawSheet]:
@@ -129,6 +134,8 @@ def read_file(path: Path) -> list[RawSheet]:
         raise InputError("file-unreadable", f"无法打开：{exc.strerror}") from exc
     if size == 0:
         raise InputError("file-empty")
+    if size > MAX_MB[suffix] * 1_000_000:
+        raise InputError("file-too-large", f"{size / 1_000_000:,.0f} MB，上限 {MAX_MB[suffix]} MB")
     if suffix in TEXT_SUFFIXES:
         return _read_csv(path)
     return _read_excel(path, head)
