@@ -10,8 +10,7 @@ import pytest
 
 from pipeline.run import RunOptions, run, summary_lines
 from pipeline.store import Store
-from tests.builders import csv_file, xlsx
-from tests.conftest import AS_OF
+from tests.builders import xlsx
 
 HEAD = ["投诉编号", "项目", "受理日期", "投诉类别"]
 
