@@ -87,7 +87,9 @@ def _store_arg(ctx, param, value: str | None):
 
 
 def _cfg(ctx: click.Context, override: str | None = None) -> Config:
-    return _config(override or ctx.obj.get("config_path"))
+    from pipeline.run import check_config
+
+    return check_config(_config(override or ctx.obj.get("config_path")))
 
 
 @cli.command(help="读取收件箱中的新文件入库、校验，并生成所选周期的 kpis.json、PDF 与 Excel 报告。")

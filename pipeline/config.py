@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import ConfigError
 from pipeline.registers import CHOICE, REGISTERS, ValueList, value_list
@@ -110,6 +111,8 @@ def _aliases(data: dict, where: str) -> dict[str, dict[str, str]]:
     for register, mapping in (data or {}).items():
         if register not in REGISTERS:
             raise _fail(where, f"[aliases.{register}] 不是已知的登记表，可用：{', '.join(REGISTERS)}")
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise _fail(where, f'[aliases.{register}] 必须是一个表，每行写 "表中列名" = "标准列名"，现在是 {mapping!r}')
         headers = {c.header for c in REGISTERS[register].columns}
         for clerk_header, canonical in mapping.items():
             if canonical not in headers:
@@ -175,7 +178,12 @@ def _meeting(data: dict, where: str) -> tuple[int, time, str]:
         at = time(int(hh), int(mm))
     except ValueError as exc:
         raise _fail(where, f'[meeting] time 应写成 "16:30" 的形式，现在是 {data.get("time")!r}') from exc
-    return WEEKDAYS[weekday], at, str(data.get("timezone", "Asia/Shanghai"))
+    tz = data.get("timezone", "Asia/Shanghai")
+    try:
+        ZoneInfo(str(tz))
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise _fail(where, f'[meeting] timezone “{tz}” 不是有效的时区，例如 "Asia/Shanghai"') from exc
+    return WEEKDAYS[weekday], at, str(tz)
 
 
 def _holidays(data: dict, where: str) -> dict[int, dict[str, tuple[str, ...]]]:
@@ -183,6 +191,12 @@ def _holidays(data: dict, where: str) -> dict[int, dict[str, tuple[str, ...]]]:
     for year, spec in (data or {}).items():
         if not str(year).isdigit():
             raise _fail(where, f"[holidays.{year}] 的键必须是年份，例如 [holidays.2027]")
+        lists = (spec.get("holidays", ()), spec.get("workdays", ())) if isinstance(spec, dict) else None
+        if lists is None or not all(isinstance(x, list | tuple) and all(isinstance(d, str) for d in x) for x in lists):
+            raise _fail(
+                where,
+                f'[holidays.{year}] 必须写成 holidays = ["{year}-01-01", …] 和 workdays = [...]，现在是 {spec!r}',
+            )
         out[int(year)] = {
             "holidays": tuple(spec.get("holidays", ())),
             "workdays": tuple(spec.get("workdays", ())),
@@ -212,6 +226,9 @@ def parse_config(data: dict, base: Path, path: Path | None = None) -> Config:
             )
         targets[key] = float(value)
     weekday, at, tz = _meeting(data.get("meeting", {}), where)
+    limit = (data.get("outputs") or {}).get("annotate_max_files", 500)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise _fail(where, f"[outputs] annotate_max_files 必须是不小于 0 的整数，现在是 {limit!r}")
     memory = (data.get("performance") or {}).get("memory_mb", 2048)
     if not isinstance(memory, int) or isinstance(memory, bool) or memory < 256:
         raise _fail(where, f"[performance] memory_mb 必须是不小于 256 的整数（单位 MB），现在是 {memory!r}")

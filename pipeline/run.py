@@ -118,11 +118,39 @@ def kpi_inputs(
     return raw, scoped, data_quality(store, property_name, files), set_aside
 
 
+def property_folder(name: str | None) -> str:
+    """A property's report folder inside the period's: its name with no way out of it ('../x', 'a/b')."""
+    if not name:
+        return ""
+    safe = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in name).strip(". ")
+    return safe or "_"
+
+
 def check_property(config: Config, property_name: str | None) -> None:
     """--property names a property of config.toml (else a ConfigError naming the known ones)."""
     if property_name and property_name not in config.properties:
         known = "、".join(config.properties) or "（无）"
         raise ConfigError(f"--property “{property_name}” 不在 config.toml 的 [properties] 中，可用：{known}")
+
+
+def check_config(config: Config) -> Config:
+    """Every section of config.toml checked at start, not when a late stage (or the monthly email,
+    a month later) first reads it: a bad value is a ConfigError naming it (exit 2)."""
+    from pipeline.deliver.mail import mail_settings
+    from pipeline.deliver.schedule import jobs
+    from pipeline.scorecard import settings
+    from pipeline.validate import rule_settings
+
+    rule_settings(config)
+    settings(config)
+    if "schedule" in config.raw:
+        jobs(config)
+    if "smtp" in config.raw or "email" in config.raw:
+        try:
+            mail_settings(config)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"配置文件 [smtp] / [email] 中有值的类型不对（{exc}）：端口、重试次数应是数字") from exc
+    return config
 
 
 def write_json(path: Path, data: dict) -> Path:
@@ -158,6 +186,7 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
     Holds an exclusive lock on the store and on the reports folder; writes a log file and a
     manifest (inputs with hashes, rows, findings, outputs, timings) into the period's folder.
     """
+    check_config(config)
     as_of = periods.parse_as_of(options.as_of, config)
     period = resolve_period(config, options.week, options.month, as_of)
     check_property(config, options.property)  # before a long load and validation, not after them
@@ -166,7 +195,7 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
         what = "不是文件夹" if inbox.exists() else "不存在"
         raise ConfigError(f"收件箱 {inbox} {what}：请检查 --inbox 或 config.toml 的 [paths] inbox")
     reports = options.reports or config.reports
-    report_dir = reports / period.folder / (options.property or "")
+    report_dir = reports / period.folder / property_folder(options.property)
     store_path = options.store or config.store
     with (
         store_lock(store_path, options.wait),
@@ -307,7 +336,7 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     store.forget_shared_texts()
     model, findings = packed.unpack()
     lap("kpi")
-    limit = int((config.raw.get("outputs") or {}).get("annotate_max_files", 500))
+    limit = (config.raw.get("outputs") or {}).get("annotate_max_files", 500)  # an int: checked by parse_config
     files = model["data_quality"]["files"]
     plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property, files)
     lap("annotate")

@@ -96,3 +96,56 @@ def test_junk_far_beyond_a_register_is_refused_before_reading_and_not_archived(t
     archived = sum(p.stat().st_size for p in (tmp_path / "archive").rglob("*") if p.is_file())
     assert archived < 1_000_000
     assert any("大.xls" in line and "上限" in line for line in summary_lines(result))
+
+
+# --- config errors found at start (22.10) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ('[meeting]\ntimezone = "Asia/Shanghia"\n', "timezone"),
+        ('[aliases]\ncomplaints = "x"\n', "aliases.complaints"),
+        ('[holidays]\n2027 = "元旦"\n', "holidays.2027"),
+        ('[outputs]\nannotate_max_files = "many"\n', "annotate_max_files"),
+        ('[rules.reinspection-late]\ndays = "ten"\n', "reinspection-late"),
+        ('[rules.appeal-late]\nenabled = "no"\n', "enabled"),
+        ('[smtp]\nhost = "h"\nport = "twenty-five"\n[email]\nfrom = "a@b.c"\nto = ["d@e.f"]\n', "smtp"),
+    ],
+)
+def test_a_bad_config_value_is_exit_2_at_start_naming_it(tmp_path: Path, toml, named):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "config.toml").write_text(toml, encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--config",
+            str(tmp_path / "config.toml"),
+            "--inbox",
+            str(tmp_path / "inbox"),
+            "--store",
+            str(tmp_path / "s.sqlite"),
+            "--reports",
+            str(tmp_path / "reports"),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert named in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "reports").exists()  # refused before anything ran
+
+
+def test_a_property_name_never_leads_out_of_the_period_folder(tmp_path: Path):
+    from pipeline.config import parse_config
+    from pipeline.run import property_folder
+
+    assert property_folder("../../x") == "_.._x"
+    assert property_folder("a/b") == "a_b" and property_folder("..") == "_"
+    cfg = parse_config({"properties": {"../../x": {"households": 10}}}, tmp_path)
+    (tmp_path / "inbox").mkdir()
+    result = run(cfg, _opts(tmp_path, property="../../x", render=False))
+    assert result.report_dir.resolve().is_relative_to((tmp_path / "reports/monthly/2026-10").resolve())

@@ -19,17 +19,23 @@ def rule_settings(config: Config) -> dict[str, tuple[bool, str, dict]]:
         if code not in RULES:
             raise ConfigError(f"配置文件 [rules.{code}] 不是已知规则，可用：{', '.join(RULES)}")
     for code, spec in RULES.items():
+        if not isinstance(raw.get(code, {}), dict):
+            raise ConfigError(f"配置文件 [rules.{code}] 必须是一个表，例如 enabled = false")
         given = dict(raw.get(code, {}))
-        enabled = bool(given.pop("enabled", True))
+        enabled = given.pop("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"配置文件 [rules.{code}] enabled 只能是 true 或 false，现在是 {enabled!r}")
         severity = given.pop("severity", spec.severity)
         if severity not in SEVERITIES:
             raise ConfigError(
                 f"配置文件 [rules.{code}] severity 只能是 error、warning 或 info，现在是 {severity!r}"
             )
-        for key in given:
+        for key, value in given.items():
             if key not in spec.params:
                 known = "、".join(spec.params) or "（无参数）"
                 raise ConfigError(f"配置文件 [rules.{code}] 没有参数 {key}，可用：{known}")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"配置文件 [rules.{code}] {key} 必须是不小于 0 的整数（天数），现在是 {value!r}")
         out[code] = (enabled, severity, {**spec.params, **given})
     enabled, severity, params = out["value-not-allowed"]
     params["choices"] = {f"{reg}.{key}": list(values.choices) for (reg, key), values in config.values.items()}
