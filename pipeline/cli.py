@@ -35,12 +35,20 @@ class _Failed(click.ClickException):
     def format_message(self) -> str:
         return self.message
 
+    def show(self, file=None) -> None:  # in Chinese, without click's English "Error:"
+        click.echo(f"✘ {self.message}", err=True)
+
 
 class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except PipelineError as exc:
+            from pipeline.faults import describe_fault, write_error_log
+
+            known = describe_fault(exc)  # a full disk behind "无法写入 PDF 报告" says so, with its fix
+            if known:
+                raise _Failed(f"{known}（{exc}；技术细节见 {write_error_log(exc)}）") from exc
             raise _Failed(str(exc)) from exc
 
 
@@ -332,16 +340,18 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.root.handlers:
         handler.setLevel(logging.WARNING)  # run details go to the run's log file, not the terminal
+        handler.addFilter(lambda record: not record.name.startswith("pipeline"))  # nor do tracebacks
     warnings.showwarning = warning_to_log  # a library's warning is the log's business, not the user's
     try:
         cli(prog_name="pipeline")
-    except Exception:  # not ours: no traceback for the user, it goes to a log file
-        import tempfile
-        import traceback
-        from datetime import datetime
+    except Exception as exc:  # not ours: no traceback for the user, it goes to a log file of its own
+        from pipeline.faults import describe_fault, write_error_log
 
-        path = Path(tempfile.gettempdir()) / f"pipeline-error-{datetime.now():%Y%m%d-%H%M%S}.log"
-        path.write_text(traceback.format_exc(), encoding="utf-8")
+        path = write_error_log(exc)
+        known = describe_fault(exc)
+        if known:
+            click.echo(f"运行未完成：{known}（技术细节见 {path}）", err=True)
+            sys.exit(2)
         click.echo(f"运行出错（程序内部错误），详细信息已写入 {path}；请把该文件发给维护人员。", err=True)
         sys.exit(3)
 

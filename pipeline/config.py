@@ -112,7 +112,10 @@ def _aliases(data: dict, where: str) -> dict[str, dict[str, str]]:
         if register not in REGISTERS:
             raise _fail(where, f"[aliases.{register}] 不是已知的登记表，可用：{', '.join(REGISTERS)}")
         if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-            raise _fail(where, f'[aliases.{register}] 必须是一个表，每行写 "表中列名" = "标准列名"，现在是 {mapping!r}')
+            raise _fail(
+                where,
+                f'[aliases.{register}] 必须是一个表，每行写 "表中列名" = "标准列名"，现在是 {mapping!r}',
+            )
         headers = {c.header for c in REGISTERS[register].columns}
         for clerk_header, canonical in mapping.items():
             if canonical not in headers:
@@ -192,7 +195,9 @@ def _holidays(data: dict, where: str) -> dict[int, dict[str, tuple[str, ...]]]:
         if not str(year).isdigit():
             raise _fail(where, f"[holidays.{year}] 的键必须是年份，例如 [holidays.2027]")
         lists = (spec.get("holidays", ()), spec.get("workdays", ())) if isinstance(spec, dict) else None
-        if lists is None or not all(isinstance(x, list | tuple) and all(isinstance(d, str) for d in x) for x in lists):
+        if lists is None or not all(
+            isinstance(x, list | tuple) and all(isinstance(d, str) for d in x) for x in lists
+        ):
             raise _fail(
                 where,
                 f'[holidays.{year}] 必须写成 holidays = ["{year}-01-01", …] 和 workdays = [...]，现在是 {spec!r}',

@@ -149,7 +149,9 @@ def check_config(config: Config) -> Config:
         try:
             mail_settings(config)
         except (TypeError, ValueError, AttributeError) as exc:
-            raise ConfigError(f"配置文件 [smtp] / [email] 中有值的类型不对（{exc}）：端口、重试次数应是数字") from exc
+            raise ConfigError(
+                f"配置文件 [smtp] / [email] 中有值的类型不对（{exc}）：端口、重试次数应是数字"
+            ) from exc
     return config
 
 
@@ -231,6 +233,7 @@ def _run_locked(
     for stale in report_dir.rglob(".*.part") if report_dir.exists() else ():
         stale.unlink(missing_ok=True)  # temp files of a killed run; we hold the folder's lock
     with Store(store_path) as store:
+        store.check()
         run_id = store.start_run({"inbox": str(inbox), "period": period.label, "as_of": as_of.isoformat()})
         try:
             result = ingest(
@@ -336,7 +339,9 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     store.forget_shared_texts()
     model, findings = packed.unpack()
     lap("kpi")
-    limit = (config.raw.get("outputs") or {}).get("annotate_max_files", 500)  # an int: checked by parse_config
+    limit = (config.raw.get("outputs") or {}).get(
+        "annotate_max_files", 500
+    )  # an int: checked by parse_config
     files = model["data_quality"]["files"]
     plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property, files)
     lap("annotate")
@@ -347,6 +352,7 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
         clerk_outputs, lap.timings["clerk_files"] = timed(write_clerk_outputs, plan)
         outputs.update(clerk_outputs)
 
+    store.ping()  # a database gone while the KPIs ran stops the run here, not after rendering
     if options.render:
         parts: dict[str, float] = {}
         outputs.update(

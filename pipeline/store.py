@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeline import record_cache
 from pipeline.errors import PipelineError
+from pipeline.faults import RESTORE
 from pipeline.load.loader import LoadedFile
 from pipeline.lock import Busy, exclusive
 from pipeline.registers import CHOICE, DATE, REGISTERS
@@ -352,12 +353,34 @@ class Store:
         self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
         if new:
             os.chmod(path, 0o600)  # customer data: owner only
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA + record_cache.SCHEMA)
-        self._upgrade()
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(SCHEMA + record_cache.SCHEMA)
+            self._upgrade()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked, disk full, I/O: faults.describe_fault
+                raise
+            self.db.close()
+            raise StoreError(f"数据库 {path} 已损坏，无法打开（{exc}）。{RESTORE}") from exc
+
+    def check(self) -> None:
+        """A damaged SQLite store is said before a run relies on it, with how to restore it
+        (PRAGMA quick_check: 0.3 s for a 276 MB store); a PostgreSQL server checks its own pages."""
+        if isinstance(self.db, _PgConnection):
+            return
+        try:
+            result = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            result = str(exc)
+        if result != "ok":
+            raise StoreError(f"数据库 {self.location} 已损坏（完整性检查：{result}）。{RESTORE}")
+
+    def ping(self) -> None:
+        """Raises at once if the database has gone (a PostgreSQL server stopped mid-run)."""
+        self.db.execute("SELECT 1").fetchone()
 
     def _upgrade(self) -> None:
         """Columns added since a store was made (its older files count nothing there)."""
@@ -431,7 +454,8 @@ class Store:
         superseded = self._replace_whole_files(file_id, rows, touched)
         # a file caught half-written, or broken and dropped again: only its latest version speaks
         db.execute(
-            "UPDATE files SET status='replaced' WHERE name=? AND status='rejected' AND id<>?", (rows.file[1], file_id)
+            "UPDATE files SET status='replaced' WHERE name=? AND status='rejected' AND id<>?",
+            (rows.file[1], file_id),
         )
         db.executemany(
             "INSERT INTO records(file_id, register, property, month, record_id, sheet, row, data, set_aside, reasons)"

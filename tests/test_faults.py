@@ -149,3 +149,138 @@ def test_a_property_name_never_leads_out_of_the_period_folder(tmp_path: Path):
     (tmp_path / "inbox").mkdir()
     result = run(cfg, _opts(tmp_path, property="../../x", render=False))
     assert result.report_dir.resolve().is_relative_to((tmp_path / "reports/monthly/2026-10").resolve())
+
+
+# --- known faults of the machine: exit 2, a Chinese message with the fix, no traceback (22.5, 22.6) --
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+
+@contextmanager
+def _tmpfs(path: Path, size: str, readonly: bool = False):
+    """A small filesystem of our own (a full disk, a read-only folder), where the machine allows it."""
+    path.mkdir(parents=True, exist_ok=True)
+    opts = f"size={size}" + (",ro" if readonly else "")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("this machine does not allow a tmpfs mount")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def _cli(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    (tmp_path / "config.toml").write_text('[properties."翠湖花园"]\nhouseholds = 100\n', encoding="utf-8")
+    args = [
+        "run",
+        "--config",
+        str(tmp_path / "config.toml"),
+        "--inbox",
+        str(tmp_path / "inbox"),
+        "--month",
+        "2026-10",
+        "--as-of",
+        "2026-11-01 08:00",
+        "--archive",
+        str(tmp_path / "archive"),
+    ]
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args, *extra],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        env=env,
+    )
+
+
+def _said(done: subprocess.CompletedProcess, *words: str, logged: bool = True) -> None:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr and "程序内部错误" not in done.stderr
+    assert "Error" not in done.stderr
+    for word in words:
+        assert word in done.stderr
+    if not logged:
+        return
+    logs = list(
+        (Path(done.args[done.args.index("--config") + 1]).parent / "tmp").glob("pipeline-error-*.log")
+    )
+    assert logs and "Traceback" in logs[0].read_text(encoding="utf-8")
+
+
+def _inbox_with_one(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    _good(tmp_path / "inbox")
+
+
+def test_a_full_disk_under_the_reports_is_named(tmp_path: Path):
+    _inbox_with_one(tmp_path)
+    with _tmpfs(tmp_path / "reports", "96k"):
+        done = _cli(tmp_path, "--reports", str(tmp_path / "reports"), "--store", str(tmp_path / "s.sqlite"))
+    _said(done, "磁盘空间已满")
+
+
+def test_a_full_disk_under_the_store_is_named(tmp_path: Path):
+    _inbox_with_one(tmp_path)
+    for n in range(30):  # enough rows that the store outgrows its disk
+        _good(
+            tmp_path / "inbox",
+            f"翠湖投诉{n}.xlsx",
+            rows=[[f"A{n}-{i}", "翠湖花园", "2026-10-08", "维修"] for i in range(200)],
+        )
+    with _tmpfs(tmp_path / "db", "128k"):
+        done = _cli(
+            tmp_path, "--reports", str(tmp_path / "reports"), "--store", str(tmp_path / "db/s.sqlite")
+        )
+    _said(done, "磁盘空间已满")
+
+
+def test_a_read_only_reports_folder_is_named(tmp_path: Path):
+    _inbox_with_one(tmp_path)
+    with _tmpfs(tmp_path / "reports", "1m", readonly=True):
+        done = _cli(tmp_path, "--reports", str(tmp_path / "reports"), "--store", str(tmp_path / "s.sqlite"))
+    _said(done, "没有写入权限")
+
+
+def test_a_reports_path_that_is_a_file_is_named(tmp_path: Path):
+    _inbox_with_one(tmp_path)
+    (tmp_path / "out").write_text("not a folder")
+    done = _cli(
+        tmp_path, "--reports", str(tmp_path / "out" / "reports"), "--store", str(tmp_path / "s.sqlite")
+    )
+    _said(done, "是一个文件")
+
+
+@pytest.mark.skipif(os.environ.get("PIPELINE_TEST_STORE") == "postgresql", reason="damages the SQLite file")
+def test_a_damaged_store_is_diagnosed_with_how_to_restore(tmp_path: Path, config):
+    _inbox_with_one(tmp_path)
+    for n in range(10):
+        _good(
+            tmp_path / "inbox",
+            f"翠湖投诉{n}.xlsx",
+            rows=[[f"A{n}-{i}", "翠湖花园", "2026-10-08", "维修"] for i in range(100)],
+        )
+    run(config, _opts(tmp_path, render=False))
+    store = tmp_path / "s.sqlite"
+    with open(store, "r+b") as fh:  # damage pages in the middle, as a failing disk does
+        size = fh.seek(0, 2)
+        for offset in range(8192, size - 4096, 16384):
+            fh.seek(offset)
+            fh.write(os.urandom(512))
+    for suffix in ("-wal", "-shm"):
+        Path(str(store) + suffix).unlink(missing_ok=True)
+    _good(tmp_path / "inbox", "新.xlsx", rows=[["Z1", "翠湖花园", "2026-10-09", "维修"]])
+    done = _cli(tmp_path, "--reports", str(tmp_path / "reports"), "--store", str(store))
+    _said(done, "已损坏", "恢复方法", "归档", logged=False)
+
+
+def test_two_failures_in_one_second_keep_both_logs(tmp_path: Path):
+    from pipeline.faults import write_error_log
+
+    paths = {write_error_log(RuntimeError(str(n)), tmp_path) for n in range(3)}
+    assert len(paths) == 3

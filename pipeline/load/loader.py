@@ -156,11 +156,15 @@ def load_file(
         log.exception("loading %s failed", name)
         size = path.stat().st_size if path.exists() else 0
         loaded = LoadedFile(path, name, sha256 or "", size)
-        loaded.error = Finding("file-unreadable", "error", name, note=f"程序无法处理此文件：{type(exc).__name__}")
+        loaded.error = Finding(
+            "file-unreadable", "error", name, note=f"程序无法处理此文件：{type(exc).__name__}"
+        )
         return loaded
 
 
-def _load_file(path: Path, config: Config, as_of: datetime, name: str | None, sha256: str | None) -> LoadedFile:
+def _load_file(
+    path: Path, config: Config, as_of: datetime, name: str | None, sha256: str | None
+) -> LoadedFile:
     path = Path(path)
     name = name or path.name
     size = path.stat().st_size if path.exists() else 0

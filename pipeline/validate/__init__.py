@@ -35,7 +35,9 @@ def rule_settings(config: Config) -> dict[str, tuple[bool, str, dict]]:
                 known = "、".join(spec.params) or "（无参数）"
                 raise ConfigError(f"配置文件 [rules.{code}] 没有参数 {key}，可用：{known}")
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"配置文件 [rules.{code}] {key} 必须是不小于 0 的整数（天数），现在是 {value!r}")
+                raise ConfigError(
+                    f"配置文件 [rules.{code}] {key} 必须是不小于 0 的整数（天数），现在是 {value!r}"
+                )
         out[code] = (enabled, severity, {**spec.params, **given})
     enabled, severity, params = out["value-not-allowed"]
     params["choices"] = {f"{reg}.{key}": list(values.choices) for (reg, key), values in config.values.items()}
