@@ -187,3 +187,31 @@ def test_watch_validates_a_dropped_file_once_it_is_complete(tmp_path: Path):
     text = "\n".join(lines)
     assert "未做到当天调查核实" in text and "~$" not in text
     assert not os.path.exists(tmp_path / "none.sqlite")
+
+
+def test_watch_checks_what_was_dropped_while_it_was_down(tmp_path: Path):
+    """Issue 22.9: files already in the inbox and not yet stored are checked when watch starts."""
+    config = parse_config(
+        {"paths": {"store": str(tmp_path / "none.sqlite")}, "properties": {"翠湖花园": {"households": 1200}}},
+        tmp_path,
+    )
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    xlsx(inbox / "翠湖投诉.xlsx", {"2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-08", "2026-10-09", "维修"]]})
+    stop, results, lines = threading.Event(), [], []
+    thread = threading.Thread(
+        target=watch,
+        args=(config, inbox, out),
+        daemon=True,
+        kwargs={"echo": lines.append, "settle": 0.3, "stop": stop, "poll": 0.1, "on_result": results.append},
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not results and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert [r["loaded"].name for r in results] == ["翠湖投诉.xlsx"]
+    assert "尚未处理的文件" in "\n".join(lines)

@@ -60,6 +60,21 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
+def _unprocessed(config: Config, inbox: Path) -> list[Path]:
+    """Files already in the inbox that no run has stored (by content hash), oldest first."""
+    from pipeline.ingest import scan_inbox
+    from pipeline.load.loader import file_hash
+    from pipeline.store import Store
+    from pipeline.store import exists as store_exists
+
+    paths, _ = scan_inbox(inbox)
+    if not paths or not store_exists(config.store):
+        return paths
+    with Store(config.store) as store:
+        known = store.known_hashes()
+    return [p for p in paths if file_hash(p) not in known]
+
+
 def watch(
     config: Config,
     inbox: Path,
@@ -79,6 +94,12 @@ def watch(
     inbox.mkdir(parents=True, exist_ok=True)
     stop = stop or threading.Event()
     pending = _Pending()
+    waiting = _unprocessed(config, inbox)  # dropped while nobody watched: checked first
+    if waiting:
+        echo(f"[{datetime.now():%H:%M:%S}] 收件箱中已有 {len(waiting)} 个尚未处理的文件，先逐个检查")
+    with pending.lock:
+        for path in waiting:
+            pending.seen[path] = time.monotonic()
     observer = Observer()
     observer.schedule(pending, str(inbox), recursive=True)
     observer.start()
