@@ -37,6 +37,7 @@ class FileOutcome:
     superseded: int
     error: Finding | None
     archived: str | None = None
+    older: dict | None = None  # the stored version this file is older than (Store.newer_stored): not stored
     rows_skipped: int = 0  # not data (ghost rows, signature lines, repeated headers)
     skipped: dict[str, int] = field(default_factory=dict)  # reason → rows
 
@@ -54,6 +55,11 @@ class IngestResult:
     @property
     def rows_set_aside(self) -> int:
         return sum(o.rows_set_aside for o in self.outcomes)
+
+    @property
+    def older(self) -> list[FileOutcome]:
+        """Older versions of stored registers, left out (--force applies them)."""
+        return [o for o in self.outcomes if o.older]
 
     @property
     def rows_skipped(self) -> int:
@@ -149,8 +155,10 @@ def ingest(
     run_id: int | None = None,
     workers: int | None = None,
     progress=None,
+    force: bool = False,
 ) -> IngestResult:
-    """Load every new file of the inbox into the store."""
+    """Load every new file of the inbox into the store (an older version of a stored register only
+    with force)."""
     result = IngestResult()
     paths, result.ignored = scan_inbox(inbox)
     known = store.known_hashes()
@@ -170,20 +178,24 @@ def ingest(
     jobs = [(p, config, as_of, name, sha, archive) for p, name, sha in todo]
     if progress:
         progress("start", len(jobs))
-    _store_all(mapped(_load_job, jobs, workers, PARALLEL_FROM, chunksize=4), store, run_id, result, progress)
+    loading = mapped(_load_job, jobs, workers, PARALLEL_FROM, chunksize=4)
+    _store_all(loading, store, run_id, result, progress, force)
     return result
 
 
 STORE_BATCH = 50  # files per store transaction: fewer commits, and a crash loses at most one batch
 
 
-def _store_all(loaded_iter, store, run_id, result, progress) -> None:
+def _store_all(loaded_iter, store, run_id, result, progress, force: bool = False) -> None:
     batch: list[tuple[FileOutcome, FileRows]] = []
 
     def flush() -> None:
-        stored = store.add_files([rows for _, rows in batch], run_id)
+        stored = store.add_files([rows for _, rows in batch], run_id, force)
         for (outcome, _), (file_id, superseded) in zip(batch, stored, strict=True):
-            outcome.file_id, outcome.superseded = file_id, superseded
+            if file_id is None:  # an older version: named, not stored
+                outcome.older, outcome.rows_loaded, outcome.rows_set_aside = superseded, 0, 0
+            else:
+                outcome.file_id, outcome.superseded = file_id, superseded
             result.outcomes.append(outcome)
         batch.clear()
 

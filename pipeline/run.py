@@ -71,7 +71,13 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         new_set_aside = sum(o.rows_set_aside for o in self.ingest.outcomes)
-        bad = new_set_aside or self.ingest.rejected or self.model.get("errors") or self.missing
+        bad = (
+            new_set_aside
+            or self.ingest.rejected
+            or self.model.get("errors")
+            or self.missing
+            or self.ingest.older
+        )
         return SET_ASIDE if (bad or not self.counts.get("rows_read")) else OK
 
 
@@ -245,6 +251,7 @@ def _run_locked(
                 run_id,
                 options.workers,
                 progress,
+                force=not options.reuse,
             )
             lap("load")
             rules = reuse.rules_key(config, as_of, store.generation())
@@ -401,6 +408,7 @@ def manifest(
                 "skipped": o.skipped,
                 "findings": o.findings_by_severity,
                 "error": o.error.message if o.error else None,
+                "older_than": o.older,
             }
             for o in result.ingest.outcomes
         ],
@@ -414,12 +422,30 @@ def manifest(
     }
 
 
+def older_text(name: str, older: dict) -> str:
+    """'旧版本：…' — an older version of a stored register, with both dates."""
+    title = REGISTERS[older["register"]].title
+    mine = (
+        f"保存于 {older['saved'].replace('T', ' ')}"
+        if older.get("saved")
+        else "未记录保存时间，且所含记录都已在已入库版本中"
+    )
+    return (
+        f"旧版本：{name}（{mine}）比已入库的 {older['stored']}（保存于 {str(older['stored_saved']).replace('T', ' ')}）旧，"
+        f"同为 {older['property'] or '未确定项目'} {older['month'] or ''} 的{title}，未替换；"
+        "确认要用这个文件时，加 --force 重新运行"
+    )
+
+
 def summary_lines(result: RunResult) -> list[str]:
     """The per-file summary printed by `pipeline run`, in Chinese."""
     lines = []
     for o in result.ingest.outcomes:
         if o.error:
             lines.append(f"✘ {o.error.message}")
+            continue
+        if o.older:
+            lines.append(f"✘ {older_text(o.name, o.older)}")
             continue
         title = REGISTERS[o.register].title if o.register else "未识别"
         props = "、".join(o.properties) or "未确定项目"

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS files (
     loaded_at TEXT NOT NULL,
     rows_skipped INTEGER DEFAULT 0,    -- not data: ghost rows, signature lines, repeated headers
     skipped TEXT,                      -- JSON reason → rows
+    saved_at TEXT,                     -- when the workbook says it was saved (docProps), if it does
     run_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS records (
@@ -285,6 +286,7 @@ def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
         dumps([asdict(s) for s in loaded.sheets], ensure_ascii=False),
         loaded.rows_skipped,
         dumps(loaded.skipped, ensure_ascii=False),
+        loaded.saved_at,
     )
     if error:
         return FileRows(file, [], [], [_finding_row(error)])
@@ -385,7 +387,11 @@ class Store:
     def _upgrade(self) -> None:
         """Columns added since a store was made (its older files count nothing there)."""
         have = {d[0] for d in self.db.execute("SELECT * FROM files LIMIT 0").description}
-        for column, kind in (("rows_skipped", "INTEGER DEFAULT 0"), ("skipped", "TEXT")):
+        for column, kind in (
+            ("rows_skipped", "INTEGER DEFAULT 0"),
+            ("skipped", "TEXT"),
+            ("saved_at", "TEXT"),
+        ):
             if column not in have:
                 self.db.execute(f"ALTER TABLE files ADD COLUMN {column} {kind}")
 
@@ -420,11 +426,18 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT sha256 FROM files")}
 
     # --- writing ------------------------------------------------------------------------
-    def add_files(self, batch: list[FileRows], run_id: int | None = None) -> list[tuple[int, int]]:
-        """Store several loaded files in one transaction (all or none). Returns (file id, superseded) each."""
+    def add_files(
+        self, batch: list[FileRows], run_id: int | None = None, force: bool = False
+    ) -> list[tuple[int | None, int | dict]]:
+        """Store several loaded files in one transaction (all or none). Returns (file id, superseded)
+        each, or (None, what it is older than) for an older version of a stored register, which is
+        not stored (unless force: the supervisor applies it knowingly)."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            out = [self._add_file(rows, run_id) for rows in batch]
+            out = []
+            for rows in batch:
+                older = None if force else self.newer_stored(rows)
+                out.append((None, older) if older else self._add_file(rows, run_id))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -436,8 +449,8 @@ class Store:
         db = self.db
         cur = db.execute(
             "INSERT INTO files(sha256, name, source, size, archived, register, status, error, rows_read, rows_loaded,"
-            " rows_set_aside, sheets, rows_skipped, skipped, loaded_at, run_id)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            " rows_set_aside, sheets, rows_skipped, skipped, saved_at, loaded_at, run_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (*rows.file, now, run_id),
         )
         file_id = cur.fetchone()[0]
@@ -464,6 +477,46 @@ class Store:
         )
         self._insert_findings(file_id, "load", rows.findings)
         return file_id, superseded
+
+    def newer_stored(self, rows: FileRows) -> dict | None:
+        """The stored version this file is older than, for one of its (register, property, month):
+        by the dates both workbooks give (docProps), or, where one does not say, because all its
+        rows there are among the stored version's, which has more. None when it is no older."""
+        if rows.file[6] != "loaded":
+            return None
+        mine: dict[tuple, set[str]] = {}
+        for r in rows.records:
+            mine.setdefault((r[0], r[1], r[2]), set()).add(r[6])
+        saved = rows.file[14]
+        for (register, prop, month), data in mine.items():
+            stored = self.db.execute(
+                "SELECT r.file_id, r.data FROM records r WHERE r.superseded_by IS NULL AND r.register=?"
+                " AND r.property IS ? AND r.month IS ?",
+                (register, prop, month),
+            ).fetchall()
+            if not stored:
+                continue
+            by_file: dict[int, set[str]] = {}
+            for fid, text in stored:
+                by_file.setdefault(fid, set()).add(text)
+            for fid, theirs in by_file.items():
+                name, their_saved, loaded_at = self.db.execute(
+                    "SELECT name, saved_at, loaded_at FROM files WHERE id=?", (fid,)
+                ).fetchone()
+                if saved and their_saved:
+                    older = saved < their_saved
+                else:
+                    older = data < theirs  # a strict subset: rows were added since this version
+                if older:
+                    return {
+                        "register": register,
+                        "property": prop,
+                        "month": month,
+                        "stored": name,
+                        "stored_saved": their_saved or f"{loaded_at}（入库）",
+                        "saved": saved,
+                    }
+        return None
 
     def _replace_whole_files(self, file_id: int, rows: FileRows, touched: set[int]) -> int:
         """Rows the new file supersedes: those of its (register, property, month) scopes, and what

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.run import RunOptions, run, summary_lines
 from pipeline.store import Store
-from tests.builders import xlsx
+from tests.builders import csv_file, xlsx
 
 HEAD = ["投诉编号", "项目", "受理日期", "投诉类别"]
 
@@ -284,3 +284,62 @@ def test_two_failures_in_one_second_keep_both_logs(tmp_path: Path):
 
     paths = {write_error_log(RuntimeError(str(n)), tmp_path) for n in range(3)}
     assert len(paths) == 3
+
+
+# --- an older version never replaces a newer one silently (22.1) ----------------------------------
+
+
+def _saved(path: Path, rows: list[list], when: str) -> Path:
+    """A complaints workbook whose document properties say when it was saved (as Excel and WPS write)."""
+    from datetime import datetime
+
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(path)
+    wb.set_properties({"created": datetime.fromisoformat(when)})
+    ws = wb.add_worksheet("2026年10月")
+    for i, row in enumerate([HEAD, *rows]):
+        ws.write_row(i, 0, row)
+    wb.close()
+    return path
+
+
+def _rows(n: int) -> list[list]:
+    return [[f"A{i}", "翠湖花园", "2026-10-08", "维修"] for i in range(1, n + 1)]
+
+
+def test_an_older_version_dropped_after_the_newer_is_named_and_not_applied(tmp_path: Path, config):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _saved(inbox / "翠湖投诉（终版）.xlsx", _rows(21), "2026-10-31T17:00:00")
+    first = run(config, _opts(tmp_path, render=False))
+    assert first.counts["rows_loaded"] == 21
+    _saved(inbox / "翠湖投诉（初稿）.xlsx", _rows(16), "2026-10-20T09:00:00")  # found on a desktop later
+    second = run(config, _opts(tmp_path, render=False))
+    assert second.counts["rows_loaded"] == 21  # October's complaints do not fall to 16
+    (older,) = second.ingest.older
+    assert older.name == "翠湖投诉（初稿）.xlsx" and older.older["stored"] == "翠湖投诉（终版）.xlsx"
+    assert second.exit_code == 1
+    line = next(x for x in summary_lines(second) if "旧版本" in x)
+    assert "2026-10-20 09:00" in line and "2026-10-31 17:00" in line and "--force" in line
+    third = run(config, _opts(tmp_path, render=False))  # said again until someone acts
+    assert third.ingest.older and third.counts["rows_loaded"] == 21
+    forced = run(config, _opts(tmp_path, render=False, reuse=False))  # the supervisor applies it knowingly
+    assert not forced.ingest.older and forced.counts["rows_loaded"] == 16
+
+
+def test_an_older_csv_is_known_by_its_rows(tmp_path: Path, config):
+    """Without document dates, a version whose rows are all among the stored version's (which has
+    more) is the older one; the same content re-sent in new bytes still replaces nothing wrongly."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = [HEAD, *_rows(5)]
+    csv_file(inbox / "翠湖投诉-10月.csv", rows, "utf-8")
+    run(config, _opts(tmp_path, render=False))
+    csv_file(inbox / "翠湖投诉-10月-备份.csv", rows[:4], "gbk")  # an earlier copy, other bytes
+    second = run(config, _opts(tmp_path, render=False))
+    assert second.ingest.older and second.counts["rows_loaded"] == 5
+    csv_file(inbox / "翠湖投诉-10月-再发.csv", rows, "gbk")  # the same content again: no older
+    third = run(config, _opts(tmp_path, render=False))
+    assert [o.name for o in third.ingest.older] == ["翠湖投诉-10月-备份.csv"]
+    assert third.counts["rows_loaded"] == 5

@@ -197,7 +197,10 @@ def test_watch_checks_what_was_dropped_while_it_was_down(tmp_path: Path):
     )
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
-    xlsx(inbox / "翠湖投诉.xlsx", {"2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-08", "2026-10-09", "维修"]]})
+    xlsx(
+        inbox / "翠湖投诉.xlsx",
+        {"2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-08", "2026-10-09", "维修"]]},
+    )
     stop, results, lines = threading.Event(), [], []
     thread = threading.Thread(
         target=watch,

@@ -21,7 +21,7 @@ from pipeline.load.normalize import (
     sheet_month,
     year_hint,
 )
-from pipeline.load.read import read_file
+from pipeline.load.read import read_file, saved_at
 from pipeline.load.values import clean_text
 from pipeline.names import PropertyNames
 
@@ -63,6 +63,7 @@ class LoadedFile:
     records: list[Record] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # file, sheet and header level
     error: Finding | None = None
+    saved_at: str | None = None  # when the workbook says it was saved (read.saved_at)
 
     @property
     def register(self) -> str | None:
@@ -171,6 +172,7 @@ def _load_file(
     loaded = LoadedFile(path, name, sha256 or (file_hash(path) if path.exists() else ""), size)
     try:
         sheets = read_file(path)
+        loaded.saved_at = saved_at(path)
     except InputError as exc:
         loaded.error = Finding(exc.code, "error", name, value=exc.value, note=exc.note)
         return loaded

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,20 @@ def _read_excel(path: Path, head: bytes) -> list[RawSheet]:
         if "password" in text or "encrypt" in text:
             raise InputError("file-encrypted") from exc
         raise InputError("file-unreadable", f"文件已损坏或格式不正确：{str(exc)[:80]}") from exc
+
+
+_MODIFIED = re.compile(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>")
+
+
+def saved_at(path: Path) -> str | None:
+    """When the workbook says it was last saved (docProps/core.xml of an .xlsx: Excel and WPS both
+    write it), as '2026-10-31T09:12:00'; None where a file does not say."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            found = _MODIFIED.search(zf.read("docProps/core.xml")[:20000])
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError):
+        return None
+    return found.group(1).decode(errors="replace").strip().rstrip("Z")[:19] if found else None
 
 
 def decode_text(data: bytes) -> str:
