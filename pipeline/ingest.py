@@ -5,6 +5,7 @@ Input files are never modified: they are read, and copied into the archive under
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections import Counter
@@ -13,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.findings import Finding
+from pipeline.findings import CODES, Finding
 from pipeline.load.loader import LoadedFile, file_hash, load_file
 from pipeline.load.read import SUFFIXES
 from pipeline.pool import mapped
@@ -39,6 +40,7 @@ class FileOutcome:
     archived: str | None = None
     older: dict | None = None  # the stored version this file is older than (Store.newer_stored): not stored
     rows_skipped: int = 0  # not data (ghost rows, signature lines, repeated headers)
+    recovered: bool = False  # stored by an earlier run that died before it said so
     skipped: dict[str, int] = field(default_factory=dict)  # reason → rows
 
 
@@ -178,9 +180,47 @@ def ingest(
     jobs = [(p, config, as_of, name, sha, archive) for p, name, sha in todo]
     if progress:
         progress("start", len(jobs))
+    result.outcomes.extend(recovered_outcomes(store, run_id))
     loading = mapped(_load_job, jobs, workers, PARALLEL_FROM, chunksize=4)
     _store_all(loading, store, run_id, result, progress, force)
     return result
+
+
+def recovered_outcomes(store: Store, run_id: int | None) -> list[FileOutcome]:
+    """The files a killed run stored but never told of: this run tells of them (lines, set-aside
+    reasons, exit code) as the uninterrupted run would have; their counts follow the rules."""
+    out = []
+    for info in store.unfinished_files(run_id):
+        error = None
+        if info["error"]:
+            e = json.loads(info["error"])
+            error = Finding(
+                e["code"], e["severity"], info["name"], value=e.get("value"), note=e.get("note") or ""
+            )
+        reasons: Counter[str] = Counter()
+        for codes in info["error_codes"]:
+            reasons.update({CODES[c].title for c in codes if c in CODES})
+        out.append(
+            FileOutcome(
+                file_id=info["id"],
+                name=info["name"],
+                sha256=info["sha256"],
+                register=info["register"],
+                properties=info["properties"],
+                rows_read=0,
+                rows_loaded=0,
+                rows_set_aside=0,
+                reasons=dict(reasons),
+                findings_by_severity={},
+                superseded=0,
+                error=error,
+                archived=info["archived"],
+                rows_skipped=info["rows_skipped"] or 0,
+                skipped=json.loads(info["skipped"]) if info["skipped"] else {},
+                recovered=True,
+            )
+        )
+    return out
 
 
 STORE_BATCH = 50  # files per store transaction: fewer commits, and a crash loses at most one batch

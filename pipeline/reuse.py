@@ -90,3 +90,23 @@ def by_kind(outputs: dict) -> dict:
         else:
             out[kind] = str(value) if isinstance(value, Path) else value
     return out
+
+
+SENT = ("kpis.json", "report.pdf", "report.xlsx")  # what an email or a push sends of a period folder
+
+
+def mixed_outputs(report_dir: Path) -> list[str]:
+    """What of the folder's kpis.json, PDF and Excel report is not what its manifest says its last
+    run wrote (a run killed while rendering over an older folder leaves a mix): empty when whole."""
+    try:
+        manifest = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ["manifest.json"]
+    written = {Path(name).name: digest for name, digest in (manifest.get("outputs") or {}).items()}
+    return [
+        name
+        for name in SENT
+        if name not in written
+        or not (report_dir / name).is_file()
+        or file_hash(report_dir / name) != written[name]
+    ]

@@ -579,13 +579,35 @@ class Store:
             (period, kind, json.dumps(recipients, ensure_ascii=False), subject, message_id, sent_at),
         )
 
-    def files_of_unfinished_runs(self, current_run: int | None) -> list[tuple[int, str, str | None]]:
-        """(id, name, archived) of loaded files whose run never finished (a crash or kill -9)."""
-        return self.db.execute(
-            "SELECT f.id, f.name, f.archived FROM files f JOIN runs r ON r.id = f.run_id"
-            " WHERE r.status IN ('running', 'failed') AND r.id IS NOT ? AND f.status = 'loaded'",
+    def unfinished_files(self, current_run: int | None) -> list[dict]:
+        """Files stored by runs that never finished (a crash or kill -9), as the run would have
+        told of them: name, hash, register, error, skipped rows, properties and load-time reasons."""
+        cols = ["id", "name", "sha256", "register", "status", "error", "archived", "rows_skipped", "skipped"]
+        rows = self.db.execute(
+            f"SELECT {', '.join('f.' + c for c in cols)} FROM files f JOIN runs r ON r.id = f.run_id"
+            " WHERE r.status IN ('running', 'failed') AND r.id IS NOT ? AND f.status IN ('loaded', 'rejected')"
+            " ORDER BY f.id",
             (current_run,),
         ).fetchall()
+        out = []
+        for row in rows:
+            info = dict(zip(cols, row, strict=True))
+            fid = info["id"]
+            info["properties"] = sorted(
+                p
+                for (p,) in self.db.execute(
+                    "SELECT DISTINCT property FROM records WHERE file_id=? AND property IS NOT NULL", (fid,)
+                )
+            )
+            titles: dict[tuple, set[str]] = {}
+            for sheet, row_no, code in self.db.execute(
+                "SELECT sheet, row, code FROM findings WHERE file_id=? AND stage='load' AND severity='error'",
+                (fid,),
+            ):
+                titles.setdefault((sheet, row_no), set()).add(code)
+            info["error_codes"] = [sorted(v) for v in titles.values()]
+            out.append(info)
+        return out
 
     def mark_recovered(self, current_run: int | None) -> None:
         """Runs that died are done with once a later run has redone their outputs (we hold the lock)."""

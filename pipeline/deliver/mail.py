@@ -23,6 +23,7 @@ import jinja2
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError, PipelineError
+from pipeline.reuse import mixed_outputs
 from pipeline.render.model import Report, build_report
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -211,6 +212,12 @@ def deliver_monthly(
     if missing:
         raise DeliveryError(
             f"{model_dir} 中缺少 {'、'.join(missing)}，请先运行 pipeline run --month {model_dir.name}"
+        )
+    mixed = mixed_outputs(model_dir)
+    if mixed:
+        raise DeliveryError(
+            f"{model_dir} 中的 {'、'.join(mixed)} 不是同一次运行生成的（上次运行可能中途被中断），未发送；"
+            f"请先重新运行 pipeline run --month {model_dir.name}"
         )
     model = json.loads(kpis.read_text(encoding="utf-8"))
     settings = mail_settings(config)

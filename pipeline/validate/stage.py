@@ -110,12 +110,11 @@ def plan_clerk_outputs(
     files: list[dict] | None = None,
 ) -> ClerkOutputs:
     """validation.xlsx for every current finding (of one property's files, for a property's report);
-    an annotated copy for each new file that has findings, and for files stored by an earlier run
-    that never finished (killed before it wrote their copies). Also brings the run's per-file
+    an annotated copy for each new file that has findings, among them files stored by an earlier run
+    that never finished (ingest.recovered_outcomes: killed before it wrote their copies). Also brings the run's per-file
     outcomes up to date with the rules' findings. files: file_infos(store, property_name), when
     the caller has them."""
-    unfinished = store.files_of_unfinished_runs(run_id)
-    theirs = tuple(o.file_id for o in ingest.outcomes if o.file_id) + tuple(i for i, _, _ in unfinished)
+    theirs = tuple(o.file_id for o in ingest.outcomes if o.file_id)  # a killed run's files among them
     all_findings = [
         finding_from_row(r) for r in store.findings(property_name=property_name, also_files=theirs)
     ]
@@ -139,7 +138,6 @@ def plan_clerk_outputs(
             o.reasons[title] = o.reasons.get(title, 0) + n
         if not o.error:
             todo.append((o.name, o.archived))
-    todo += [(name, archived) for _, name, archived in unfinished]
     jobs = [
         (Path(archived) if archived else inbox / name, name, by_file[name], report_dir / "annotated")
         for name, archived in dict(todo).items()
