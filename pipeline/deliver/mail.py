@@ -23,8 +23,8 @@ import jinja2
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.reuse import mixed_outputs
 from pipeline.render.model import Report, build_report
+from pipeline.reuse import mixed_outputs
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = jinja2.Environment(
