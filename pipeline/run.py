@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline import __version__, periods, reuse
 from pipeline.config import Config
 from pipeline.errors import ConfigError
-from pipeline.ingest import IngestResult, ingest
+from pipeline.ingest import IngestResult, ingest, scan_inbox
 from pipeline.kpi_model import compute_kpis
 from pipeline.load.loader import file_hash, skipped_text
 from pipeline.lock import exclusive
@@ -62,6 +62,7 @@ class RunResult:
     outputs: dict = field(default_factory=dict)
     model: dict = field(default_factory=dict)  # the KPI model written to kpis.json
     reused_from: int | None = None  # the run whose outputs this run reused (nothing had changed)
+    rejected_files: int = 0  # current files that could not be read (the store's, not only this run's)
 
     @property
     def missing(self) -> list[dict]:
@@ -70,15 +71,20 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        new_set_aside = sum(o.rows_set_aside for o in self.ingest.outcomes)
+        """From the store's state, not from what this process happened to load (a re-run after a
+        kill says what the uninterrupted run said): 1 while rows are set aside, a current file is
+        unreadable, a register is missing or older, or a property lacks its households; else 0."""
+        c = self.counts
         bad = (
-            new_set_aside
+            c.get("rows_set_aside")
+            or self.rejected_files
             or self.ingest.rejected
             or self.model.get("errors")
             or self.missing
             or self.ingest.older
+            or not c.get("rows_read")
         )
-        return SET_ASIDE if (bad or not self.counts.get("rows_read")) else OK
+        return SET_ASIDE if bad else OK
 
 
 def data_quality(store: Store, property_name: str | None = None, files: list[dict] | None = None) -> dict:
@@ -276,6 +282,9 @@ def _run_locked(
             store.finish_run(run_id, "failed", {"log": str(log_path)})
             raise
         counts = store.counts()
+        # unreadable files still in the inbox (one taken out of it no longer keeps the exit code at 1)
+        in_inbox = {str(p.relative_to(inbox)) for p in scan_inbox(inbox)[0]}
+        rejected_files = len(store.rejected_names() & in_inbox)
         summary = {
             "files": len(result.outcomes),
             "unchanged": result.unchanged,
@@ -283,7 +292,9 @@ def _run_locked(
             "log": str(log_path),
         }
         store.finish_run(run_id, "ok", summary)
-    run_result = RunResult(period, as_of, result, counts, report_dir, findings, outputs, model, reused_from)
+    run_result = RunResult(
+        period, as_of, result, counts, report_dir, findings, outputs, model, reused_from, rejected_files
+    )
     digests = previous["outputs"] if previous else None
     facts = manifest(run_result, run_id, started, timings, log_path, digests)
     facts.update(reuse_key=key, reused_from=reused_from, outputs_by_kind=reuse.by_kind(outputs))

@@ -786,6 +786,10 @@ class Store:
         """Totals of file_counts: read = loaded + set aside, and skipped."""
         return totals(self.file_counts(property_name).values())
 
+    def rejected_names(self) -> set[str]:
+        """Files that could not be read and that no later file of their name has replaced."""
+        return {name for (name,) in self.db.execute("SELECT name FROM files WHERE status='rejected'")}
+
     def handed_in(self) -> set[tuple[str, str, str]]:
         """(register, property, month) that the current files cover: by their rows, and by the sheet
         of a register handed in empty (a month without a complaint is still a month handed in)."""
