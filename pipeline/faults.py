@@ -54,16 +54,20 @@ def describe_fault(exc: BaseException) -> str | None:
             return "磁盘空间已满：数据库无法写入。请清理数据库所在磁盘的空间后重新运行；已提交的数据不受影响"
         if isinstance(e, sqlite3.OperationalError) and "disk i/o" in str(e).lower():
             return f"读写数据库时磁盘出错（{e}）：请检查磁盘空间和磁盘状态后重新运行"
-        if type(e).__module__.startswith("psycopg") and type(e).__name__ in (
-            "OperationalError",
-            "InterfaceError",
-            "AdminShutdown",
-        ):
+        if _database_gone(e):
             return (
                 f"与 PostgreSQL 数据库的连接中断（{str(e).strip()[:120]}）：本次运行已停止，"
                 "已提交的数据不受影响。请确认数据库服务器已启动、网络畅通后重新运行"
             )
     return None
+
+
+def _database_gone(e: BaseException) -> bool:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - a declared dependency
+        return False
+    return isinstance(e, psycopg.OperationalError | psycopg.InterfaceError)
 
 
 def write_error_log(exc: BaseException, folder: Path | None = None) -> Path:

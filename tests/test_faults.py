@@ -443,3 +443,35 @@ def test_email_refuses_a_folder_of_mixed_runs(tmp_path: Path, config):
     )
     with pytest.raises(DeliveryError, match="不是同一次运行生成的"):
         deliver_monthly(folder, cfg, None, dry_run=True)
+
+
+@pytest.mark.skipif(
+    os.environ.get("PIPELINE_TEST_STORE") != "postgresql", reason="runs in the PostgreSQL pass"
+)
+def test_a_database_gone_mid_run_stops_it_at_once(tmp_path: Path, config, monkeypatch):
+    """PostgreSQL stopped while the KPIs are computed: the run stops before rendering, and says so."""
+    import psycopg
+
+    import pipeline.run as run_module
+    from pipeline.faults import describe_fault
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _good(inbox)
+    url = str(store_url(tmp_path / "s.sqlite")).split("?")[0]
+    real = run_module.compute_kpis
+
+    def and_the_server_goes(*args, **kwargs):
+        model = real(*args, **kwargs)
+        with psycopg.connect(url, autocommit=True) as admin:  # every other session of the server ends
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                " AND datname = current_database()"
+            )
+        return model
+
+    monkeypatch.setattr(run_module, "compute_kpis", and_the_server_goes)
+    with pytest.raises(Exception) as caught:
+        run(config, _opts(tmp_path))
+    assert "连接中断" in describe_fault(caught.value)
+    assert not (tmp_path / "reports/monthly/2026-10/report.pdf").exists()  # nothing rendered after it
