@@ -5,6 +5,7 @@ import os
 import stat
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -150,21 +151,7 @@ def test_foreground_scheduler_runs_the_next_job_on_time(config):
 
 
 def test_watch_validates_a_dropped_file_once_it_is_complete(tmp_path: Path):
-    config = parse_config(
-        {"paths": {"store": str(tmp_path / "none.sqlite")}, "properties": {"翠湖花园": {"households": 1200}}},
-        tmp_path,
-    )
-    inbox, out = tmp_path / "inbox", tmp_path / "out"
-    inbox.mkdir()
-    stop, results, lines = threading.Event(), [], []
-    thread = threading.Thread(
-        target=watch,
-        args=(config, inbox, out),
-        daemon=True,
-        kwargs={"echo": lines.append, "settle": 0.5, "stop": stop, "poll": 0.1, "on_result": results.append},
-    )
-    thread.start()
-    try:
+    with _watching(tmp_path, settle=0.5) as (inbox, out, results, lines):
         time.sleep(0.5)
         (inbox / "~$翠湖.xlsx").write_bytes(b"lock")
         src = tmp_path / "staging.xlsx"
@@ -179,9 +166,6 @@ def test_watch_validates_a_dropped_file_once_it_is_complete(tmp_path: Path):
         deadline = time.monotonic() + 15
         while not results and time.monotonic() < deadline:
             time.sleep(0.1)
-    finally:
-        stop.set()
-        thread.join(timeout=10)
     assert len(results) == 1 and results[0]["loaded"].name == "翠湖投诉.xlsx"
     assert (out / "翠湖投诉（待修改）.xlsx").exists()
     text = "\n".join(lines)
@@ -189,32 +173,34 @@ def test_watch_validates_a_dropped_file_once_it_is_complete(tmp_path: Path):
     assert not os.path.exists(tmp_path / "none.sqlite")
 
 
-def test_watch_checks_what_was_dropped_while_it_was_down(tmp_path: Path):
-    """Issue 22.9: files already in the inbox and not yet stored are checked when watch starts."""
+@contextmanager
+def _watching(tmp_path: Path, settle: float):
+    """watch in a thread on tmp_path/inbox, stopped on leaving: yields (inbox, out, results, lines)."""
     config = parse_config(
         {"paths": {"store": str(tmp_path / "none.sqlite")}, "properties": {"翠湖花园": {"households": 1200}}},
         tmp_path,
     )
     inbox, out = tmp_path / "inbox", tmp_path / "out"
-    inbox.mkdir()
-    xlsx(
-        inbox / "翠湖投诉.xlsx",
-        {"2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-08", "2026-10-09", "维修"]]},
-    )
+    inbox.mkdir(exist_ok=True)
     stop, results, lines = threading.Event(), [], []
-    thread = threading.Thread(
-        target=watch,
-        args=(config, inbox, out),
-        daemon=True,
-        kwargs={"echo": lines.append, "settle": 0.3, "stop": stop, "poll": 0.1, "on_result": results.append},
-    )
+    kwargs = {"echo": lines.append, "settle": settle, "stop": stop, "poll": 0.1, "on_result": results.append}
+    thread = threading.Thread(target=watch, args=(config, inbox, out), daemon=True, kwargs=kwargs)
     thread.start()
     try:
-        deadline = time.monotonic() + 15
-        while not results and time.monotonic() < deadline:
-            time.sleep(0.1)
+        yield inbox, out, results, lines
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+def test_watch_checks_what_was_dropped_while_it_was_down(tmp_path: Path):
+    """Issue 22.9: files already in the inbox and not yet stored are checked when watch starts."""
+    (tmp_path / "inbox").mkdir()
+    rows = [HEAD, ["A1", "翠湖花园", "2026-10-08", "2026-10-09", "维修"]]
+    xlsx(tmp_path / "inbox" / "翠湖投诉.xlsx", {"2026年10月": rows})
+    with _watching(tmp_path, settle=0.3) as (_, _, results, lines):
+        deadline = time.monotonic() + 15
+        while not results and time.monotonic() < deadline:
+            time.sleep(0.1)
     assert [r["loaded"].name for r in results] == ["翠湖投诉.xlsx"]
     assert "尚未处理的文件" in "\n".join(lines)
