@@ -49,7 +49,9 @@ def test_a_bad_schema_name_is_refused_in_chinese():
 def test_pipeline_run_and_status_on_a_postgresql_url(tmp_path: Path):
     url = str(store_url(tmp_path / "named-by-url"))
     inbox = _inbox(tmp_path / "inbox", "翠湖花园", "A1")
-    (tmp_path / "config.toml").write_text('[properties."翠湖花园"]\nhouseholds = 1200\n', encoding="utf-8")
+    (tmp_path / "config.toml").write_text(
+        '[properties."翠湖花园"]\nhouseholds = 1200\nregisters = ["complaints"]\n', encoding="utf-8"
+    )
     common = ["--config", str(tmp_path / "config.toml")]
     args = ["run", *common, "--inbox", str(inbox), "--reports", str(tmp_path / "r"), "--store", url]
     args += ["--archive", str(tmp_path / "a"), "--month", "2026-10", "--as-of", "2026-11-01 08:00"]
