@@ -154,6 +154,7 @@ _TIME = re.compile(
 )
 _LATE = frozenset({"下午", "晚上", "傍晚", "夜里", "夜间", "晚间", "午后", "晚", "pm", "p.m.", "p.m", "pm."})
 _EARLY = frozenset({"上午", "早上", "早晨", "凌晨", "清晨", "早", "am", "a.m.", "a.m", "am."})
+_SEPARATED = re.compile(r"\d\s*[./\-／．－]\s*\d")
 NEAR_YEARS = 2  # a two-digit-year reading this far from the expected year is no reading at all
 
 
@@ -212,10 +213,11 @@ def date_order(values) -> str | None:
     """'dmy' or 'mdy' when a sheet's (or a column's) numeric dates show their order (a first part over 12 can only
     be a day), None when they do not or contradict each other."""
     seen = set()
+    triple = _DATE_RES[2][1]
     for value in values:
-        if not isinstance(value, str) or len(value) > 40:
-            continue
-        m = _DATE_RES[2][1].match(clean_text(value))
+        if type(value) is not str or len(value) > 40 or not _SEPARATED.search(value):
+            continue  # dates read as dates, numbers, and texts with no separated numbers say nothing
+        m = triple.match(value.strip()) or (None if value.isascii() else triple.match(clean_text(value)))
         if m:
             a, b = int(m.group("a")), int(m.group("b"))
             if a > 12 >= b:
