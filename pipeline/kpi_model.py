@@ -9,7 +9,7 @@ from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from pipeline.config import Config
-from pipeline.kpi import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, _callback_index, compute_set
+from pipeline.kpi import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, _callback_index, compute_set, kpi
 from pipeline.kpi_lists import meeting_lists
 from pipeline.kpi_slices import Complaints, Partition, Slice, by_complaint_field, by_field, by_property
 from pipeline.periods import Period, month_of, months_in, previous, week_of
@@ -26,25 +26,30 @@ HOUSEHOLD_KEYS = ("effective_complaint_rate", "effective_complaint_rate_ytd")  #
 NO_REGISTER = "无数据（未交投诉登记表）"
 
 
-def _uncovered(handed_in, props, period: Period, as_of: datetime) -> set[str]:
-    """The household rates (HOUSEHOLD_KEYS) that no complaints register covers for these properties in
-    the period (or, for the year to date, in any month of it): null, never a 0.00 % that flatters.
-    handed_in None: not known (a caller without a store), nothing is blanked."""
+def handed_in_only(
+    kpis: dict, handed_in, props, period: Period, as_of: datetime, config: Config, keys=HOUSEHOLD_KEYS
+) -> dict:
+    """The household rates (complaints ÷ households) over the properties that handed in their
+    complaints register for the period (for the year to date: in any month of it), so that a
+    register not handed in never flatters a rate: with none, the rate is null (无数据), never 0 %;
+    with some, the others' households leave the denominator. handed_in None: not known (a caller
+    without a store), nothing changes."""
     if handed_in is None:
-        return set()
-    names = list(props)
-    out = set()
-    if not covered(handed_in, "complaints", names, months_in(period, as_of)):
-        out.add("effective_complaint_rate")
+        return kpis
     year = Period(period.kind, period.label, _ytd_start(period), period.end)
-    if not covered(handed_in, "complaints", names, months_in(year, as_of)):
-        out.add("effective_complaint_rate_ytd")
-    return out
-
-
-def _blank(kpis: dict, keys: set[str]) -> dict:
-    for key in keys:
-        kpis[key].update(value=None, met=None, note=NO_REGISTER)
+    for key, span in (("effective_complaint_rate", period), ("effective_complaint_rate_ytd", year)):
+        if key not in keys:
+            continue
+        months = months_in(span, as_of)
+        names = [p for p in props if covered(handed_in, "complaints", [p], months)]
+        if not names:
+            kpis[key].update(value=None, met=None, note=NO_REGISTER)
+        elif len(names) < len(list(props)):
+            households, _ = _households(config, names)
+            if households:
+                d = kpis[key]
+                kpis[key] = {**d, **kpi(d["numerator"], households, d["target"], "<")}
+                kpis[key]["note"] = f"仅含已交投诉登记表的 {len(names)} 个项目"
     return kpis
 
 
@@ -103,7 +108,7 @@ def _trend(
         k = compute_set(
             data, _scope(p, as_of), config, households, calendar, _ytd_start(p), callbacks, repeats=False
         )
-        _blank(k, _uncovered(handed_in, props, p, as_of) & set(keys))
+        handed_in_only(k, handed_in, props, p, as_of, config, keys)
         row = {"period": p.label}
         row.update({key: k[key]["value"] for key in keys})
         row.update({f"{key}_numerator": k[key]["numerator"] for key in keys})
@@ -210,9 +215,9 @@ def compute_kpis(
         model = _model(
             data, period, as_of, config, calendar, callbacks, properties, props, total_households, set_aside
         )
-        _blank(model["kpis"], _uncovered(handed_in, props, period, as_of))
+        handed_in_only(model["kpis"], handed_in, props, period, as_of, config)
         for name, k in model["by_property"].items():
-            _blank(k, _uncovered(handed_in, (name,), period, as_of))
+            handed_in_only(k, handed_in, (name,), period, as_of, config)
         model["trend"] = trend_job.result()[0] if trend_job else _trends(*trend_args)
     model.update(
         generated_at=(generated_at or datetime.now()).isoformat(timespec="seconds"),

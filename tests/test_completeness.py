@@ -90,6 +90,9 @@ def test_a_rate_no_register_covers_is_null_not_zero(tmp_path: Path):
     monthly = {row["period"]: row for row in kpis["trend"]["monthly"]}
     assert monthly["2026-09"]["effective_complaint_rate"] is None  # no register at all that month
     assert monthly["2026-10"]["effective_complaint_rate"] is not None
+    company = kpis["kpis"]["effective_complaint_rate"]  # 西区's 200 households do not dilute it
+    assert (company["numerator"], company["denominator"]) == (1, 100) and "1 个项目" in company["note"]
+    assert monthly["2026-10"]["effective_complaint_rate_denominator"] == 100
     west_trend = {row["period"]: row for row in kpis["trend"]["monthly_by_property"]["西区"]}
     assert west_trend["2026-10"]["effective_complaint_rate_ytd"] is None
 
