@@ -106,8 +106,11 @@ def _cfg(ctx: click.Context, override: str | None = None) -> Config:
 @click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="报告输出文件夹")
 @click.option("--store", callback=_store_arg, help="数据库：SQLite 文件或 postgresql:// 地址")
 @click.option("--archive", type=click.Path(file_okay=False, path_type=Path), help="归档文件夹")
-@click.option("--week", help="周报周期，例如 2026-W43（截至该周例会）；current 表示本周")
-@click.option("--month", help="月报周期，例如 2026-10；last 表示上个月")
+@click.option(
+    "--week",
+    help="周报周期：last（上周）、current（本周）、2026-W44，或例会日期 2026-10-30（该日所在的例会周期）",
+)
+@click.option("--month", help="月报周期：last（上个月）、current（本月）、2026-10 或 2026年10月")
 @click.option("--as-of", "as_of", help='统计截止时间，例如 "2026-11-01 08:00"（默认现在）')
 @click.option("--unmasked", is_flag=True, help="报告中显示客户真实姓名和电话（报告上会注明）")
 @click.option("--no-reports", is_flag=True, help="只入库和校验，不生成 PDF/Excel 报告")
@@ -226,7 +229,7 @@ def _email(
 
 @cli.command(help="发送某月的月报摘要邮件（附 PDF 与 Excel）。")
 @CONFIG_OPTION
-@click.option("--month", required=True, help="月份，例如 2026-10；last 表示上个月")
+@click.option("--month", required=True, help="月份：last（上个月）、2026-10 或 2026年10月")
 @click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="报告文件夹（默认取配置）")
 @click.option("--store", callback=_store_arg, help="数据库：SQLite 文件或 postgresql:// 地址")
 @click.option("--dry-run", is_flag=True, help="不发送，把邮件写成 .eml 文件")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -53,11 +54,26 @@ def meeting_at(config: Config, day: date) -> datetime:
     return datetime.combine(day, config.meeting_time)
 
 
+_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
+_MONTH = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?")
+
+
 def week(label: str, config: Config) -> Period:
-    """'2026-W43' → the window that ends at that ISO week's meeting and starts at the one before."""
-    m = re.fullmatch(r"(\d{4})-?W(\d{1,2})", label.strip(), re.IGNORECASE)
+    """'2026-W43' → the window that ends at that ISO week's meeting and starts at the one before;
+    a date ('2026-10-30', '2026年10月30日': the meeting's Friday) → the meeting window it falls in."""
+    text = unicodedata.normalize("NFKC", label).strip()
+    day = _DAY.fullmatch(text)
+    if day:
+        try:
+            when = datetime(int(day[1]), int(day[2]), int(day[3]))
+        except ValueError as exc:
+            raise ConfigError(f"--week “{label}” 不是有效日期") from exc
+        return week_of(when, config)
+    m = re.fullmatch(r"(\d{4})\s*-?\s*W(\d{1,2})", text, re.IGNORECASE)
     if not m:
-        raise ConfigError(f"--week “{label}” 格式不对，请写成 2026-W43")
+        raise ConfigError(
+            f"--week “{label}” 格式不对：可写 last（上周）、current（本周）、2026-W44 或例会日期 2026-10-30"
+        )
     try:
         day = date.fromisocalendar(int(m[1]), int(m[2]), config.meeting_weekday + 1)
     except ValueError as exc:
@@ -78,9 +94,10 @@ def week_of(when: datetime, config: Config) -> Period:
 
 
 def month(label: str) -> Period:
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})", label.strip())
+    """'2026-10', '2026年10月', '2026/10', '2026.10' → that calendar month."""
+    m = _MONTH.fullmatch(unicodedata.normalize("NFKC", label).strip())
     if not m or not 1 <= int(m[2]) <= 12:
-        raise ConfigError(f"--month “{label}” 格式不对，请写成 2026-10")
+        raise ConfigError(f"--month “{label}” 格式不对：可写 last（上个月）、2026-10 或 2026年10月")
     y, mo = int(m[1]), int(m[2])
     start = datetime(y, mo, 1)
     end = datetime(y + (mo == 12), mo % 12 + 1, 1)

@@ -182,14 +182,20 @@ def _json(value) -> str:
 
 
 def resolve_period(config: Config, week: str | None, month: str | None, as_of: datetime) -> Period:
-    """--week 2026-W43 | current, --month 2026-10 | last; neither: the meeting window containing as-of."""
+    """--week last | current | 2026-W43 | 2026-10-30 (a date: the meeting window it falls in),
+    --month last | current | 2026-10 | 2026年10月; neither: the meeting window containing as-of."""
     if week and month:
         raise ConfigError("--week 和 --month 只能选一个")
-    if month == "last":
+    month, week = (month or "").strip().lower(), (week or "").strip().lower()
+    if month in ("last", "上月", "上个月"):
         return periods.previous(periods.month_of(as_of), config)
+    if month in ("current", "this", "本月"):
+        return periods.month_of(as_of)
     if month:
         return periods.month(month)
-    if week and week != "current":
+    if week in ("last", "上周"):
+        return periods.previous(periods.week_of(as_of, config), config)
+    if week and week not in ("current", "this", "本周"):
         return periods.week(week, config)
     return periods.week_of(as_of, config)
 

@@ -99,3 +99,27 @@ def test_every_finding_code_has_a_message_and_a_fix():
     assert set(RULES) <= set(CODES)
     for code, c in CODES.items():
         assert c.title and c.message and c.fix, code
+
+
+def test_periods_as_people_say_them(tmp_path):
+    """Issue 21: --week last | current | 2026-W44 | the meeting's date, --month 2026年10月 | last."""
+    from datetime import datetime
+
+    from pipeline.config import parse_config
+    from pipeline.render.model import window_text
+    from pipeline.run import resolve_period
+
+    cfg = parse_config({}, tmp_path)
+    as_of = datetime(2026, 11, 1, 8, 0)  # a Sunday
+    w44 = resolve_period(cfg, "2026-W44", None, as_of)
+    assert (w44.start, w44.end) == (datetime(2026, 10, 23, 16, 30), datetime(2026, 10, 30, 16, 30))
+    for said in ("2026-10-30", "2026/10/30", "2026年10月30日", "2026-10-27", "last", "上周"):
+        assert resolve_period(cfg, said, None, as_of) == w44, said
+    assert resolve_period(cfg, "current", None, as_of).label == "2026-W45"
+    assert resolve_period(cfg, "2026-10-31", None, as_of).label == "2026-W45"  # after that meeting
+    for said in ("2026-10", "2026年10月", "２０２６年１０月", "2026/10", "last", "上个月"):
+        assert resolve_period(cfg, None, said, as_of).label == "2026-10", said
+    model = {"start": w44.start.isoformat(), "end": w44.end.isoformat(), "period": w44.label}
+    assert window_text(model) == "10月23日 16:30 – 10月30日 16:30（2026-W44）"
+    with pytest.raises(ConfigError, match="例会日期"):
+        resolve_period(cfg, "next tuesday", None, as_of)

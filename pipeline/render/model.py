@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pipeline.kpi import RATE_KEYS
 from pipeline.validate.completeness import missing_text
@@ -480,6 +481,14 @@ def _data_quality(m: dict) -> Table:
     )
 
 
+def window_text(m: dict) -> str:
+    """'10月23日 16:30 – 10月30日 16:30（2026-W44）': a week named by its dates, as people say it."""
+    start, end = datetime.fromisoformat(m["start"]), datetime.fromisoformat(m["end"])
+    return (
+        f"{start.month}月{start.day}日 {start:%H:%M} – {end.month}月{end.day}日 {end:%H:%M}（{m['period']}）"
+    )
+
+
 def build_report(
     m: dict, unmasked: bool = False, inputs: list[dict] | None = None, config_note: str = ""
 ) -> Report:
@@ -489,7 +498,7 @@ def build_report(
         if weekly
         else f"客服部月报　{m['period'][:4]}年{int(m['period'][5:]):d}月"
     )
-    window = f"{m['start'].replace('T', ' ')} 至 {m['end'].replace('T', ' ')}" if weekly else m["period"]
+    window = window_text(m) if weekly else m["period"]
     prev = m.get("previous")
     headline = [kpi_row(k, m["kpis"][k], prev) for k in HEADLINE]
     lists = {name: list_table(name, m["lists"].get(name, []), unmasked) for name in LIST_SPECS}
