@@ -13,11 +13,13 @@ from pathlib import Path
 
 import click
 
+from pipeline import cli_zh
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import PipelineError
 from pipeline.runlog import warning_to_log
 
 log = logging.getLogger("pipeline")
+cli_zh.install()  # click's own strings ("Usage:", "Error: …") in Chinese
 
 
 def _config(path: str | None) -> Config:

@@ -123,3 +123,31 @@ def test_periods_as_people_say_them(tmp_path):
     assert window_text(model) == "10月23日 16:30 – 10月30日 16:30（2026-W44）"
     with pytest.raises(ConfigError, match="例会日期"):
         resolve_period(cfg, "next tuesday", None, as_of)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["run", "--help"],
+        ["run", "--bogus"],
+        ["run", "--week"],
+        ["nosuch"],
+        ["email"],
+        ["run", "--month", "x"],
+    ],
+)
+def test_help_usage_and_errors_are_chinese(args):
+    """Issue 21: click's own strings too — no "Usage:", "Show this message", "Error:" or "Try"."""
+    result = CliRunner().invoke(cli, args)
+    for english in (
+        "Usage:",
+        "Show this message",
+        "Error:",
+        "Try '",
+        "No such",
+        "Missing",
+        "requires an argument",
+    ):
+        assert english not in result.output, (english, result.output)
+    assert "用法" in result.output or "✘" in result.output
