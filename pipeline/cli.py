@@ -41,7 +41,21 @@ class _Failed(click.ClickException):
         click.echo(f"✘ {self.message}", err=True)
 
 
+class _Command(click.Command):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+
 class _Group(click.Group):
+    command_class = _Command
+    group_class = type  # subgroups (schedule) are _Group too
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
