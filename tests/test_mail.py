@@ -148,3 +148,20 @@ def test_dry_run_writes_an_eml_and_credentials_never_come_from_the_file(month, t
 
     with pytest.raises(ConfigError, match="PIPELINE_SMTP_PASSWORD"):
         deliver_monthly(report_dir, _config(base, 25, password="secret"), None, dry_run=True)
+
+
+def test_a_server_wanting_a_login_names_the_variables():
+    """Issue 21: a login the server wants is PIPELINE_SMTP_USER / PIPELINE_SMTP_PASSWORD, not [smtp]."""
+    import smtplib
+
+    from pipeline.deliver.mail import MailSettings, _advice
+
+    plain = MailSettings("127.0.0.1", 25, "none", "a@example.com", ("b@example.com",))
+    wanted = smtplib.SMTPSenderRefused(530, b"5.7.0 Authentication required", "a@example.com")
+    said = _advice(wanted, plain)
+    assert "PIPELINE_SMTP_USER" in said and "PIPELINE_SMTP_PASSWORD" in said and "定时任务" in said
+    refused = smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials")
+    with_user = MailSettings(
+        "127.0.0.1", 25, "none", "a@example.com", ("b@example.com",), user="u", password="p"
+    )
+    assert "核对环境变量 PIPELINE_SMTP_USER" in _advice(refused, with_user)

@@ -171,9 +171,27 @@ def send(msg: EmailMessage, settings: MailSettings, sleep=time.sleep) -> int:
         if attempt < settings.retries:
             sleep(settings.backoff * 2 ** (attempt - 1))
     raise DeliveryError(
-        f"邮件发送失败（{settings.host}:{settings.port}，尝试 {attempt} 次）：{_describe(last)}。"
-        f"请检查 config.toml 的 [smtp] 设置与网络，稍后用 pipeline email 重试"
+        f"邮件发送失败（{settings.host}:{settings.port}，尝试 {attempt} 次）：{_describe(last)}。{_advice(last, settings)}"
     )
+
+
+AUTH_CODES = (530, 534, 535, 538)  # authentication required / failed (RFC 4954)
+
+
+def _advice(exc: Exception | None, settings: MailSettings) -> str:
+    """What to do, naming the setting that is wrong: a login the server wants comes from the
+    environment variables (in the crontab's environment too, for scheduled runs), never config.toml."""
+    needs_login = isinstance(exc, smtplib.SMTPAuthenticationError) or (
+        isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code in AUTH_CODES
+    )
+    if needs_login and not settings.user:
+        return (
+            "邮件服务器要求登录，但没有设置环境变量 PIPELINE_SMTP_USER 和 PIPELINE_SMTP_PASSWORD："
+            "请设置它们（定时运行时，它们也必须在定时任务的环境中），然后用 pipeline email 重试"
+        )
+    if needs_login:
+        return "邮件服务器不接受登录：请核对环境变量 PIPELINE_SMTP_USER 和 PIPELINE_SMTP_PASSWORD，然后用 pipeline email 重试"
+    return "请检查 config.toml 的 [smtp]、[email] 设置与网络，稍后用 pipeline email 重试"
 
 
 def _describe(exc: Exception | None) -> str:
