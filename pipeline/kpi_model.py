@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
 from pipeline.kpi import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, _callback_index, compute_set, kpi
@@ -220,7 +221,8 @@ def compute_kpis(
             handed_in_only(k, handed_in, (name,), period, as_of, config)
         model["trend"] = trend_job.result()[0] if trend_job else _trends(*trend_args)
     model.update(
-        generated_at=(generated_at or datetime.now()).isoformat(timespec="seconds"),
+        # in the meeting's time zone, with its offset (2026-11-01T08:00:05+08:00), like every time a user reads
+        generated_at=(generated_at or datetime.now(ZoneInfo(config.timezone))).isoformat(timespec="seconds"),
         data_quality=data_quality,
         errors=errors,
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pipeline import __version__, periods, reuse
 from pipeline.config import Config
@@ -246,7 +247,7 @@ def _run_locked(
 ) -> RunResult:
     lap = _Laps()
     timings = lap.timings
-    started = datetime.now()
+    started = datetime.now(ZoneInfo(config.timezone))  # the meeting's time zone, with its offset
     log.info("run %s as of %s, inbox %s", period.label, as_of, inbox)
     for stale in report_dir.rglob(".*.part") if report_dir.exists() else ():
         stale.unlink(missing_ok=True)  # temp files of a killed run; we hold the folder's lock
@@ -409,7 +410,7 @@ def manifest(
     return {
         "run_id": run_id,
         "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now().isoformat(timespec="seconds"),
+        "finished_at": datetime.now(started.tzinfo).isoformat(timespec="seconds"),
         "period": result.period.label,
         "kind": result.period.kind,
         "as_of": result.as_of.isoformat(timespec="minutes"),

@@ -122,3 +122,15 @@ def test_an_empty_store_with_nothing_to_load_is_exit_1(tmp_path: Path):
     result = _run(tmp_path, _config(tmp_path), month="2026-10", render=False)
     assert result.exit_code == 1
     assert any("还没有任何登记数据" in line for line in summary_lines(result))
+
+
+def test_generated_at_is_in_the_meetings_time_zone_with_its_offset(tmp_path: Path):
+    """Issue 20: 生成于 beside 统计截止 in one time zone, whatever the machine's (this one runs in UTC)."""
+    from datetime import datetime, timedelta, timezone
+
+    _inbox(tmp_path)
+    _run(tmp_path, _config(tmp_path), month="2026-10", render=False)
+    kpis = json.loads((tmp_path / "reports/monthly/2026-10/kpis.json").read_text(encoding="utf-8"))
+    when = datetime.fromisoformat(kpis["generated_at"])
+    assert kpis["generated_at"].endswith("+08:00") and when.utcoffset() == timedelta(hours=8)
+    assert abs(when - datetime.now(timezone.utc)) < timedelta(minutes=5)

@@ -539,7 +539,7 @@ def build_report(
         period=m["period"],
         window=window,
         as_of=m["as_of"].replace("T", " "),
-        generated_at=m["generated_at"].replace("T", " "),
+        generated_at=m["generated_at"][:16].replace("T", " "),  # the meeting's time zone, as 统计截止
         unmasked=unmasked,
         headline=headline,
         counts=m["kpis"]["counts"],
