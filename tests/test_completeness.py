@@ -3,6 +3,7 @@ exit code; figures no register covers are null, never 0; a mistyped inbox is no 
 
 import json
 import subprocess
+from datetime import UTC
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -126,11 +127,11 @@ def test_an_empty_store_with_nothing_to_load_is_exit_1(tmp_path: Path):
 
 def test_generated_at_is_in_the_meetings_time_zone_with_its_offset(tmp_path: Path):
     """Issue 20: 生成于 beside 统计截止 in one time zone, whatever the machine's (this one runs in UTC)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     _inbox(tmp_path)
     _run(tmp_path, _config(tmp_path), month="2026-10", render=False)
     kpis = json.loads((tmp_path / "reports/monthly/2026-10/kpis.json").read_text(encoding="utf-8"))
     when = datetime.fromisoformat(kpis["generated_at"])
     assert kpis["generated_at"].endswith("+08:00") and when.utcoffset() == timedelta(hours=8)
-    assert abs(when - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    assert abs(when - datetime.now(UTC)) < timedelta(minutes=5)

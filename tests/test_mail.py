@@ -159,9 +159,38 @@ def test_a_server_wanting_a_login_names_the_variables():
     plain = MailSettings("127.0.0.1", 25, "none", "a@example.com", ("b@example.com",))
     wanted = smtplib.SMTPSenderRefused(530, b"5.7.0 Authentication required", "a@example.com")
     said = _advice(wanted, plain)
-    assert "PIPELINE_SMTP_USER" in said and "PIPELINE_SMTP_PASSWORD" in said and "定时任务" in said
+    assert "PIPELINE_SMTP_USER" in said and "PIPELINE_SMTP_PASSWORD" in said
+    assert "credentials.toml" in said and "定时运行" in said
     refused = smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials")
     with_user = MailSettings(
         "127.0.0.1", 25, "none", "a@example.com", ("b@example.com",), user="u", password="p"
     )
     assert "核对环境变量 PIPELINE_SMTP_USER" in _advice(refused, with_user)
+
+
+def test_credentials_for_unattended_runs(tmp_path, monkeypatch):
+    """Issue 21: an owner-only credentials.toml beside config.toml serves scheduled runs (cron starts
+    them without the login variables); the environment wins; a file others can read is refused."""
+    import pytest
+
+    from pipeline.config import load_config
+    from pipeline.deliver.mail import mail_settings
+    from pipeline.errors import ConfigError
+
+    monkeypatch.delenv("PIPELINE_SMTP_USER", raising=False)
+    monkeypatch.delenv("PIPELINE_SMTP_PASSWORD", raising=False)
+    (tmp_path / "config.toml").write_text(
+        '[smtp]\nhost = "127.0.0.1"\n[email]\nfrom = "a@example.com"\nto = ["b@example.com"]\n',
+        encoding="utf-8",
+    )
+    secrets = tmp_path / "credentials.toml"
+    secrets.write_text('[smtp]\nuser = "kefu"\npassword = "s3cret"\n', encoding="utf-8")
+    secrets.chmod(0o600)
+    config = load_config(tmp_path / "config.toml")
+    settings = mail_settings(config)
+    assert (settings.user, settings.password) == ("kefu", "s3cret")
+    monkeypatch.setenv("PIPELINE_SMTP_USER", "other")
+    assert mail_settings(config).user == "other"
+    secrets.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        mail_settings(config)

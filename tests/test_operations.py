@@ -204,3 +204,10 @@ def test_watch_checks_what_was_dropped_while_it_was_down(tmp_path: Path):
             time.sleep(0.1)
     assert [r["loaded"].name for r in results] == ["翠湖投诉.xlsx"]
     assert "尚未处理的文件" in "\n".join(lines)
+
+
+def test_cron_lines_say_where_the_mail_login_comes_from(tmp_path: Path):
+    """Issue 21: the scheduled email reads credentials.toml; the cron block says so."""
+    cfg = parse_config({"smtp": {"host": "127.0.0.1"}}, tmp_path, tmp_path / "config.toml")
+    lines = schedule.cron_lines(cfg, ZoneInfo("UTC"))
+    assert any(str(tmp_path / "credentials.toml") in line and "chmod 600" in line for line in lines)

@@ -2,13 +2,13 @@
 Jinja2 templates, the month's PDF and Excel attached; sent over SMTP with retries, recorded in
 the store so a re-run does not mail it twice.
 
-SMTP user and password come only from the environment (PIPELINE_SMTP_USER, PIPELINE_SMTP_PASSWORD).
+SMTP user and password come from the environment (PIPELINE_SMTP_USER, PIPELINE_SMTP_PASSWORD) or the
+owner-only credentials.toml beside config.toml (pipeline/credentials.py), never from config.toml.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import smtplib
 import ssl
 import time
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from pipeline.config import Config
+from pipeline.credentials import secret
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.render.model import Report, build_report
 from pipeline.reuse import mixed_outputs
@@ -59,7 +60,8 @@ def mail_settings(config: Config) -> MailSettings:
         raise ConfigError(f"配置文件 {where} 缺少 [smtp] host 或 [email] from / to，无法发送邮件")
     if "user" in smtp or "password" in smtp:
         raise ConfigError(
-            f"配置文件 {where}：SMTP 用户名和密码不能写在文件里，请用环境变量 PIPELINE_SMTP_USER / PIPELINE_SMTP_PASSWORD"
+            f"配置文件 {where}：SMTP 用户名和密码不能写在 config.toml 里，请写在同一文件夹的 credentials.toml（chmod 600）"
+            "的 [smtp] user / password 中，或用环境变量 PIPELINE_SMTP_USER / PIPELINE_SMTP_PASSWORD"
         )
     security = smtp.get("security", "ssl")
     if security not in SECURITY:
@@ -75,8 +77,8 @@ def mail_settings(config: Config) -> MailSettings:
         sender=email["from"],
         to=tuple(to),
         cc=tuple(cc if isinstance(cc, list) else [cc]),
-        user=os.environ.get("PIPELINE_SMTP_USER"),
-        password=os.environ.get("PIPELINE_SMTP_PASSWORD"),
+        user=secret(config.path, "smtp", "user"),
+        password=secret(config.path, "smtp", "password"),
         timeout=float(smtp.get("timeout", 30)),
         retries=int(smtp.get("retries", 3)),
         backoff=float(smtp.get("backoff", 5)),
@@ -186,11 +188,15 @@ def _advice(exc: Exception | None, settings: MailSettings) -> str:
     )
     if needs_login and not settings.user:
         return (
-            "邮件服务器要求登录，但没有设置环境变量 PIPELINE_SMTP_USER 和 PIPELINE_SMTP_PASSWORD："
-            "请设置它们（定时运行时，它们也必须在定时任务的环境中），然后用 pipeline email 重试"
+            "邮件服务器要求登录，但没有设置环境变量 PIPELINE_SMTP_USER 和 PIPELINE_SMTP_PASSWORD，"
+            "config.toml 旁的 credentials.toml 中也没有 [smtp] user / password：请写入该文件（chmod 600，"
+            "定时运行也读取它）或设置这两个环境变量，然后用 pipeline email 重试"
         )
     if needs_login:
-        return "邮件服务器不接受登录：请核对环境变量 PIPELINE_SMTP_USER 和 PIPELINE_SMTP_PASSWORD，然后用 pipeline email 重试"
+        return (
+            "邮件服务器不接受登录：请核对环境变量 PIPELINE_SMTP_USER 和 PIPELINE_SMTP_PASSWORD"
+            "（或 credentials.toml 的 [smtp] user / password），然后用 pipeline email 重试"
+        )
     return "请检查 config.toml 的 [smtp]、[email] 设置与网络，稍后用 pipeline email 重试"
 
 

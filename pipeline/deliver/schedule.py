@@ -18,6 +18,7 @@ from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
 from pipeline.config import WEEKDAYS, Config
+from pipeline.credentials import credentials_path
 from pipeline.errors import ConfigError, PipelineError
 
 BEGIN, END = "# BEGIN 客服报表 pipeline", "# END 客服报表 pipeline"
@@ -104,6 +105,10 @@ def cron_lines(config: Config, machine_tz=None) -> list[str]:
     zone = ZoneInfo(config.timezone)
     local = machine_tz or datetime.now().astimezone().tzinfo
     lines = [BEGIN]
+    if "smtp" in config.raw:  # cron starts a job with almost no environment: the login is in the file
+        lines.append(
+            f"# 邮件登录凭据从 {credentials_path(config.path)}（chmod 600）读取，无需在此设置环境变量"
+        )
     for job, when in next_runs(config):
         there = when.replace(tzinfo=zone).astimezone(local)
         note = f"# {job.title}：{config.timezone} {when:%H:%M}" + (
