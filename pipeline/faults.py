@@ -44,9 +44,7 @@ def describe_fault(exc: BaseException) -> str | None:
                 f"没有写入权限{_where(e)}：该文件夹是只读的或属于其他用户。"
                 "请改用可写的文件夹（config.toml [paths]），或让管理员开放写入权限"
             )
-        if isinstance(e, NotADirectoryError | FileExistsError) or (
-            isinstance(e, OSError) and e.errno in (errno.ENOTDIR, errno.EEXIST)
-        ):
+        if isinstance(e, OSError) and e.errno in (errno.ENOTDIR, errno.EEXIST):  # NotADirectoryError …
             return f"路径{_where(e)}是一个文件，不是文件夹：请检查 config.toml [paths] 中的路径"
         if isinstance(e, sqlite3.DatabaseError) and not isinstance(e, sqlite3.OperationalError):
             return f"数据库已损坏（{e}）。{RESTORE}"

@@ -48,6 +48,7 @@ class FileOutcome:
 class IngestResult:
     outcomes: list[FileOutcome] = field(default_factory=list)
     unchanged: int = 0  # files already in the store
+    names: set[str] = field(default_factory=set)  # every candidate file in the inbox, by relative name
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
 
     @property
@@ -163,6 +164,7 @@ def ingest(
     with force)."""
     result = IngestResult()
     paths, result.ignored = scan_inbox(inbox)
+    result.names = {str(p.relative_to(inbox)) for p in paths}
     known = store.known_hashes()
     todo: list[tuple[Path, str, str]] = []
     seen_now: set[str] = set()

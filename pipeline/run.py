@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pipeline import __version__, periods, reuse
 from pipeline.config import Config
 from pipeline.errors import ConfigError
-from pipeline.ingest import IngestResult, ingest, scan_inbox
+from pipeline.ingest import IngestResult, ingest
 from pipeline.kpi_model import compute_kpis
 from pipeline.load.loader import file_hash, skipped_text
 from pipeline.lock import exclusive
@@ -290,8 +290,7 @@ def _run_locked(
             raise
         counts = store.counts()
         # unreadable files still in the inbox (one taken out of it no longer keeps the exit code at 1)
-        in_inbox = {str(p.relative_to(inbox)) for p in scan_inbox(inbox)[0]}
-        rejected_files = len(store.rejected_names() & in_inbox)
+        rejected_files = len(store.rejected_names() & result.names)
         summary = {
             "files": len(result.outcomes),
             "unchanged": result.unchanged,
@@ -364,9 +363,8 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     store.forget_shared_texts()
     model, findings = packed.unpack()
     lap("kpi")
-    limit = (config.raw.get("outputs") or {}).get(
-        "annotate_max_files", 500
-    )  # an int: checked by parse_config
+    outputs_section = config.raw.get("outputs") or {}
+    limit = outputs_section.get("annotate_max_files", 500)  # an int: parse_config checked it
     files = model["data_quality"]["files"]
     plan = plan_clerk_outputs(store, result, report_dir, inbox, run_id, limit, options.property, files)
     lap("annotate")

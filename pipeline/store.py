@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -71,8 +72,8 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_active ON records(register, superseded_by, set_aside);
 CREATE INDEX IF NOT EXISTS records_scope ON records(register, property, month);
-CREATE INDEX IF NOT EXISTS records_file ON records(file_id);
-CREATE INDEX IF NOT EXISTS files_name ON files(name);  -- an earlier version of a file (_replace_whole_files)  -- a file's rows: record cache, counts, supersession
+CREATE INDEX IF NOT EXISTS records_file ON records(file_id);  -- a file's rows: record cache, counts, supersession
+CREATE INDEX IF NOT EXISTS files_name ON files(name);  -- an earlier version of a file (_replace_whole_files)
 CREATE TABLE IF NOT EXISTS findings (
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL REFERENCES files(id),
@@ -454,7 +455,7 @@ class Store:
             (*rows.file, now, run_id),
         )
         file_id = cur.fetchone()[0]
-        touched: set[int] = set()
+        touched: Counter[int] = Counter()  # earlier file → its rows this file superseded by scope
         for register, prop, month in rows.scopes:
             touched.update(
                 fid
@@ -518,7 +519,7 @@ class Store:
                     }
         return None
 
-    def _replace_whole_files(self, file_id: int, rows: FileRows, touched: set[int]) -> int:
+    def _replace_whole_files(self, file_id: int, rows: FileRows, touched: Counter[int]) -> int:
         """Rows the new file supersedes: those of its (register, property, month) scopes, and what
         is left of an earlier version it replaces as a whole, so that no old problem outlives its
         correction. An earlier file is replaced as a whole when
@@ -534,13 +535,8 @@ class Store:
                 "SELECT id FROM files WHERE name=? AND register IS ? AND id<>?", (name, register, file_id)
             ).fetchall()
         }
-        superseded = sum(
-            db.execute(
-                "SELECT COUNT(*) FROM records WHERE superseded_by=? AND file_id=?", (file_id, fid)
-            ).fetchone()[0]
-            for fid in touched
-        )
-        for fid in sorted(touched | same_name):
+        superseded = sum(touched.values())
+        for fid in sorted(touched.keys() | same_name):
             left = db.execute(
                 "SELECT month, set_aside FROM records WHERE file_id=? AND superseded_by IS NULL", (fid,)
             ).fetchall()
@@ -767,9 +763,9 @@ class Store:
                 params,
             )
         }
-        out = {}
-        for chunk in range(0, len(counts), 500):
-            ids = list(counts)[chunk : chunk + 500]
+        out, all_ids = {}, list(counts)
+        for chunk in range(0, len(all_ids), 500):
+            ids = all_ids[chunk : chunk + 500]
             sql = f"SELECT id, rows_skipped, skipped FROM files WHERE id IN ({','.join('?' * len(ids))})"
             for fid, n, why in self.db.execute(sql, ids):
                 loaded, aside = counts[fid]

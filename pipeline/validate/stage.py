@@ -15,7 +15,7 @@ from pipeline.load.loader import skipped_text
 from pipeline.pool import mapped
 from pipeline.registers import REGISTERS
 from pipeline.render.validation import annotated_name, write_annotated_copy, write_validation_workbook
-from pipeline.store import Store
+from pipeline.store import COUNTED, Store
 from pipeline.validate import run_rules, sort_findings
 from pipeline.validate.local import local_findings
 from pipeline.validate.rules import RULE_CODES
@@ -76,9 +76,7 @@ def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
                     "name": name,
                     "register": REGISTERS[register].title if register else "",
                     "submitter": subs[0] if subs else None,
-                    **counts.get(
-                        fid, dict.fromkeys(("rows_read", "rows_loaded", "rows_set_aside", "rows_skipped"), 0)
-                    ),
+                    **counts.get(fid, dict.fromkeys(COUNTED, 0)),  # a rejected file: nothing read
                     "sha256": sha,
                 }
             )
