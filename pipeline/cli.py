@@ -7,6 +7,7 @@ A PipelineError becomes a message and exit code 2; anything unexpected is writte
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -137,9 +138,17 @@ def _cfg(ctx: click.Context, override: str | None = None) -> Config:
 @click.option(
     "--property", "property_name", help="只为一个项目出报告（报告放在周期文件夹下以项目命名的子文件夹）"
 )
+@click.option("--push", is_flag=True, help="生成后把摘要（和 PDF）推送到企业微信 / 钉钉群机器人")
+@click.option(
+    "--notify",
+    is_flag=True,
+    help="运行失败、有登记表未交或文件无法读取时，按 [notify] 邮件 / 推送通知主管（定时运行使用）",
+)
 @click.pass_context
 def run(
     ctx,
+    push,
+    notify,
     property_name,
     config_path,
     inbox,
@@ -161,7 +170,10 @@ def run(
 
     if send_email and (not month or no_reports):
         raise click.UsageError("--email 只用于生成月报（需要 --month，且不能与 --no-reports 同用）")
+    if push and no_reports:
+        raise click.UsageError("--push 推送的是报告摘要，不能与 --no-reports 同用")
     config = _cfg(ctx, config_path)
+    robots = _robots(config) if push else []  # no robot: exit 2 now, not after a long run
     options = RunOptions(
         inbox,
         reports,
@@ -176,14 +188,86 @@ def run(
         property=property_name,
         reuse=not force,
     )
-    with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
-        result = run_pipeline(config, options, progress)
-    for line in summary_lines(result):
-        click.echo(line)
-    click.echo(f"报告目录：{result.report_dir}")
-    if send_email:
-        _email(config, result.report_dir, store, dry_run=False, resend=False, unmasked=unmasked)
+    what = f"月报 {month}" if month else f"周报 {week or 'current'}"
+    try:
+        with _Progress(enabled=not quiet and sys.stderr.isatty()) as progress:
+            result = run_pipeline(config, options, progress)
+        for line in summary_lines(result):
+            click.echo(line)
+        click.echo(f"报告目录：{result.report_dir}")
+        what = f"{'周报' if result.period.kind == 'weekly' else '月报'} {result.period.label}"
+        if send_email:
+            _email(config, result.report_dir, store, dry_run=False, resend=False, unmasked=unmasked)
+        if push:
+            _push(config, result.report_dir, robots)
+    except Exception as exc:
+        _failed(config, what, exc, notify)
+        raise
+    problems = [line[2:] for line in summary_lines(result) if line.startswith("✘")]
+    if problems:  # registers missing, files unreadable or older, no data: someone must act
+        _notice(config, "attention", what, "\n".join(f"- {p}" for p in problems), notify)
     sys.exit(result.exit_code)
+
+
+def _robots(config: Config):
+    from pipeline.deliver.robots import configured_robots, missing_robot_text
+
+    robots = configured_robots(config)
+    if not robots:
+        raise _Failed(missing_robot_text())
+    return robots
+
+
+def _push(config: Config, report_dir: Path, robots) -> None:
+    from pipeline.deliver.push import push_report
+
+    for outcome in push_report(report_dir, config, robots):
+        extra = "和 PDF 文件" if outcome["file"] else ""
+        notes = "；".join(outcome["notes"])
+        click.echo(f"已推送摘要{extra}到{outcome['robot']}" + (f"（{notes}）" if notes else ""))
+
+
+def _command_line() -> str:
+    """The running command as a person would type it again: its options that differ from the defaults."""
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    parts = [
+        "pipeline",
+        *(["--config", root.params["config_path"]] if root.params.get("config_path") else []),
+    ]
+    parts.append(ctx.info_name)
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if value is None or value is False or value == param.default:
+            continue
+        option = max(param.opts, key=len)
+        parts += [option] if value is True else [option, str(value)]
+    return shlex.join(parts)
+
+
+def _notice(config: Config, kind: str, what: str, reason: str, notify: bool) -> None:
+    """Record the notice for `pipeline status`; with --notify, also email / push it."""
+    from pipeline.deliver.notify import record, send_notice
+
+    if not notify:
+        record(config, kind, _command_line(), reason, [], [])
+        return
+    reached, problems = send_notice(config, kind, what, _command_line(), reason)
+    if reached:
+        click.echo(f"已通知：{'、'.join(reached)}", err=True)
+    for problem in problems:
+        click.echo(f"✘ 通知未送达：{problem}", err=True)
+
+
+def _failed(config: Config, what: str, exc: Exception, notify: bool) -> None:
+    from pipeline.faults import describe_fault, write_error_log
+
+    if isinstance(exc, PipelineError):
+        reason = describe_fault(exc) or str(exc)
+    else:
+        exc.error_log = write_error_log(exc)  # main() names the same file
+        reason = describe_fault(exc) or f"程序内部错误（{type(exc).__name__}），详细信息见 {exc.error_log}"
+    _notice(config, "failed", what, reason, notify)
 
 
 @cli.command(help="只检查指定的登记表文件（不入库），生成批注副本并列出问题。")
@@ -261,6 +345,24 @@ def email(ctx, config_path, month, reports, store, dry_run, resend, unmasked):
     _email(config, (reports or config.reports) / period.folder, store, dry_run, resend, unmasked)
 
 
+@cli.command(help="把已生成的周报或月报摘要（和 PDF）推送到企业微信 / 钉钉群机器人。")
+@CONFIG_OPTION
+@click.option("--week", help="周报：last、current、2026-W44 或例会日期 2026-10-30")
+@click.option("--month", help="月报：last、2026-10 或 2026年10月")
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="报告文件夹（默认取配置）")
+@click.option("--property", "property_name", help="推送某个项目自己的报告")
+@click.pass_context
+def push(ctx, config_path, week, month, reports, property_name):
+    from pipeline import periods
+    from pipeline.run import check_property, property_folder, resolve_period
+
+    config = _cfg(ctx, config_path)
+    check_property(config, property_name)
+    robots = _robots(config)
+    period = resolve_period(config, week, month, periods.now_local(config))
+    _push(config, (reports or config.reports) / period.folder / property_folder(property_name), robots)
+
+
 @cli.command(help="显示最近的运行、收件箱中尚未处理的文件和下一次定时运行时间。")
 @CONFIG_OPTION
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), help="收件箱文件夹（默认取配置）")
@@ -293,10 +395,12 @@ def schedule_show(ctx, config_path):
 @CONFIG_OPTION
 @click.pass_context
 def schedule_install(ctx, config_path):
-    from pipeline.deliver.schedule import install_crontab, next_runs
+    from pipeline.deliver.schedule import install_crontab, next_runs, schedule_warnings
 
     config = _cfg(ctx, config_path or ctx.parent.parent.obj.get("config_path"))
     install_crontab(config)
+    for line in schedule_warnings(config):
+        click.echo(line)
     click.echo("已写入 crontab。下一次运行：")
     for job, when in next_runs(config):
         click.echo(f"  {job.title}：{when:%Y-%m-%d %H:%M}（{config.timezone}）")
@@ -366,7 +470,7 @@ def main() -> None:
     except Exception as exc:  # not ours: no traceback for the user, it goes to a log file of its own
         from pipeline.faults import describe_fault, write_error_log
 
-        path = write_error_log(exc)
+        path = getattr(exc, "error_log", None) or write_error_log(exc)
         known = describe_fault(exc)
         if known:
             click.echo(f"运行未完成：{known}（技术细节见 {path}）", err=True)

@@ -6,7 +6,14 @@
     user = "kefu@example.com"
     password = "…"
 
-An environment variable wins over the file (PIPELINE_SMTP_USER, PIPELINE_SMTP_PASSWORD), so an
+    [wecom]
+    webhook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
+
+    [dingtalk]
+    webhook = "https://oapi.dingtalk.com/robot/send?access_token=…"
+    secret = "SEC…"
+
+An environment variable wins over the file (VARIABLES: PIPELINE_SMTP_USER, …), so an
 interactive run can override it; a scheduled run (cron starts it with almost no environment) reads
 the file. A file that others can read is refused, saying how to fix it.
 """
@@ -21,7 +28,13 @@ from pathlib import Path
 from pipeline.errors import ConfigError
 
 FILE_NAME = "credentials.toml"
-VARIABLES = {("smtp", "user"): "PIPELINE_SMTP_USER", ("smtp", "password"): "PIPELINE_SMTP_PASSWORD"}
+VARIABLES = {
+    ("smtp", "user"): "PIPELINE_SMTP_USER",
+    ("smtp", "password"): "PIPELINE_SMTP_PASSWORD",
+    ("wecom", "webhook"): "PIPELINE_WECOM_WEBHOOK",
+    ("dingtalk", "webhook"): "PIPELINE_DINGTALK_WEBHOOK",
+    ("dingtalk", "secret"): "PIPELINE_DINGTALK_SECRET",
+}
 
 
 def credentials_path(config_path: Path | None) -> Path:
@@ -48,6 +61,19 @@ def secret(config_path: Path | None, section: str, key: str) -> str | None:
     variable = VARIABLES.get((section, key))
     if variable and os.environ.get(variable):
         return os.environ[variable]
+    return in_file(config_path, section, key)
+
+
+def environment_only(config_path: Path | None) -> list[str]:
+    """Variables set in this shell but absent from the file: a scheduled run (cron) will not see them."""
+    return [
+        variable
+        for (section, key), variable in VARIABLES.items()
+        if os.environ.get(variable) and in_file(config_path, section, key) is None
+    ]
+
+
+def in_file(config_path: Path | None, section: str, key: str) -> str | None:
     value = (_read(credentials_path(config_path)).get(section) or {}).get(key)
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"凭据文件 {credentials_path(config_path)} 中 [{section}] {key} 必须是文字")

@@ -150,6 +150,8 @@ def check_config(config: Config) -> Config:
     """Every section of config.toml checked at start, not when a late stage (or the monthly email,
     a month later) first reads it: a bad value is a ConfigError naming it (exit 2)."""
     from pipeline.deliver.mail import mail_settings
+    from pipeline.deliver.notify import notify_settings
+    from pipeline.deliver.robots import push_settings
     from pipeline.deliver.schedule import jobs
     from pipeline.scorecard import settings
     from pipeline.validate import rule_settings
@@ -158,6 +160,8 @@ def check_config(config: Config) -> Config:
     settings(config)
     if "schedule" in config.raw:
         jobs(config)
+    push_settings(config)
+    notify_settings(config)
     if "smtp" in config.raw or "email" in config.raw:
         try:
             mail_settings(config)

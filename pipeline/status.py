@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.deliver.notify import ATTENTION, FAILED, last_notices
 from pipeline.deliver.schedule import next_runs
 from pipeline.ingest import scan_inbox
 from pipeline.load.loader import file_hash
@@ -49,6 +50,7 @@ def status_lines(
         lines.append(f"数据库 {describe(store_path)} 还不存在：尚未运行过。")
         paths, ignored = scan_inbox(inbox)
         waiting = paths
+    lines.extend(notice_lines(config))
     lines.append(f"收件箱 {inbox}：{len(paths)} 个登记表文件，其中 {len(waiting)} 个尚未处理")
     lines.extend(f"  待处理：{p.relative_to(inbox)}" for p in waiting[:20])
     if len(waiting) > 20:
@@ -58,4 +60,19 @@ def status_lines(
     lines.extend(
         f"  {job.title}：{when:%Y-%m-%d %H:%M}（{config.timezone}）" for job, when in next_runs(config)
     )
+    return lines
+
+
+def notice_lines(config: Config) -> list[str]:
+    """The last failed run and the last that needed action (deliver.notify), with whom they reached."""
+    lines = []
+    for kind, label in ((FAILED, "上次失败"), (ATTENTION, "上次需要处理")):
+        entry = last_notices(config).get(kind)
+        if not entry:
+            continue
+        told = "、".join(entry.get("notified") or []) or "未通知任何人"
+        lines.append(f"{label}：{entry['at'][:16].replace('T', ' ')}  {entry['command']}")
+        lines.extend(f"  {line}" for line in entry["reason"].splitlines())
+        lines.append(f"  已通知：{told}")
+        lines.extend(f"  ✘ 通知未送达：{p}" for p in entry.get("notify_problems") or [])
     return lines

@@ -24,7 +24,7 @@ import jinja2
 from pipeline.config import Config
 from pipeline.credentials import secret
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.render.model import Report, build_report
+from pipeline.render.model import Report, attention_items, build_report
 from pipeline.reuse import mixed_outputs
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -53,9 +53,13 @@ class MailSettings:
     backoff: float = 5.0
 
 
-def mail_settings(config: Config) -> MailSettings:
-    smtp, email = config.raw.get("smtp") or {}, config.raw.get("email") or {}
+def mail_settings(config: Config, to: list[str] | None = None) -> MailSettings:
+    """[smtp] and [email] of config.toml, the login from credentials; `to` replaces [email] to/cc
+    (a failure notice goes to the supervisor, not to the directors)."""
+    smtp, email = config.raw.get("smtp") or {}, dict(config.raw.get("email") or {})
     where = str(config.path or "config.toml")
+    if to is not None:
+        email.update(to=to, cc=[])
     if not smtp.get("host") or not email.get("to") or not email.get("from"):
         raise ConfigError(f"配置文件 {where} 缺少 [smtp] host 或 [email] from / to，无法发送邮件")
     if "user" in smtp or "password" in smtp:
@@ -85,24 +89,6 @@ def mail_settings(config: Config) -> MailSettings:
     )
 
 
-def _top_items(model: dict, limit: int = 8) -> list[str]:
-    lists = model["lists"]
-    items = [
-        f"{it['type']} {it['id']}（{it['property']}）已逾期 {it['days_overdue']} 天，责任：{it.get('owner') or '未填'}"
-        for it in lists.get("overdue", [])
-    ]
-    items += [
-        f"复检 {it['id']}（{it['property']}）将于 {it['deadline']} 到期"
-        for it in lists.get("reinspections_due_soon", [])
-    ]
-    waiting = lists.get("pending_callbacks", [])
-    if waiting:
-        items.append(f"待回访 {len(waiting)} 项，最久已等待 {waiting[0]['days_waiting']} 天")
-    if lists.get("unhappy_feedback"):
-        items.append(f"客户不满意尚未重新处理 {len(lists['unhappy_feedback'])} 项")
-    return items[:limit]
-
-
 def subject_for(report: Report) -> str:
     missed = [k["label"] for k in report.headline if k["css"] == "missed"]
     tail = f"未达标：{'、'.join(missed[:3])}{'等' if len(missed) > 3 else ''}" if missed else "各项指标达标"
@@ -118,7 +104,7 @@ def build_message(
     timezone: str = "Asia/Shanghai",
 ) -> EmailMessage:
     report = build_report(model, unmasked=unmasked, inputs=model["data_quality"].get("files", []))
-    context = {"r": report, "top": _top_items(model), "greeting": "各位领导："}
+    context = {"r": report, "top": attention_items(model), "greeting": "各位领导："}
     msg = EmailMessage()
     msg["Subject"] = subject_for(report)  # non-ASCII headers are RFC 2047-encoded by the email package
     msg["From"] = settings.sender

@@ -18,7 +18,8 @@ from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
 from pipeline.config import WEEKDAYS, Config
-from pipeline.credentials import credentials_path
+from pipeline.credentials import credentials_path, environment_only
+from pipeline.deliver.robots import push_settings
 from pipeline.errors import ConfigError, PipelineError
 
 BEGIN, END = "# BEGIN 客服报表 pipeline", "# END 客服报表 pipeline"
@@ -54,6 +55,7 @@ def jobs(config: Config) -> list[Job]:
         raise ConfigError(
             f'配置文件 [schedule] monthly 应写成 "1 08:00"（日期 1–28），现在是 {raw.get("monthly")!r}'
         )
+    tail = ("--quiet", "--notify", *(("--push",) if push_settings(config).schedule else ()))
     return [
         Job(
             "weekly",
@@ -61,7 +63,7 @@ def jobs(config: Config) -> list[Job]:
             WEEKDAYS[weekly[0].lower()],
             None,
             _parse_time(weekly[1], "weekly"),
-            ("run", "--week", "current", "--quiet"),
+            ("run", "--week", "current", *tail),
         ),
         Job(
             "monthly",
@@ -69,7 +71,7 @@ def jobs(config: Config) -> list[Job]:
             None,
             int(monthly[0]),
             _parse_time(monthly[1], "monthly"),
-            ("run", "--month", "last", "--email", "--quiet"),
+            ("run", "--month", "last", "--email", *tail),
         ),
     ]
 
@@ -105,9 +107,9 @@ def cron_lines(config: Config, machine_tz=None) -> list[str]:
     zone = ZoneInfo(config.timezone)
     local = machine_tz or datetime.now().astimezone().tzinfo
     lines = [BEGIN]
-    if "smtp" in config.raw:  # cron starts a job with almost no environment: the login is in the file
+    if "smtp" in config.raw or push_settings(config).schedule:  # cron gives a job almost no environment
         lines.append(
-            f"# 邮件登录凭据从 {credentials_path(config.path)}（chmod 600）读取，无需在此设置环境变量"
+            f"# 邮件登录和群机器人 webhook 从 {credentials_path(config.path)}（chmod 600）读取，无需在此设置环境变量"
         )
     for job, when in next_runs(config):
         there = when.replace(tzinfo=zone).astimezone(local)
@@ -151,8 +153,26 @@ def systemd_units(config: Config) -> list[str]:
     return out
 
 
+def schedule_warnings(config: Config) -> list[str]:
+    """What a scheduled run would miss: credentials only in this shell, nobody to tell of a failure."""
+    from pipeline.deliver.notify import notify_settings
+    from pipeline.deliver.robots import configured_robots
+
+    out = [
+        f"⚠ {v} 只在当前环境变量中设置，定时运行读不到：请写入 {credentials_path(config.path)}"
+        for v in environment_only(config.path)
+    ]
+    robots = configured_robots(config)
+    if push_settings(config).schedule and not robots:
+        out.append("⚠ [push] schedule = true，但没有配置群机器人：定时运行将无法推送")
+    notify = notify_settings(config)
+    if not notify.email and not (notify.push and robots):
+        out.append("⚠ 定时运行失败时不会通知任何人：请在 config.toml 写 [notify] email，或配置群机器人")
+    return out
+
+
 def describe(config: Config) -> list[str]:
-    lines = ["crontab（crontab -e 粘贴，或运行 pipeline schedule install）："]
+    lines = [*schedule_warnings(config), "crontab（crontab -e 粘贴，或运行 pipeline schedule install）："]
     lines += cron_lines(config)
     lines += ["", "或使用 systemd 定时器（放在 ~/.config/systemd/user/）："]
     lines += systemd_units(config)

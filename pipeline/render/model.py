@@ -143,6 +143,37 @@ def kpi_row(key: str, k: dict, previous: dict | None = None) -> dict:
     }
 
 
+def _gap(key: str, k: dict) -> str:
+    """How far a figure is from its target, in words ("差 8.6 个百分点")."""
+    if k.get("value") is None or k.get("target") is None:
+        return ""
+    delta = abs(k["value"] - k["target"]) * 100
+    return f"差 {delta:.{2 if key.startswith('effective') else 1}f} 个百分点"
+
+
+def missed_kpis(m: dict) -> list[dict]:
+    """The period's KPIs that missed their target (kpi_row), each with how far off it is and, in a
+    report of several properties, the worst property ({property, value_text, gap} or None)."""
+    out = []
+    properties = m.get("by_property") or {}
+    for key in HEADLINE:
+        k = m["kpis"][key]
+        if k.get("met") is not False:
+            continue
+        missed = [
+            (name, ks[key])
+            for name, ks in properties.items()
+            if (ks.get(key) or {}).get("met") is False and ks[key].get("value") is not None
+        ]
+        worst = None
+        if len(properties) > 1 and missed:
+            pick = max if k.get("direction") == "<" else min
+            name, pk = pick(missed, key=lambda item: item[1]["value"])
+            worst = {"property": name, "value_text": _fmt(key, pk["value"]), "gap": _gap(key, pk)}
+        out.append({**kpi_row(key, k), "gap": _gap(key, k), "worst": worst})
+    return out
+
+
 @dataclass
 class Table:
     title: str
@@ -487,6 +518,25 @@ def window_text(m: dict) -> str:
     return (
         f"{start.month}月{start.day}日 {start:%H:%M} – {end.month}月{end.day}日 {end:%H:%M}（{m['period']}）"
     )
+
+
+def attention_items(model: dict, limit: int = 8) -> list[str]:
+    """What needs following up, most urgent first, one line each (the email's and the robots' list)."""
+    lists = model["lists"]
+    items = [
+        f"{it['type']} {it['id']}（{it['property']}）已逾期 {it['days_overdue']} 天，责任：{it.get('owner') or '未填'}"
+        for it in lists.get("overdue", [])
+    ]
+    items += [
+        f"复检 {it['id']}（{it['property']}）将于 {it['deadline']} 到期"
+        for it in lists.get("reinspections_due_soon", [])
+    ]
+    waiting = lists.get("pending_callbacks", [])
+    if waiting:
+        items.append(f"待回访 {len(waiting)} 项，最久已等待 {waiting[0]['days_waiting']} 天")
+    if lists.get("unhappy_feedback"):
+        items.append(f"客户不满意尚未重新处理 {len(lists['unhappy_feedback'])} 项")
+    return items[:limit]
 
 
 def build_report(
