@@ -2,11 +2,13 @@
 # Installs the Debian packages the pipeline needs: a CJK font for the PDF reports, poppler for
 # checking PDFs, HarfBuzz's subsetter (fast font subsetting in WeasyPrint), Pango, and LibreOffice Calc
 # (headless) so the tests can open the Excel reports in a real office suite, and PostgreSQL (the test
-# suite runs a second time against a throwaway server, see tests/pgserver.py).
-# 安装系统依赖：中文字体、poppler、HarfBuzz 子集库、Pango、LibreOffice（无界面，供测试核对 Excel 报告）、PostgreSQL。
+# suite runs a second time against a throwaway server, see tests/pgserver.py), and Samba's testparm
+# (the user guide's example share for the clerks' Windows PCs is checked with it).
+# 安装系统依赖：中文字体、poppler、HarfBuzz 子集库、Pango、LibreOffice（无界面，供测试核对 Excel 报告）、PostgreSQL、
+# Samba 的 testparm（检查使用说明中的共享设置）。
 set -euo pipefail
 PKGS=(fonts-noto-cjk poppler-utils libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig libreoffice-calc-nogui
-      postgresql)
+      postgresql samba-common-bin)
 
 missing=()
 for p in "${PKGS[@]}"; do
