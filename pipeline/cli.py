@@ -194,6 +194,7 @@ def run(
             result = run_pipeline(config, options, progress)
         for line in summary_lines(result):
             click.echo(line)
+        click.echo(f"周期：{result.period.text}")
         click.echo(f"报告目录：{result.report_dir}")
         what = f"{'周报' if result.period.kind == 'weekly' else '月报'} {result.period.label}"
         if send_email:

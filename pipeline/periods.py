@@ -26,6 +26,14 @@ class Period:
     def contains(self, when: datetime) -> bool:
         return self.start <= when < self.end
 
+    @property
+    def text(self) -> str:
+        """As people say it: '10月23日 16:30 – 10月30日 16:30（2026-W44）', '2026年10月'."""
+        if self.kind == "monthly":
+            return f"{self.start.year}年{self.start.month}月"
+        s, e = self.start, self.end
+        return f"{s.month}月{s.day}日 {s:%H:%M} – {e.month}月{e.day}日 {e:%H:%M}（{self.label}）"
+
 
 def now_local(config: Config) -> datetime:
     return datetime.now(ZoneInfo(config.timezone)).replace(tzinfo=None, microsecond=0)

@@ -9,7 +9,8 @@ import xlwt
 
 
 def xlsx(path: Path, sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None) -> Path:
-    """sheets: name → rows (row 1 first; None = empty cell). Returns path."""
+    """sheets: name → rows (row 1 first; None = empty cell). Returns path (its folder is made)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name, rows in sheets.items():

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.kpi import RATE_KEYS
+from pipeline.periods import Period
 from pipeline.validate.completeness import missing_text
 
 KPI_LABELS = {
@@ -513,11 +514,9 @@ def _data_quality(m: dict) -> Table:
 
 
 def window_text(m: dict) -> str:
-    """'10月23日 16:30 – 10月30日 16:30（2026-W44）': a week named by its dates, as people say it."""
+    """The model's period as people say it (periods.Period.text)."""
     start, end = datetime.fromisoformat(m["start"]), datetime.fromisoformat(m["end"])
-    return (
-        f"{start.month}月{start.day}日 {start:%H:%M} – {end.month}月{end.day}日 {end:%H:%M}（{m['period']}）"
-    )
+    return Period(m["kind"], m["period"], start, end).text
 
 
 def attention_items(model: dict, limit: int = 8) -> list[str]:
