@@ -173,7 +173,13 @@ def run(
     if push and no_reports:
         raise click.UsageError("--push 推送的是报告摘要，不能与 --no-reports 同用")
     config = _cfg(ctx, config_path)
-    robots = _robots(config) if push else []  # no robot: exit 2 now, not after a long run
+    unpushable = None
+    try:
+        robots = _robots(config) if push else []  # no robot: exit 2 now, not after a long run …
+    except _Failed as exc:
+        if not notify:
+            raise
+        robots, unpushable = [], exc  # … but a scheduled run still makes its report, then says so
     options = RunOptions(
         inbox,
         reports,
@@ -199,6 +205,8 @@ def run(
         what = f"{'周报' if result.period.kind == 'weekly' else '月报'} {result.period.label}"
         if send_email:
             _email(config, result.report_dir, store, dry_run=False, resend=False, unmasked=unmasked)
+        if unpushable:
+            raise unpushable
         if push:
             _push(config, result.report_dir, robots)
     except Exception as exc:
@@ -263,8 +271,8 @@ def _notice(config: Config, kind: str, what: str, reason: str, notify: bool) -> 
 def _failed(config: Config, what: str, exc: Exception, notify: bool) -> None:
     from pipeline.faults import describe_fault, write_error_log
 
-    if isinstance(exc, PipelineError):
-        reason = describe_fault(exc) or str(exc)
+    if isinstance(exc, PipelineError | click.ClickException):
+        reason = describe_fault(exc) or (exc.message if isinstance(exc, click.ClickException) else str(exc))
     else:
         exc.error_log = write_error_log(exc)  # main() names the same file
         reason = describe_fault(exc) or f"程序内部错误（{type(exc).__name__}），详细信息见 {exc.error_log}"

@@ -183,3 +183,18 @@ def test_scheduled_jobs_notify_push_when_asked_and_warn_what_cron_will_miss(offi
     warnings = [line for line in describe(load_config(base / "config.toml")) if line.startswith("⚠")]
     assert any("PIPELINE_SMTP_PASSWORD 只在当前环境变量中设置" in w for w in warnings)
     assert any("没有配置群机器人" in w for w in warnings)
+
+
+def test_a_scheduled_push_with_no_robot_still_makes_the_report_then_says_so(office):
+    base, handler, robots = office
+    _inbox(base)
+    (base / "credentials.toml").unlink()
+    args = ["--config", "config.toml", "run", "--month", "2026-10", "--as-of", "2026-11-01 08:00"]
+    done = CliRunner().invoke(cli, [*args, "--push", "--notify"])
+    assert done.exit_code == 2 and "PIPELINE_WECOM_WEBHOOK" in done.output
+    assert (base / "reports" / "monthly" / "2026-10" / "report.pdf").exists()
+    text = _mail_text(handler)
+    assert "定时运行失败" in text and "没有配置群机器人" in text and "PIPELINE_WECOM_WEBHOOK" in text
+    assert not (base / "reports" / "monthly" / "2026-09").exists()
+    interactive = CliRunner().invoke(cli, [*args[:-2], "--month", "2026-09", "--push"])
+    assert interactive.exit_code == 2 and not (base / "reports" / "monthly" / "2026-09").exists()
