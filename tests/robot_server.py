@@ -15,6 +15,7 @@ import urllib.parse
 import uuid
 from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 class RobotServer:
@@ -40,6 +41,17 @@ class RobotServer:
     @property
     def dingtalk_webhook(self) -> str:
         return f"{self.base}/robot/send?access_token={self.ding_token}"
+
+    def write_credentials(self, folder: Path, mode: int = 0o600) -> Path:
+        """credentials.toml in folder naming both robots of this server."""
+        path = folder / "credentials.toml"
+        path.write_text(
+            f'[wecom]\nwebhook = "{self.wecom_webhook}"\n'
+            f'[dingtalk]\nwebhook = "{self.dingtalk_webhook}"\nsecret = "{self.ding_secret}"\n',
+            encoding="utf-8",
+        )
+        path.chmod(mode)
+        return path
 
     def __enter__(self):
         self.thread.start()

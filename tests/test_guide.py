@@ -146,13 +146,7 @@ def test_the_guides_commands_run_on_the_demo_inbox(tmp_path, monkeypatch):
             '[notify]\nemail = ["zhuguan@example.com"]\n',
             encoding="utf-8",
         )
-        creds = tmp_path / "credentials.toml"
-        creds.write_text(
-            f'[wecom]\nwebhook = "{robots.wecom_webhook}"\n'
-            f'[dingtalk]\nwebhook = "{robots.dingtalk_webhook}"\nsecret = "{robots.ding_secret}"\n',
-            encoding="utf-8",
-        )
-        creds.chmod(0o600)
+        robots.write_credentials(tmp_path)
         monkeypatch.chdir(tmp_path)
         load_config(tmp_path / "config.toml")
         sample = sorted((tmp_path / "inbox").glob("*.xlsx"))[0]

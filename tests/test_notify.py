@@ -29,13 +29,7 @@ def office(tmp_path, monkeypatch):
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     robots = RobotServer().__enter__()
-    creds = tmp_path / "credentials.toml"
-    creds.write_text(
-        f'[wecom]\nwebhook = "{robots.wecom_webhook}"\n'
-        f'[dingtalk]\nwebhook = "{robots.dingtalk_webhook}"\nsecret = "{robots.ding_secret}"\n',
-        encoding="utf-8",
-    )
-    creds.chmod(0o600)
+    robots.write_credentials(tmp_path)
     (tmp_path / "config.toml").write_text(
         f"""
 [paths]

@@ -242,13 +242,7 @@ def test_webhooks_come_from_the_environment_or_an_owner_only_file_never_config(t
     config_path.write_text("", encoding="utf-8")
     config = parse_config({}, tmp_path, config_path)
     assert configured_robots(config) == []
-    creds = tmp_path / "credentials.toml"
-    creds.write_text(
-        f'[wecom]\nwebhook = "{server.wecom_webhook}"\n[dingtalk]\nwebhook = "{server.dingtalk_webhook}"\n'
-        f'secret = "{server.ding_secret}"\n',
-        encoding="utf-8",
-    )
-    creds.chmod(0o644)
+    creds = server.write_credentials(tmp_path, mode=0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         configured_robots(config)
     creds.chmod(stat.S_IRUSR | stat.S_IWUSR)
