@@ -547,7 +547,7 @@ def build_report(
         if weekly
         else f"客服部月报　{m['period'][:4]}年{int(m['period'][5:]):d}月"
     )
-    window = window_text(m) if weekly else m["period"]
+    window = window_text(m)
     prev = m.get("previous")
     headline = [kpi_row(k, m["kpis"][k], prev) for k in HEADLINE]
     lists = {name: list_table(name, m["lists"].get(name, []), unmasked) for name in LIST_SPECS}
