@@ -293,9 +293,10 @@ def _failed(config: Config, what: str, exc: Exception, notify: bool) -> None:
 @click.pass_context
 def validate(ctx, files, config_path, out, as_of):
     from pipeline import periods
+    from pipeline.render.clerk import validate_files
     from pipeline.store import Store
     from pipeline.store import exists as store_exists
-    from pipeline.validate.stage import describe_results, validate_files
+    from pipeline.validate.stage import describe_results
 
     config = _cfg(ctx, config_path)
     when = periods.parse_as_of(as_of, config)

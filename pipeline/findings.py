@@ -136,6 +136,11 @@ CODES: dict[str, Code] = {
     "feedback-complaint-unknown": Code(
         "反馈的投诉编号不存在", "投诉编号“{value}”在投诉登记表中找不到", "请核对投诉编号"
     ),
+    "feedback-property-unknown": Code(
+        "反馈项目不明确",
+        "反馈未写项目，无法按投诉编号确定项目：{note}",
+        "请在反馈登记表中写明项目（与 config.toml [properties] 中的名称一致），或核对投诉编号",
+    ),
     "appeal-late": Code(
         "超期申诉",
         "收到报告 {note} 后第 {value} 天才申诉，超过 10 天",

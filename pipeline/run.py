@@ -14,21 +14,22 @@ from zoneinfo import ZoneInfo
 
 from pipeline import __version__, periods, reuse
 from pipeline.config import Config
+from pipeline.domain import attribute, forget_parsed_dates
 from pipeline.errors import ConfigError
-from pipeline.ingest import IngestResult, ingest
-from pipeline.kpi_model import compute_kpis
+from pipeline.kpi.model import compute_kpis
 from pipeline.load.loader import file_hash, skipped_text
 from pipeline.lock import exclusive
 from pipeline.periods import Period
 from pipeline.pool import Packed, collector_paused, fork_fits, rss_mb, timed
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
+from pipeline.render.clerk import plan_clerk_outputs, write_clerk_outputs
 from pipeline.render.reports import render_reports
 from pipeline.runlog import run_log
 from pipeline.store import Store, store_lock
+from pipeline.store.ingest import IngestResult, ingest
 from pipeline.validate.completeness import missing_registers, missing_text
-from pipeline.validate.rules import forget_parsed_dates
-from pipeline.validate.stage import file_infos, plan_clerk_outputs, validate_store, write_clerk_outputs
+from pipeline.validate.stage import file_infos, validate_store
 
 log = logging.getLogger("pipeline.run")
 
@@ -110,6 +111,7 @@ def kpi_inputs(
     """
     if not property_name:
         raw = records or {key: store.current_records(key, passed_rules=True) for key in REGISTERS}
+        attribute(raw, lambda: store.current_records("complaints"))  # as the rules did (run_rules)
         return raw, config, data_quality(store, files=files), store.set_aside_rows()
     check_property(config, property_name)
     if records:
@@ -118,14 +120,12 @@ def kpi_inputs(
         }
     else:
         raw = {key: store.records(key, property_name=property_name, lean=True) for key in REGISTERS}
-    ids = {c.get("id") for c in raw["complaints"] if c["_property"] == property_name}
-
-    def mine(key: str, r: dict) -> bool:
-        return r["_property"] == property_name or (
-            key == "feedback" and not r["_property"] and r.get("complaint_id") in ids
-        )
-
-    raw = {key: [r for r in recs if mine(key, r)] for key, recs in raw.items()}
+    # feedback naming no property that passed the rules follows exactly one property's complaint
+    # (else feedback-property-unknown set it aside): among this property's loaded ones, or another's
+    attribute(
+        raw, lambda: store.records("complaints", property_name=property_name, for_rules=True, lean=True)
+    )
+    raw = {key: [r for r in recs if r["_property"] == property_name] for key, recs in raw.items()}
     scoped = dc_replace(config, properties={property_name: config.properties[property_name]})
     set_aside = store.set_aside_rows(property_name)
     return raw, scoped, data_quality(store, property_name, files), set_aside
@@ -153,7 +153,7 @@ def check_config(config: Config) -> Config:
     from pipeline.deliver.notify import notify_settings
     from pipeline.deliver.robots import push_settings
     from pipeline.deliver.schedule import jobs
-    from pipeline.scorecard import settings
+    from pipeline.kpi.scorecard import settings
     from pipeline.validate import rule_settings
 
     rule_settings(config)

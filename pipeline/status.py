@@ -8,10 +8,10 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.deliver.notify import ATTENTION, FAILED, last_notices
 from pipeline.deliver.schedule import next_runs
-from pipeline.ingest import scan_inbox
 from pipeline.load.loader import file_hash
 from pipeline.store import Store, describe
 from pipeline.store import exists as store_exists
+from pipeline.store.ingest import scan_inbox
 
 
 def status_lines(

@@ -5,9 +5,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from pipeline.demo import write_demo_inbox
-from pipeline.ingest import ingest
 from pipeline.registers import REGISTERS
 from pipeline.store import Store
+from pipeline.store.ingest import ingest
 from pipeline.validate import local, run_rules
 from pipeline.validate.stage import validate_store
 from tests.builders import xlsx

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from pipeline import periods
 from pipeline.config import parse_config
-from pipeline.kpi_model import compute_kpis
+from pipeline.kpi.model import compute_kpis
 
 CONFIG = parse_config({"properties": {"甲": {"households": 1000}, "乙": {"households": 500}}}, Path("."))
 OCT = periods.month("2026-10")
@@ -413,9 +413,9 @@ def test_kpis_see_the_same_records_whether_validation_ran_in_this_run_or_earlier
     from datetime import datetime
 
     from pipeline.demo import write_demo_inbox
-    from pipeline.ingest import ingest
     from pipeline.run import kpi_inputs
     from pipeline.store import Store
+    from pipeline.store.ingest import ingest
     from pipeline.validate.stage import file_infos, validate_store
 
     write_demo_inbox(tmp_path / "inbox")
@@ -440,10 +440,10 @@ def test_trends_computed_in_a_worker_equal_the_serial_model(tmp_path: Path, conf
     from datetime import datetime
 
     from pipeline.demo import write_demo_inbox
-    from pipeline.ingest import ingest
     from pipeline.periods import month
     from pipeline.registers import REGISTERS
     from pipeline.store import Store
+    from pipeline.store.ingest import ingest
 
     write_demo_inbox(tmp_path / "inbox")
     as_of, at = datetime(2026, 11, 1, 8), datetime(2026, 11, 1, 9)
@@ -479,7 +479,7 @@ _day = st.one_of(st.none(), st.integers(0, 20).map(lambda d: datetime(2026, 10, 
 def test_a_slice_scanned_once_and_bisected_after_gives_the_same_records(rows, window):
     """Records.between scans a slice the first time it is asked and bisects a sorted index after:
     both must give what a plain filter gives, in date order with ties in register order."""
-    from pipeline.kpi import Records
+    from pipeline.kpi.core import Records
 
     complaints = [
         {"id": str(i), "received": got, "closed": done, "valid": valid}
@@ -501,7 +501,10 @@ def test_a_slice_scanned_once_and_bisected_after_gives_the_same_records(rows, wi
         first = data.between("complaints", "received", start, stop, where=where)
         again = data.between("complaints", "received", start, stop, where=where)
         assert [c["id"] for c in first] == [c["id"] for c in again] == [c["id"] for c in plain]
-    still_open = sum(
+    from pipeline.domain import is_open
+
+    still_open = sum(1 for c in complaints if is_open(c, "complaints", stop))
+    assert still_open == sum(
         1
         for c in complaints
         if c["received"] is not None
@@ -562,22 +565,35 @@ def group_records(draw):
 @given(group_records())
 def test_a_partitions_slices_equal_records_of_their_own(records):
     """The KPI slices dealt out from the group's windows (kpi_slices) give what a Records holding
-    just the slice's records gives, with the slices defined here from scratch."""
-    from pipeline.kpi import Records, Scope, _callback_index, compute_set
-    from pipeline.kpi_slices import Complaints, by_complaint_field, by_field, by_property
+    just the slice's records gives, with the slices defined here from scratch. Feedback naming no
+    property has first been given its complaint's where exactly one property has that number
+    (domain.attribute; the rules set the rest aside)."""
+    from pipeline.domain import attribute, callback_index
+    from pipeline.kpi.core import Records, Scope, compute_set
+    from pipeline.kpi.slices import Complaints, by_complaint_field, by_field, by_property
     from pipeline.workdays import WorkCalendar
 
     complaints, callbacks, feedback, repairs = records
+    owners = {}
+    for c in complaints:
+        if c["_property"]:
+            owners.setdefault(c["id"], set()).add(c["_property"])
+    expected = [
+        f["_property"]
+        or (next(iter(owners[n])) if len(owners.get(n := f["complaint_id"], ())) == 1 else None)
+        for f in feedback
+    ]
+    attribute({"complaints": complaints, "feedback": feedback})
+    assert [f["_property"] for f in feedback] == expected
     data = Records(complaints=complaints, callbacks=callbacks, feedback=feedback, repairs=repairs)
     scope, ytd = Scope(datetime(2026, 10, 1), datetime(2026, 11, 1), AS_OF), datetime(2026, 1, 1)
-    index, calendar = _callback_index(data, AS_OF), WorkCalendar({})
+    index, calendar = callback_index(callbacks, AS_OF), WorkCalendar({})
 
     def same(sliced, **own):
         for repeats in (True, False):
             args = (scope, CONFIG, 1000, calendar, ytd, index, None, repeats)
             assert compute_set(sliced, *args) == compute_set(Records(**own), *args)
 
-    number_property = {c["id"]: c["_property"] for c in complaints}
     properties = by_property(data)
     for p in ("甲", "乙", "丙"):
         same(
@@ -585,7 +601,7 @@ def test_a_partitions_slices_equal_records_of_their_own(records):
             complaints=[c for c in complaints if c["_property"] == p],
             callbacks=[cb for cb in callbacks if cb["_property"] == p],
             repairs=[r for r in repairs if r["_property"] == p],
-            feedback=[f for f in feedback if (f["_property"] or number_property.get(f["complaint_id"])) == p],
+            feedback=[f for f in feedback if f["_property"] == p],
         )
     for field in ("department", "handler"):
         names, slices = by_complaint_field(data, field, Complaints(data))
@@ -597,12 +613,7 @@ def test_a_partitions_slices_equal_records_of_their_own(records):
                 slices.slice(name),
                 complaints=mine,
                 callbacks=[cb for cb in callbacks if (cb["_property"], cb["ref"]) in numbers],
-                feedback=[
-                    f
-                    for f in feedback
-                    if (f["_property"], f["complaint_id"]) in numbers
-                    or (f["_property"] is None and f["complaint_id"] in {n for _, n in numbers})
-                ],
+                feedback=[f for f in feedback if (f["_property"], f["complaint_id"]) in numbers],
             )
     for register, field in (("callbacks", "staff"), ("repairs", "worker")):
         names, slices = by_field(data, register, field)

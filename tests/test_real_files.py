@@ -144,7 +144,8 @@ def test_every_output_counts_a_files_rows_the_same_after_the_rules(tmp_path: Pat
 
 
 def test_validate_counts_rule_errors_as_set_aside(tmp_path: Path, config):
-    from pipeline.validate.stage import describe_results, validate_files
+    from pipeline.render.clerk import validate_files
+    from pipeline.validate.stage import describe_results
 
     path = _ledger_with_everything(tmp_path / "翠湖投诉.xlsx")
     results = validate_files([path], config, AS_OF, None, tmp_path / "out")

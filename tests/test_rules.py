@@ -149,10 +149,31 @@ CASES = [
     ),
     (
         "feedback-complaint-unknown",
-        {"feedback": [rec("feedback", id="F", complaint_id="NOPE", date="2026-10-10", satisfaction="满意")]},
         {
-            "complaints": [complaint(id="C1")],
-            "feedback": [rec("feedback", id="F", complaint_id="C1", date="2026-10-10", satisfaction="满意")],
+            "complaints": [complaint(id="C1", _property="甲")],
+            "feedback": [
+                rec(
+                    "feedback",
+                    id="F",
+                    _property="甲",
+                    complaint_id="NOPE",
+                    date="2026-10-10",
+                    satisfaction="满意",
+                )
+            ],
+        },
+        {
+            "complaints": [complaint(id="C1", _property="甲")],
+            "feedback": [
+                rec(
+                    "feedback",
+                    id="F",
+                    _property="甲",
+                    complaint_id="C1",
+                    date="2026-10-10",
+                    satisfaction="满意",
+                )
+            ],
         },
     ),
     (
@@ -311,7 +332,7 @@ def test_memo_columns_are_read_by_no_rule_and_no_kpi():
     from pipeline.registers import REGISTERS
 
     root = Path(__file__).resolve().parent.parent / "pipeline"
-    sources = [*root.glob("validate/*.py"), *root.glob("kpi*.py"), root / "scorecard.py"]
+    sources = [*root.glob("validate/*.py"), *root.glob("kpi/*.py"), root / "domain.py"]
     text = "\n".join(p.read_text(encoding="utf-8") for p in sources)
     memo = {c.key for reg in REGISTERS.values() for c in reg.columns if c.memo}
     read = {c.key for reg in REGISTERS.values() for c in reg.columns if not c.memo}
@@ -407,3 +428,21 @@ def test_date_order_names_each_date_earlier_than_one_before_it(dates, flagged):
     assert sorted(f.column for f in found if f.code == "date-order") == sorted(
         header(k).header for k in flagged
     )
+
+
+def test_feedback_naming_no_property_follows_exactly_one_propertys_complaint():
+    """Issue 18: feedback naming no property, for a number two properties both use (each centre
+    numbers from TS-001), cannot be counted anywhere without guessing: set aside, naming both."""
+
+    def feedback(number):
+        return rec("feedback", id="F", complaint_id=number, date="2026-10-10", satisfaction="满意")
+
+    both = [complaint(id="TS-001", _property="东区"), complaint(id="TS-001", _property="西区")]
+    config = parse_config({}, __import__("pathlib").Path("."))
+    found = run_rules({"complaints": both, "feedback": [feedback("TS-001")]}, AS_OF, config)
+    (f,) = [f for f in found if f.code == "feedback-property-unknown"]
+    assert f.severity == "error" and "东区、西区" in f.message
+    one = [complaint(id="TS-001", _property="东区"), complaint(id="TS-002", _property="西区")]
+    assert "feedback-property-unknown" not in codes({"complaints": one, "feedback": [feedback("TS-001")]})
+    nowhere = codes({"complaints": one, "feedback": [feedback("TS-009")]})
+    assert "feedback-property-unknown" in nowhere and "feedback-complaint-unknown" not in nowhere

@@ -62,10 +62,10 @@ def _signature(path: Path) -> tuple[int, int] | None:
 
 def _unprocessed(config: Config, inbox: Path) -> list[Path]:
     """Files already in the inbox that no run has stored (by content hash), oldest first."""
-    from pipeline.ingest import scan_inbox
     from pipeline.load.loader import file_hash
     from pipeline.store import Store
     from pipeline.store import exists as store_exists
+    from pipeline.store.ingest import scan_inbox
 
     paths, _ = scan_inbox(inbox)
     if not paths or not store_exists(config.store):
@@ -87,9 +87,10 @@ def watch(
 ) -> None:
     """Watch until stop is set (or Ctrl+C). Each complete file is validated and annotated."""
     from pipeline import periods
+    from pipeline.render.clerk import validate_files
     from pipeline.store import Store
     from pipeline.store import exists as store_exists
-    from pipeline.validate.stage import describe_results, validate_files
+    from pipeline.validate.stage import describe_results
 
     inbox.mkdir(parents=True, exist_ok=True)
     stop = stop or threading.Event()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline.kpi import RATE_KEYS
+from pipeline.kpi.core import RATE_KEYS
 from pipeline.pool import collector_paused
 from pipeline.render.atomic import atomic_path
 from pipeline.render.model import KPI_LABELS, LIST_SPECS, Report, Table

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.kpi import RATE_KEYS
+from pipeline.kpi.core import RATE_KEYS
 from pipeline.periods import Period
 from pipeline.validate.completeness import missing_text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipeline.config import Config
+from pipeline.domain import attribute
 from pipeline.errors import ConfigError
 from pipeline.findings import Finding
 from pipeline.validate.rules import EMITTED, RULES, SEVERITIES, RuleContext
@@ -53,6 +54,7 @@ def run_rules(
 ) -> list[Finding]:
     """All findings of the enabled rules, sorted by file, sheet and row; local=True: only the
     row-local rules' (RuleSpec.local), local=False: only the others'."""
+    attribute(records)  # feedback naming no property: its complaint's, where that is one property
     calendar = WorkCalendar(config.holidays)
     findings: list[Finding] = []
     shared: dict = {}

@@ -13,41 +13,22 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 
+from pipeline.domain import (
+    CLOSES,
+    Terms,
+    as_date,
+    callback_index,
+    called_back,
+    feedback_owners,
+    numbered,
+    reinspection_deadline,
+)
 from pipeline.findings import ERROR, INFO, WARNING, Finding
 from pipeline.load.normalize import sheet_month
 from pipeline.registers import CHOICE, REGISTERS
 from pipeline.workdays import CalendarGap, WorkCalendar
-
-
-def as_date(value) -> date | None:
-    return _date(value) if isinstance(value, str) and len(value) >= 10 else None
-
-
-def as_datetime(value) -> datetime | None:
-    return _datetime(value) if isinstance(value, str) and len(value) >= 10 else None
-
-
-# The rules read the same few thousand date texts a million times over: parse each once.
-@lru_cache(maxsize=1 << 16)
-def _date(text: str) -> date:
-    return date.fromisoformat(text[:10])
-
-
-@lru_cache(maxsize=1 << 16)
-def _datetime(text: str) -> datetime:
-    if len(text) > 10:
-        return datetime.fromisoformat(text)
-    return datetime.combine(date.fromisoformat(text), datetime.min.time())
-
-
-def forget_parsed_dates() -> None:
-    """Empty the date-parsing caches once the records are gone (their texts and dates would keep
-    the freed records' memory from going back to the system)."""
-    _date.cache_clear()
-    _datetime.cache_clear()
 
 
 @dataclass
@@ -113,12 +94,6 @@ def allowed_values(ctx: RuleContext) -> Iterator[Finding]:
                     yield ctx.finding(rec, col, v, "、".join(choices))
 
 
-def numbered(rec: dict, field: str = "id") -> tuple:
-    """How a register number names a case: within its property, as each centre of a group numbers
-    its own registers (two centres' TS-001 are two complaints)."""
-    return rec.get("_property"), rec.get(field)
-
-
 def unique_ids(ctx: RuleContext) -> Iterator[Finding]:
     for key in REGISTERS:
         for rec, other in _numbers(ctx, key)[1]:
@@ -181,7 +156,7 @@ def date_order(ctx: RuleContext) -> Iterator[Finding]:
                 for prev_key, prev in seen:
                     if d < prev:
                         note = f"“{reg.column(k).header}”{d} 早于“{reg.column(prev_key).header}”{prev}"
-                        yield ctx.finding(rec, k, _date(d), note)
+                        yield ctx.finding(rec, k, as_date(d), note)
                         break
                 seen.append((k, d))
 
@@ -226,7 +201,7 @@ def sheet_month_dates(ctx: RuleContext) -> Iterator[Finding]:
             if month is False:
                 month = months[(sheet, d[:4])] = sheet_month(sheet, int(d[:4]))
             if month and month != d[:7]:
-                yield ctx.finding(rec, reg.date_key, _date(d), sheet)
+                yield ctx.finding(rec, reg.date_key, as_date(d), sheet)
 
 
 # --- process rules -----------------------------------------------------------------------------
@@ -252,14 +227,14 @@ def reply_by_promise(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _closed_items(ctx: RuleContext) -> dict[tuple, tuple[dict, str]]:
-    """(property, id) → (record, the day it closed as ISO text) of closed complaints and repairs."""
+    """(property, id) → (record, the day it closed) of closed complaints and repairs (domain.CLOSES)."""
     if "closed" in ctx.shared:
         return ctx.shared["closed"]
     out = ctx.shared["closed"] = {}
-    for key, closed in (("complaints", "closed"), ("repairs", "completed")):
+    for key, closed in CLOSES.items():
         for rec in ctx.records.get(key, []):
             if rec.get("id") and (day := _day_text(rec.get(closed))):
-                out[(rec.get("_property"), rec["id"])] = (rec, day)
+                out[numbered(rec)] = (rec, day)
     return out
 
 
@@ -282,18 +257,13 @@ def _numbers(ctx: RuleContext, key: str) -> tuple[dict[tuple, dict], list[tuple[
 
 
 def callbacks_for_closed(ctx: RuleContext) -> Iterator[Finding]:
-    """Every closed complaint and repair has a callback dated on or after its closing (else 待回访)."""
-    closed = _closed_items(ctx)
-    called: set[tuple] = set()
-    for cb in ctx.records.get("callbacks", []):
-        if not (ref := cb.get("ref")) or (number := (cb.get("_property"), ref)) not in closed:
-            continue
-        when = _day_text(cb.get("date"))
-        if when and when >= closed[number][1]:
-            called.add(number)
-    for number, (rec, day) in closed.items():
-        if number not in called:
-            yield ctx.finding(rec, "closed" if rec["_register"] == "complaints" else "completed", day)
+    """Every closed complaint and repair has a callback on or after its closing (domain.called_back;
+    else 待回访)."""
+    index = callback_index(ctx.records.get("callbacks", []), ctx.as_of)
+    for rec, day in _closed_items(ctx).values():
+        register = rec["_register"]
+        if not called_back(rec, register, index):
+            yield ctx.finding(rec, CLOSES[register], day)
 
 
 def callback_refs(ctx: RuleContext) -> Iterator[Finding]:
@@ -329,14 +299,28 @@ def feedback_reopened(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def feedback_refs(ctx: RuleContext) -> Iterator[Finding]:
-    """A feedback's complaint exists: in its property, or in any when the feedback names none."""
+    """A feedback's complaint exists in its property. Feedback that names no property has been given
+    its complaint's (domain.attribute, before the rules): what still names none is of a number no
+    property, or several, have; it cannot be counted anywhere without guessing, and is set aside
+    (feedback-property-unknown, an error)."""
     complaints = _numbers(ctx, "complaints")[0]
-    in_any = {number for _, number in complaints}
+    owners = None
     for fb in ctx.records.get("feedback", []):
         number = fb.get("complaint_id")
-        if not number or numbered(fb, "complaint_id") in complaints:
-            continue
-        if fb.get("_property") is not None or number not in in_any:
+        if fb.get("_property") is None:
+            owners = feedback_owners(ctx.records.get("complaints", [])) if owners is None else owners
+            found = sorted(owners.get(number, ())) if number else []
+            if len(found) != 1:
+                why = (
+                    "未写投诉编号"
+                    if not number
+                    else f"投诉编号“{number}”"
+                    + (f"在 {'、'.join(found)} 都有" if found else "在各项目中都找不到")
+                )
+                yield ctx.finding(
+                    fb, "complaint_id", number, why, code="feedback-property-unknown", severity=ERROR
+                )
+        elif number and numbered(fb, "complaint_id") not in complaints:
             yield ctx.finding(fb, "complaint_id", number)
 
 
@@ -357,23 +341,11 @@ def two_inspectors(ctx: RuleContext) -> Iterator[Finding]:
                 yield ctx.finding(rec, "inspectors", names or "（空）")
 
 
-def reinspection_deadline(
-    rec: dict, calendar: WorkCalendar, days: int = 15, urgent_workdays: int = 3
-) -> date | None:
-    """The date by which the written notice is due: 15 calendar days, urgent: 3 working days."""
-    accepted = as_date(rec.get("accepted")) or as_date(rec.get("appealed"))
-    if accepted is None:
-        return None
-    if rec.get("urgent"):
-        return calendar.add_workdays(accepted, urgent_workdays)
-    return accepted + timedelta(days=days)
-
-
 def reinspection_on_time(ctx: RuleContext) -> Iterator[Finding]:
-    days, urgent = int(ctx.params.get("days", 15)), int(ctx.params.get("urgent_workdays", 3))
+    terms = Terms.from_params(ctx.params)  # the same Terms the KPI and the lists take from config
     for rec in ctx.records.get("reinspections", []):
         try:
-            due = reinspection_deadline(rec, ctx.calendar, days, urgent)
+            due = reinspection_deadline(rec, ctx.calendar, terms)
         except CalendarGap as gap:
             yield ctx.finding(
                 rec, "accepted", rec.get("accepted"), str(gap), code="calendar-missing", severity=ERROR
@@ -381,7 +353,11 @@ def reinspection_on_time(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if due is None:
             continue
-        rule = f"紧急申诉 {urgent} 个工作日内" if rec.get("urgent") else f"{days} 日内"
+        rule = (
+            f"紧急申诉 {terms.urgent_workdays} 个工作日内"
+            if rec.get("urgent")
+            else f"{terms.reinspection_days} 日内"
+        )
         notified = as_date(rec.get("notified"))
         if notified and notified > due:
             yield ctx.finding(rec, "notified", notified, f"应于 {due}（{rule}）前书面通知，实际 {notified}")
@@ -425,7 +401,7 @@ RULES: dict[str, RuleSpec] = {
             reinspection_on_time,
             WARNING,
             "复检按时答复",
-            {"days": 15, "urgent_workdays": 3},
+            {"days": Terms.reinspection_days, "urgent_workdays": Terms.urgent_workdays},
         ),
     )
 }
@@ -435,6 +411,7 @@ EMITTED = {
     "reply-overdue": ("reply-after-promise", WARNING),
     "callback-before-closing": ("callback-ref-unknown", WARNING),
     "calendar-missing": ("reinspection-late", ERROR),
+    "feedback-property-unknown": ("feedback-complaint-unknown", ERROR),
 }
 RULE_CODES = frozenset(RULES) | frozenset(EMITTED)
 

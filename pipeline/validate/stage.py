@@ -1,20 +1,16 @@
-"""The validation stage of a run: rules over the store, then the clerk's outputs for the new files."""
+"""The validation stage: rules over the store (what passes is what the KPIs count), and the same rules
+over files checked without storing them. What the clerks get back is written by render/clerk.py."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.findings import Finding
-from pipeline.ingest import IngestResult
 from pipeline.load.loader import skipped_text
-from pipeline.pool import mapped
 from pipeline.registers import REGISTERS
-from pipeline.render.validation import annotated_name, write_annotated_copy, write_validation_workbook
 from pipeline.store import COUNTED, Store
 from pipeline.validate import run_rules, sort_findings
 from pipeline.validate.local import local_findings
@@ -83,101 +79,6 @@ def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
     return out
 
 
-@dataclass
-class ClerkOutputs:
-    """What the clerks get from a run, planned from the store: validation.xlsx and the annotated
-    copies. Writing them needs no store, so a run does it once the records are freed, while the
-    Excel report's worker finishes."""
-
-    report_dir: Path
-    findings: list[Finding]
-    files: list[dict]
-    jobs: list[tuple]  # write_annotated_copy arguments, one per file with findings
-    skipped: int = 0  # new files with findings beyond the annotate limit (all in validation.xlsx)
-    stale: list[Path] = field(default_factory=list)  # annotated copies of files fixed or superseded since
-
-
-def plan_clerk_outputs(
-    store: Store,
-    ingest: IngestResult,
-    report_dir: Path,
-    inbox: Path,
-    run_id: int | None = None,
-    annotate_limit: int = 500,
-    property_name: str | None = None,
-    files: list[dict] | None = None,
-) -> ClerkOutputs:
-    """validation.xlsx for every current finding (of one property's files, for a property's report);
-    an annotated copy for each new file that has findings, among them files stored by an earlier run
-    that never finished (ingest.recovered_outcomes: killed before it wrote their copies). Also brings the run's per-file
-    outcomes up to date with the rules' findings. files: file_infos(store, property_name), when
-    the caller has them."""
-    theirs = tuple(o.file_id for o in ingest.outcomes if o.file_id)  # a killed run's files among them
-    all_findings = [
-        finding_from_row(r) for r in store.findings(property_name=property_name, also_files=theirs)
-    ]
-    by_file: dict[str, list[Finding]] = defaultdict(list)
-    for f in all_findings:
-        by_file[f.file].append(f)
-    counts = store.file_counts(file_ids=[o.file_id for o in ingest.outcomes])
-    todo = []
-    for o in ingest.outcomes:
-        mine = by_file.get(o.name, [])
-        if o.file_id in counts:  # the figures after the rules: the same as in every other output
-            c = counts[o.file_id]
-            o.rows_read, o.rows_loaded, o.rows_set_aside = (
-                c["rows_read"],
-                c["rows_loaded"],
-                c["rows_set_aside"],
-            )
-        o.findings_by_severity = dict(Counter(f.severity for f in mine))
-        rule_errors = Counter(f.title for f in mine if f.severity == "error" and f.code in RULE_CODES)
-        for title, n in rule_errors.items():
-            o.reasons[title] = o.reasons.get(title, 0) + n
-        if not o.error:
-            todo.append((o.name, o.archived))
-    jobs = [
-        (Path(archived) if archived else inbox / name, name, by_file[name], report_dir / "annotated")
-        for name, archived in dict(todo).items()
-        if by_file.get(name)
-    ]
-    files = file_infos(store, property_name) if files is None else files
-    shown = all_findings
-    if property_name:
-        names = {info["name"] for info in files}
-        shown = [f for f in all_findings if f.file in names]
-    wanted = {annotated_name(name) for name in by_file}
-    folder = report_dir / "annotated"
-    stale = [p for p in folder.glob("*.xlsx") if p.name not in wanted] if folder.is_dir() else []
-    plan = ClerkOutputs(report_dir, shown, files, jobs, stale=stale)
-    if len(jobs) > annotate_limit:  # a bulk first load: findings are all in validation.xlsx
-        plan.jobs, plan.skipped = [], len(jobs)
-    return plan
-
-
-def write_clerk_outputs(plan: ClerkOutputs) -> dict[str, Path | list[Path]]:
-    for path in plan.stale:  # a clerk is never sent back a problem that is fixed
-        path.unlink(missing_ok=True)
-    outputs: dict = {
-        "validation": write_validation_workbook(
-            plan.report_dir / "validation.xlsx", plan.findings, plan.files
-        ),
-        "annotated": annotate_all(plan.jobs),
-    }
-    if plan.skipped:
-        outputs["annotated_skipped"] = plan.skipped
-    return outputs
-
-
-def _annotate(job: tuple) -> Path:
-    return write_annotated_copy(*job)
-
-
-def annotate_all(jobs: list[tuple], workers: int | None = None) -> list[Path]:
-    """Annotated copies, on every core when there are many (openpyxl takes ~70 ms a workbook)."""
-    return list(mapped(_annotate, jobs, workers, serial_below=8, chunksize=8))
-
-
 # Cross-register rules judge one register by another; checking a file alone, without that other
 # register in the store, they would only report its absence.
 NEEDS = {
@@ -202,12 +103,10 @@ def _as_dict(rec) -> dict:
     return d
 
 
-def validate_files(
-    paths: list[Path], config: Config, as_of: datetime, store: Store | None, out_dir: Path
-) -> list[dict]:
+def check_files(paths: list[Path], config: Config, as_of: datetime, store: Store | None) -> list[dict]:
     """Check files without storing them: their rows, in the context of the store's other records.
 
-    Returns, per file: {"loaded": LoadedFile, "findings": [...], "annotated": Path | None}.
+    Returns, per file: {"loaded": LoadedFile, "findings": [...], "counts": {...}}.
     """
     from pipeline.load.loader import load_file
 
@@ -241,8 +140,7 @@ def validate_files(
         mine = ([lf.error] if lf.error else lf.all_findings()) + [
             f for f in rule_findings if f.file == lf.name
         ]
-        annotated = write_annotated_copy(lf.path, lf.name, mine, out_dir) if mine and not lf.error else None
-        out.append({"loaded": lf, "findings": mine, "annotated": annotated, "counts": _counts(lf, mine)})
+        out.append({"loaded": lf, "findings": mine, "counts": _counts(lf, mine)})
     return out
 
 
@@ -276,6 +174,6 @@ def describe_results(results: list[dict], limit: int = 50) -> tuple[list[str], i
         lines.extend(f"  [{SEVERITY_ZH[f.severity]}] {f.message}" for f in found[:limit])
         if len(found) > limit:
             lines.append(f"  ……另有 {len(found) - limit} 条，见批注副本")
-        if item["annotated"]:
+        if item.get("annotated"):
             lines.append(f"  批注副本：{item['annotated']}")
     return lines, errors

@@ -16,8 +16,16 @@ from datetime import date, datetime, timedelta
 from operator import itemgetter
 
 from pipeline.config import Config
+from pipeline.domain import (
+    CLOSES,
+    Terms,
+    as_datetime,
+    callback_index,
+    called_back,
+    is_open,
+    reinspection_deadline,
+)
 from pipeline.registers import DATE, REGISTERS
-from pipeline.validate.rules import as_datetime, reinspection_deadline
 from pipeline.workdays import CalendarGap, WorkCalendar
 
 RATE_KEYS = (
@@ -115,18 +123,12 @@ class Records:
         return idx
 
     def open_complaints_at(self, stop: datetime) -> int:
-        """Complaints received before `stop` and not closed before it: those received minus those
-        whose later date of received and closed is before it (counted, or for a slice asked
-        again, two bisections)."""
+        """Complaints open at `stop` (domain.is_open): counted, or for a slice asked again, those
+        received before it minus those whose later date of received and closed is before it (two
+        bisections; tests/test_kpi.py checks the two agree)."""
         if ("open",) not in self._asked:
             self._asked.add(("open",))
-            return sum(
-                1
-                for c in self.complaints
-                if (got := c.get("received")) is not None
-                and got < stop
-                and not ((done := c.get("closed")) and max(got, done) < stop)
-            )
+            return sum(1 for c in self.complaints if is_open(c, "complaints", stop))
         received, _ = self._sorted(("complaints", "received", None))
         done = self._index.get(("complaints", "done"))
         if done is None:
@@ -182,27 +184,9 @@ class Scope:
         return min(self.end, self.as_of)
 
 
-def _callback_index(data: Records, as_of: datetime) -> dict[tuple, date]:
-    """(property, reference) → the day of its latest callback by as-of: a record of that property
-    and number closed on or before that day has a callback after closing."""
-    latest: dict[tuple, date] = {}
-    for cb in data.callbacks:
-        when = cb.get("date")
-        if cb.get("ref") and when and when <= as_of:
-            ref, day = (cb.get("_property"), cb["ref"]), when.date()  # see rules.numbered
-            if latest.get(ref, day) <= day:
-                latest[ref] = day
-    return latest
-
-
-def _called_back(rows: list[dict], key: str, callbacks: dict[tuple, date]) -> list[dict]:
-    """The rows (closed at their date `key`) with a callback on or after the day they closed."""
-    return [r for r in rows if _has_callback(r, r[key], callbacks)]
-
-
-def _has_callback(rec: dict, closed: datetime, callbacks: dict[tuple, date]) -> bool:
-    latest = callbacks.get((rec.get("_property"), rec.get("id")))
-    return latest is not None and latest >= closed.date()
+def _called_back(rows: list[dict], register: str, callbacks: dict[tuple, date]) -> list[dict]:
+    """The closed rows that have a callback on or after closing (domain.called_back)."""
+    return [r for r in rows if called_back(r, register, callbacks)]
 
 
 def _group(items, key):
@@ -245,16 +229,16 @@ def compute_set(
     repeats: count repeat complaints (callers that show only rates, like the trends, skip them).
     """
     t = config.targets
-    callbacks = callbacks if callbacks is not None else _callback_index(data, scope.as_of)
+    callbacks = callbacks if callbacks is not None else callback_index(data.callbacks, scope.as_of)
     out: dict = {}
-    closed_c = data.between("complaints", "closed", scope.start, scope.stop)
-    closed_r = data.between("repairs", "completed", scope.start, scope.stop)
+    closed_c = data.between("complaints", CLOSES["complaints"], scope.start, scope.stop)
+    closed_r = data.between("repairs", CLOSES["repairs"], scope.start, scope.stop)
     _rate(
         out,
         trace,
         "callback_rate",
         closed_c + closed_r,
-        _called_back(closed_c, "closed", callbacks) + _called_back(closed_r, "completed", callbacks),
+        _called_back(closed_c, "complaints", callbacks) + _called_back(closed_r, "repairs", callbacks),
         t["callback_rate"],
     )
 
@@ -315,12 +299,10 @@ def compute_set(
         t["callback_followup_rate"],
     )
 
-    done, turnaround, gaps, due_of = [], [], [], {}
+    done, turnaround, gaps, due_of, terms = [], [], [], {}, Terms.of(config)
     for r in data.between("reinspections", "notified", scope.start, scope.stop):
         try:
-            due_of[id(r)] = reinspection_deadline(
-                {k: (v.date().isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}, calendar
-            )
+            due_of[id(r)] = reinspection_deadline(r, calendar, terms)
         except CalendarGap as gap:
             gaps.append(str(gap))
             continue

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from pipeline.kpi import Records
+from pipeline.kpi.core import Records
 
 Owners = Callable[[dict], Iterable]  # a record → the slices it belongs to (none, one or more)
 
@@ -92,18 +92,14 @@ def _one(field: str) -> Owners:
 
 
 def by_property(data: Records) -> Partition:
-    """Every record under its property; feedback naming none follows its complaint's."""
-    complaint_property = {c.get("id"): c.get("_property") for c in data.complaints}
+    """Every record under its property (domain.attribute has given feedback naming none its
+    complaint's, or the rules have set it aside)."""
 
     def own(r: dict) -> tuple:
         return (r.get("_property"),)
 
-    def feedback(f: dict) -> tuple:
-        return (f.get("_property") or complaint_property.get(f.get("complaint_id")),)
-
     return Partition(
-        data,
-        {"complaints": own, "callbacks": own, "reinspections": own, "repairs": own, "feedback": feedback},
+        data, dict.fromkeys(("complaints", "callbacks", "reinspections", "repairs", "feedback"), own)
     )
 
 
@@ -119,27 +115,16 @@ class Complaints:
                 self.more[key].append(c)
             else:
                 self.first[key] = c
-        self._numbered: dict | None = None
 
     def of(self, prop, number) -> list[dict]:
         """The complaints of that number in that property."""
         first = self.first.get((prop, number))
         return [] if first is None else [first, *self.more.get((prop, number), ())]
 
-    def of_any_property(self, number) -> list[dict]:
-        """The complaints of that number in whichever property names one (feedback naming none)."""
-        if self._numbered is None:
-            self._numbered = defaultdict(list)
-            for (prop, n), c in self.first.items():
-                if prop is not None:
-                    self._numbered[n] += [c, *self.more.get((prop, n), ())]
-        return self._numbered.get(number, [])
-
 
 def by_complaint_field(data: Records, field: str, complaints: Complaints) -> tuple[list[str], Partition]:
     """Complaints by their `field` (department, handler), with the callbacks and feedback that
-    follow them: those of a complaint's number in its property (see rules.numbered), and feedback
-    naming no property that follows a complaint of that number in any."""
+    follow them: those of a complaint's number in its property (domain.numbered)."""
 
     def names(followed: list[dict]) -> Iterable:
         return {name for c in followed if (name := c.get(field))}
@@ -148,11 +133,7 @@ def by_complaint_field(data: Records, field: str, complaints: Complaints) -> tup
         return names(complaints.of(cb.get("_property"), cb.get("ref")))
 
     def feedback(f: dict) -> Iterable:
-        number = f.get("complaint_id")
-        followed = complaints.of(f.get("_property"), number)
-        if f.get("_property") is None:
-            followed += complaints.of_any_property(number)
-        return names(followed)
+        return names(complaints.of(f.get("_property"), f.get("complaint_id")))
 
     slices = sorted({name for c in data.complaints if (name := c.get(field))})
     return slices, Partition(data, {"complaints": _one(field), "callbacks": callbacks, "feedback": feedback})

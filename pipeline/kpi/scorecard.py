@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError
-from pipeline.kpi import Records
+from pipeline.kpi.core import Records
 from pipeline.periods import Period, previous
 
 STREAK_MONTHS = 12

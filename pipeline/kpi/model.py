@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
-from pipeline.kpi import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, _callback_index, compute_set, kpi
-from pipeline.kpi_lists import meeting_lists
-from pipeline.kpi_slices import Complaints, Partition, Slice, by_complaint_field, by_field, by_property
+from pipeline.domain import Terms, attribute, callback_index
+from pipeline.kpi.core import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, compute_set, kpi
+from pipeline.kpi.lists import meeting_lists
+from pipeline.kpi.scorecard import scorecard
+from pipeline.kpi.slices import Complaints, Partition, Slice, by_complaint_field, by_field, by_property
 from pipeline.periods import Period, month_of, months_in, previous, week_of
 from pipeline.pool import forked
-from pipeline.scorecard import scorecard
 from pipeline.validate.completeness import covered
 from pipeline.workdays import WorkCalendar
 
@@ -100,7 +101,7 @@ def _trend(
     else:
         last = week_of(min(period.end, as_of) - timedelta(seconds=1), config)
     if callbacks is None:
-        callbacks = _callback_index(data, as_of)
+        callbacks = callback_index(data.callbacks, as_of)
     out = []
     for n in range(TREND_LENGTH - 1, -1, -1):
         p = previous(last, config, n) if n else last
@@ -180,9 +181,10 @@ def compute_kpis(
     the work) are computed in a forked worker while this process computes the rest.
     handed_in: Store.handed_in(); a household rate that no complaints register covers is null.
     """
+    attribute(raw)  # feedback naming no property: its complaint's (already done for a run's records)
     data = Records.from_store(raw, in_place=handover)
     calendar = WorkCalendar(config.holidays)
-    callbacks = _callback_index(data, as_of)
+    callbacks = callback_index(data.callbacks, as_of)
     errors: list[str] = []
 
     seen = {
@@ -312,7 +314,9 @@ def _model(
         },
         "trend": None,
         "scorecard": scorecard(data, period, as_of, config),
-        "lists": meeting_lists(data, scope, calendar, set_aside, callbacks if scope.stop == as_of else None),
+        "lists": meeting_lists(
+            data, scope, calendar, set_aside, callbacks if scope.stop == as_of else None, Terms.of(config)
+        ),
         "provenance": trace,
         "records": {key: _provenance(rec) for key, rec in traced.items()},
         "data_quality": None,

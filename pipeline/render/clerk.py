@@ -1,0 +1,126 @@
+"""What the clerks get back from a run or a check: validation.xlsx (every current finding) and an
+annotated copy of each new file that has findings, stale copies removed."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.findings import Finding
+from pipeline.pool import mapped
+from pipeline.render.validation import annotated_name, write_annotated_copy, write_validation_workbook
+from pipeline.store import Store
+from pipeline.store.ingest import IngestResult
+from pipeline.validate.rules import RULE_CODES
+from pipeline.validate.stage import check_files, file_infos, finding_from_row
+
+
+@dataclass
+class ClerkOutputs:
+    """What the clerks get from a run, planned from the store: validation.xlsx and the annotated
+    copies. Writing them needs no store, so a run does it once the records are freed, while the
+    Excel report's worker finishes."""
+
+    report_dir: Path
+    findings: list[Finding]
+    files: list[dict]
+    jobs: list[tuple]  # write_annotated_copy arguments, one per file with findings
+    skipped: int = 0  # new files with findings beyond the annotate limit (all in validation.xlsx)
+    stale: list[Path] = field(default_factory=list)  # annotated copies of files fixed or superseded since
+
+
+def plan_clerk_outputs(
+    store: Store,
+    ingest: IngestResult,
+    report_dir: Path,
+    inbox: Path,
+    run_id: int | None = None,
+    annotate_limit: int = 500,
+    property_name: str | None = None,
+    files: list[dict] | None = None,
+) -> ClerkOutputs:
+    """validation.xlsx for every current finding (of one property's files, for a property's report);
+    an annotated copy for each new file that has findings, among them files stored by an earlier run
+    that never finished (ingest.recovered_outcomes: killed before it wrote their copies). Also brings the run's per-file
+    outcomes up to date with the rules' findings. files: file_infos(store, property_name), when
+    the caller has them."""
+    theirs = tuple(o.file_id for o in ingest.outcomes if o.file_id)  # a killed run's files among them
+    all_findings = [
+        finding_from_row(r) for r in store.findings(property_name=property_name, also_files=theirs)
+    ]
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for f in all_findings:
+        by_file[f.file].append(f)
+    counts = store.file_counts(file_ids=[o.file_id for o in ingest.outcomes])
+    todo = []
+    for o in ingest.outcomes:
+        mine = by_file.get(o.name, [])
+        if o.file_id in counts:  # the figures after the rules: the same as in every other output
+            c = counts[o.file_id]
+            o.rows_read, o.rows_loaded, o.rows_set_aside = (
+                c["rows_read"],
+                c["rows_loaded"],
+                c["rows_set_aside"],
+            )
+        o.findings_by_severity = dict(Counter(f.severity for f in mine))
+        rule_errors = Counter(f.title for f in mine if f.severity == "error" and f.code in RULE_CODES)
+        for title, n in rule_errors.items():
+            o.reasons[title] = o.reasons.get(title, 0) + n
+        if not o.error:
+            todo.append((o.name, o.archived))
+    jobs = [
+        (Path(archived) if archived else inbox / name, name, by_file[name], report_dir / "annotated")
+        for name, archived in dict(todo).items()
+        if by_file.get(name)
+    ]
+    files = file_infos(store, property_name) if files is None else files
+    shown = all_findings
+    if property_name:
+        names = {info["name"] for info in files}
+        shown = [f for f in all_findings if f.file in names]
+    wanted = {annotated_name(name) for name in by_file}
+    folder = report_dir / "annotated"
+    stale = [p for p in folder.glob("*.xlsx") if p.name not in wanted] if folder.is_dir() else []
+    plan = ClerkOutputs(report_dir, shown, files, jobs, stale=stale)
+    if len(jobs) > annotate_limit:  # a bulk first load: findings are all in validation.xlsx
+        plan.jobs, plan.skipped = [], len(jobs)
+    return plan
+
+
+def write_clerk_outputs(plan: ClerkOutputs) -> dict[str, Path | list[Path]]:
+    for path in plan.stale:  # a clerk is never sent back a problem that is fixed
+        path.unlink(missing_ok=True)
+    outputs: dict = {
+        "validation": write_validation_workbook(
+            plan.report_dir / "validation.xlsx", plan.findings, plan.files
+        ),
+        "annotated": annotate_all(plan.jobs),
+    }
+    if plan.skipped:
+        outputs["annotated_skipped"] = plan.skipped
+    return outputs
+
+
+def _annotate(job: tuple) -> Path:
+    return write_annotated_copy(*job)
+
+
+def annotate_all(jobs: list[tuple], workers: int | None = None) -> list[Path]:
+    """Annotated copies, on every core when there are many (openpyxl takes ~70 ms a workbook)."""
+    return list(mapped(_annotate, jobs, workers, serial_below=8, chunksize=8))
+
+
+def validate_files(
+    paths: list[Path], config: Config, as_of: datetime, store: Store | None, out_dir: Path
+) -> list[dict]:
+    """`pipeline validate` / `watch`: check_files, then an annotated copy of each file with findings."""
+    results = check_files(paths, config, as_of, store)
+    for item in results:
+        lf, mine = item["loaded"], item["findings"]
+        item["annotated"] = (
+            write_annotated_copy(lf.path, lf.name, mine, out_dir) if mine and not lf.error else None
+        )
+    return results
