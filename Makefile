@@ -38,11 +38,13 @@ docs-images: demo
 	@bash scripts/doc_images.sh
 
 test: setup
+	@$(VENV)/bin/lint-imports --no-cache > /dev/null || $(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest
 	@echo "同一套测试对 PostgreSQL 再跑一遍 / the same suite again, against a throwaway PostgreSQL server:"
 	@PIPELINE_TEST_STORE=postgresql $(PY) -m pytest
 
 lint: setup
+	@$(VENV)/bin/lint-imports --no-cache
 	@$(VENV)/bin/ruff check pipeline tests bench
 	@$(VENV)/bin/ruff format --check pipeline tests bench
 

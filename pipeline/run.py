@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pipeline import __version__, periods, reuse
+from pipeline.completeness import missing_registers, missing_text
 from pipeline.config import Config
 from pipeline.domain import attribute, forget_parsed_dates
 from pipeline.errors import ConfigError
@@ -28,7 +29,6 @@ from pipeline.render.reports import render_reports
 from pipeline.runlog import run_log
 from pipeline.store import Store, store_lock
 from pipeline.store.ingest import IngestResult, ingest
-from pipeline.validate.completeness import missing_registers, missing_text
 from pipeline.validate.stage import file_infos, validate_store
 
 log = logging.getLogger("pipeline.run")

@@ -92,7 +92,7 @@ class Records:
         True), in date order, ties in register order.
 
         A slot asked once is scanned once; asked again (by 24 trend periods, or by the slices of
-        kpi_slices, which deal out the group's windows), the register is sorted by that date and
+        kpi.slices, which deal out the group's windows), the register is sorted by that date and
         each window is two bisections of it."""
         slot = (register, key, where)
         if slot not in self._index and slot not in self._asked:

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pipeline.completeness import missing_text
 from pipeline.kpi.core import RATE_KEYS
 from pipeline.periods import Period
-from pipeline.validate.completeness import missing_text
 
 KPI_LABELS = {
     "callback_rate": "回访率",
