@@ -68,7 +68,7 @@ class RunResult:
 
     @property
     def missing(self) -> list[dict]:
-        """Registers not handed in (validate.completeness), as the KPI model says."""
+        """Registers not handed in (completeness), as the KPI model says."""
         return (self.model.get("data_quality") or {}).get("missing_register_months") or []
 
     @property

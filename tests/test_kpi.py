@@ -564,7 +564,7 @@ def group_records(draw):
 @settings(max_examples=150, deadline=None)
 @given(group_records())
 def test_a_partitions_slices_equal_records_of_their_own(records):
-    """The KPI slices dealt out from the group's windows (kpi_slices) give what a Records holding
+    """The KPI slices dealt out from the group's windows (kpi.slices) give what a Records holding
     just the slice's records gives, with the slices defined here from scratch. Feedback naming no
     property has first been given its complaint's where exactly one property has that number
     (domain.attribute; the rules set the rest aside)."""
