@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.demo import write_demo_inbox
-from pipeline.render.model import KPI_LABELS, mask_name, mask_phone
+from pipeline.render.model import KPI_LABELS, mask_name, mask_phone, missed_kpis, text_width
 from pipeline.run import RunOptions, run
 from pipeline.store import Store
 from tests.builders import xlsx
@@ -103,7 +103,7 @@ def test_excel_report_carries_the_kpis_json_values(demo):
     model = json.loads((result.report_dir / "kpis.json").read_text(encoding="utf-8"))
     wb = openpyxl.load_workbook(result.outputs["xlsx"])
     ws = wb["总览"]
-    rows = {r[0]: r for r in ws.iter_rows(min_row=5, max_row=14, values_only=True)}
+    rows = {r[0]: r for r in ws.iter_rows(values_only=True) if r and r[0] in KPI_LABELS.values()}
     for key in (
         "callback_rate",
         "reply_rate",
@@ -287,6 +287,97 @@ def test_excel_report_reads_the_same_in_libreoffice(demo, tmp_path):
         ["pdfinfo", str(tmp_path / "report.pdf")], check=True, capture_output=True, text=True
     ).stdout
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) > 0
+    # Issue 20: as printed by an office suite, no column is too narrow for its number ("###") and
+    # no value is cut: every text that does not wrap shows whole
+    printed = _pdftotext(tmp_path / "report.pdf")
+    assert "###" not in printed
+    flat = re.sub(r"\s+", "", printed)
+    wb = openpyxl.load_workbook(result.outputs["xlsx"])
+    whole = [
+        c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows(min_row=2)
+        for c in row
+        if isinstance(c.value, str) and len(c.value) <= 50 and not c.alignment.wrap_text
+    ]
+    assert len(whole) > 500
+    assert [v for v in whole if re.sub(r"\s+", "", v) not in flat] == []
+    assert re.search(r"\d+\.\d% ✘", printed) and "≥ 100.0%" in printed and "< 1.00%" in printed
+
+
+def test_workbook_numbers_are_numbers_with_formats_and_a_linked_contents_sheet(demo):
+    """Issue 20: rates in 各项目 / 部门 / 员工 are numbers (they sort, filter, chart) judged by
+    format, targets keep their "<", a first sheet 目录 links every sheet, Chinese names everywhere."""
+    wb = openpyxl.load_workbook(demo["monthly"].outputs["xlsx"])
+    assert wb.sheetnames[0] == "目录"
+    links = {c.hyperlink.location.split("!")[0].strip("'") for c in wb["目录"]["A"] if c.hyperlink}
+    assert links == set(wb.sheetnames[1:])
+    for sheet in ("各项目", "部门", "员工-受理人"):
+        ws = wb[sheet]
+        header = [c.value for c in ws[1]]
+        col = header.index("按时答复率" if sheet != "各项目" else "回访率") + 1
+        cells = [
+            ws.cell(row=i, column=col)
+            for i in range(2, ws.max_row + 1)
+            if ws.cell(row=i, column=col).value is not None
+        ]
+        assert cells and all(isinstance(c.value, int | float) and "%" in c.number_format for c in cells), (
+            sheet
+        )
+        assert all("✘" in c.number_format and "✔" in c.number_format for c in cells), sheet
+        assert ws.conditional_formatting, sheet
+    overview = wb["总览"]
+    targets = {r[0].value: r[4] for r in overview.iter_rows() if r[0].value in KPI_LABELS.values()}
+    assert targets["有效投诉率（年累计）"].value == 0.01 and targets[
+        "有效投诉率（年累计）"
+    ].number_format.startswith('"< "')
+    assert targets["回访率"].number_format.startswith('"≥ "')
+    registers = {c.value for c in wb["指标明细"]["C"][1:]}
+    assert registers and registers <= {
+        "客户投诉处理登记表",
+        "回访记录表",
+        "复检登记表",
+        "投诉处理结果客户反馈登记表",
+        "报修登记表",
+    }
+    quality = wb["数据质量"]
+    names = [quality.cell(row=i, column=1).value for i in range(2, quality.max_row + 1)]
+    names = [n for n in names[: names.index(None)] if n]  # the table, not the note below it
+    width = quality.column_dimensions["A"].width
+    assert names and width >= max(text_width(n) for n in names)  # CJK characters count double
+
+
+def test_page_one_opens_with_a_conclusion_and_judges_the_complaint_rate_on_the_year(demo):
+    """Issue 20: page 1 says in words how many KPIs missed, each with its worst property and gap, and
+    the properties behind an aggregate that met; the week's own complaint rate is context."""
+    weekly = _pdftotext(demo["weekly"].outputs["pdf"])
+    monthly = _pdftotext(demo["monthly"].outputs["pdf"])
+    first = re.sub(r"\s+", "", monthly.split("\f")[0])
+    m = json.loads((demo["monthly"].report_dir / "kpis.json").read_text(encoding="utf-8"))
+    missed = missed_kpis(m)
+    assert missed and f"{len(missed)}项未达标：" in first
+    for k in missed:
+        said = f"·{k['label']}{k['value_text']}（目标{k['target_text']}，{k['gap']}"
+        said += f"；最差{k['worst']['property']}{k['worst']['value_text']}）" if k["worst"] else "）"
+        assert re.sub(r"\s+", "", said) in first, said
+    ytd = m["by_property"]["滨江壹号"]["effective_complaint_rate_ytd"]
+    assert not ytd["met"] and m["kpis"]["effective_complaint_rate_ytd"]["met"]  # the demo's case
+    assert (
+        f"合计达标、个别项目未达标：·有效投诉率（年累计）（目标<1.00%）：滨江壹号{ytd['value'] * 100:.2f}%"
+        in first
+    )
+    assert first.index("项未达标") < first.index("本月指标")
+    model = json.loads((demo["weekly"].report_dir / "kpis.json").read_text(encoding="utf-8"))
+    period = model["kpis"]["effective_complaint_rate"]
+    assert period["target"] is None and period["met"] is None  # never 1%/52
+    assert model["kpis"]["effective_complaint_rate_ytd"]["target"] == 0.01
+    page1 = weekly.split("\f")[0].splitlines()
+    row = next(line for line in page1 if line.strip().startswith("有效投诉率（本"))
+    assert "— 参考" in row and "未达标" not in row
+    repeat = next(line for line in page1 if line.strip().startswith("重复投诉"))
+    assert "无数据" not in repeat
+    assert "逾期与督办（天数计至 10月30日 16:30）" in weekly
+    assert "逾期与督办（天数计至 11月1日 00:00）" in monthly
 
 
 def test_one_propertys_report_is_scoped_to_it(demo, tmp_path):

@@ -274,9 +274,14 @@ def compute_set(
     valid = [c for c in received if c.get("valid") is True]
     days_in_year = 366 if _leap(scope.start.year) else 365
     share = (scope.end - scope.start).days / days_in_year
-    monthly_target = config.effective_complaint_period == "month" and share > 0.05
-    period_target = t["effective_complaint_rate"] * (1 if monthly_target else share)
-    out["effective_complaint_rate"] = _household_rate(len(valid), households, round(period_target, 6))
+    # Judged once, where the target is set: on the year to date ("year"), or on a month's own figure
+    # ("month"). A week's (or, under "year", a month's) own figure is context, never judged against a
+    # pro-rata share of the year's 1% (one week is 1%/52: red almost every week).
+    judged = config.effective_complaint_period == "month" and share > 0.05
+    period = _household_rate(len(valid), households, t["effective_complaint_rate"] if judged else None)
+    if not judged and period["value"] is not None:
+        period["note"] = "本期情况，供参考；目标按全年累计考核"
+    out["effective_complaint_rate"] = period
     ytd_valid = data.between("complaints", "received", ytd_start, scope.stop, where="valid")
     year_target = t["effective_complaint_rate"] if config.effective_complaint_period == "year" else None
     ytd = _household_rate(len(ytd_valid), households, year_target)

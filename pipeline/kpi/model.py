@@ -317,6 +317,7 @@ def _model(
         "lists": meeting_lists(
             data, scope, calendar, set_aside, callbacks if scope.stop == as_of else None, Terms.of(config)
         ),
+        "lists_at": scope.stop.isoformat(timespec="minutes"),  # the days overdue / waiting count to here
         "provenance": trace,
         "records": {key: _provenance(rec) for key, rec in traced.items()},
         "data_quality": None,

@@ -41,7 +41,7 @@ DEFINITIONS = {
         "当天调查、核实",
     ),
     "effective_complaint_rate": (
-        "本期受理的有效投诉 ÷ 服务户数；目标为 1% 按本期占全年的比例折算",
+        '本期受理的有效投诉 ÷ 服务户数；供参考，不单独考核（config.toml 中 effective_complaint_rate_period = "month" 时月报按月考核）',
         "有效投诉率 < 1%（全年）",
     ),
     "effective_complaint_rate_ytd": ("年初至今受理的有效投诉 ÷ 服务户数", "有效投诉率 < 1%（全年）"),
@@ -67,7 +67,7 @@ PROPERTY_COLUMNS = (
     "reinspection_on_time_rate",
     "satisfaction_rate",
 )
-MET, MISSED, NONE = "✔ 达标", "✘ 未达标", "— 无数据"
+MET, MISSED, NONE, CONTEXT = "✔ 达标", "✘ 未达标", "— 无数据", "— 参考"
 
 
 def mask_name(name: str | None) -> str:
@@ -89,6 +89,12 @@ def mask_phone(phone: str | None) -> str:
     return digits[:3] + "****" + digits[-4:] if digits.startswith("1") else digits[:4] + "****" + digits[-4:]
 
 
+def text_width(value) -> int:
+    """Display width in half-width units: CJK and full-width characters count two (PDF column
+    widths, Excel column widths)."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in str(value))
+
+
 def pct(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
@@ -106,8 +112,8 @@ def _fmt(key: str, value) -> str:
 
 
 def _status(k: dict) -> tuple[str, str]:
-    if k.get("met") is None:
-        return NONE, "none"
+    if k.get("met") is None:  # no data, or a figure with no target of its own (context)
+        return (NONE if k.get("value") is None else CONTEXT), "none"
     return (MET, "met") if k["met"] else (MISSED, "missed")
 
 
@@ -136,6 +142,8 @@ def kpi_row(key: str, k: dict, previous: dict | None = None) -> dict:
         "target_text": "—" if target is None else f"{direction} {_fmt(key, target)}",
         "status": status,
         "css": css,
+        "direction": k.get("direction", ">="),
+        "previous": (previous or {}).get(key) if previous else None,
         "previous_text": _fmt(key, (previous or {}).get(key)) if previous else "—",
         "change": _change(key, k.get("value"), (previous or {}).get(key)) if previous else "—",
         "note": k.get("note")
@@ -173,6 +181,47 @@ def missed_kpis(m: dict) -> list[dict]:
             worst = {"property": name, "value_text": _fmt(key, pk["value"]), "gap": _gap(key, pk)}
         out.append({**kpi_row(key, k), "gap": _gap(key, k), "worst": worst})
     return out
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A KPI figure in a table cell. The PDF prints its text (✘ when it misses its target, the
+    fraction when asked); the workbook writes the number with a percent format and judges it by a
+    conditional format, so that it sorts, filters and charts."""
+
+    key: str
+    value: float | None
+    numerator: int | None = None
+    denominator: int | None = None
+    target: float | None = None
+    direction: str = ">="
+    met: bool | None = None
+    fraction: bool = False
+
+    @classmethod
+    def of(cls, key: str, k: dict, fraction: bool = False) -> Rate:
+        return cls(
+            key,
+            k.get("value"),
+            k.get("numerator"),
+            k.get("denominator"),
+            k.get("target"),
+            k.get("direction", ">="),
+            k.get("met"),
+            fraction,
+        )
+
+    @property
+    def digits(self) -> int:
+        return 2 if self.key.startswith("effective") else 1
+
+    def __str__(self) -> str:
+        if self.value is None:
+            return "—"
+        text = _fmt(self.key, self.value)
+        if self.fraction and self.denominator:
+            text += f"（{self.numerator}/{self.denominator}）"
+        return text + (" ✘" if self.met is False else "")
 
 
 @dataclass
@@ -284,8 +333,14 @@ def _cell(key: str, value, unmasked: bool):
     return "" if value is None else value
 
 
-def list_table(name: str, items: list[dict], unmasked: bool, limit: int | None = None) -> Table:
+def list_table(
+    name: str, items: list[dict], unmasked: bool, limit: int | None = None, at: str | None = None
+) -> Table:
+    """One meeting list; `at` (the model's lists_at) names the moment its days are counted to."""
     title, cols = LIST_SPECS[name]
+    if at and any(key in ("days_overdue", "days_waiting", "days_left", "age_days") for key, _ in cols):
+        when = datetime.fromisoformat(at)
+        title += f"（天数计至 {when.month}月{when.day}日 {when:%H:%M}）"
     shown = items if limit is None else items[:limit]
     note = (
         f"共 {len(items)} 项，此处列出前 {limit} 项，完整清单见 Excel 报告"
@@ -324,22 +379,18 @@ class Report:
     errors: list[str]
     next_week: Table
     missing: list[str] = field(default_factory=list)  # registers not handed in (未交), for page 1
+    conclusion: list[str] = field(default_factory=list)  # page 1's first words (conclusion())
     scorecard: Table | None = None
     footnote: str = ""
     extra: dict = field(default_factory=dict)
 
 
 def _property_table(m: dict) -> Table:
-    rows = []
-    for name, ks in m["by_property"].items():
-        rows.append(
-            [name]
-            + [
-                kpi_row(k, ks[k])["value_text"] + (" ✘" if ks[k].get("met") is False else "")
-                for k in PROPERTY_COLUMNS
-            ]
-            + [ks["counts"]["complaints_received"], ks["counts"]["repairs_reported"]]
-        )
+    rows = [
+        [name, *(Rate.of(k, ks[k]) for k in PROPERTY_COLUMNS)]
+        + [ks["counts"]["complaints_received"], ks["counts"]["repairs_reported"]]
+        for name, ks in m["by_property"].items()
+    ]
     return Table("各项目指标", ["项目"] + [KPI_LABELS[k] for k in PROPERTY_COLUMNS] + ["投诉", "报修"], rows)
 
 
@@ -352,7 +403,7 @@ def _department_table(m: dict) -> Table:
         "satisfaction_rate",
     )
     rows = [
-        [d] + [kpi_row(k, ks[k])["value_text"] for k in keys] + [ks["counts"]["complaints_received"]]
+        [d, *(Rate.of(k, ks[k]) for k in keys), ks["counts"]["complaints_received"]]
         for d, ks in m["by_department"].items()
     ]
     return Table("各责任部门（投诉）", ["部门"] + [KPI_LABELS[k] for k in keys] + ["本期投诉"], rows)
@@ -374,10 +425,7 @@ def _staff_tables(m: dict) -> list[Table]:
                 "回访人": c["callbacks"],
                 "维修人": c["repairs_completed"],
             }[role]
-            rows.append(
-                [name, volume]
-                + [f"{kpi_row(k, ks[k])['value_text']}（{kpi_row(k, ks[k])['fraction']}）" for k in keys]
-            )
+            rows.append([name, volume, *(Rate.of(k, ks[k], fraction=True) for k in keys)])
         label = {"受理人": "受理投诉", "回访人": "回访次数", "维修人": "完成报修"}[role]
         out.append(Table(f"员工：{role}", ["姓名", label] + [KPI_LABELS[k] for k in keys], rows))
     return out
@@ -394,11 +442,11 @@ def _scorecard(m: dict) -> Table | None:
             r["callbacks"],
             r["repairs"],
             r["volume"],
-            pct(r["on_time_share"]),
+            Rate("promise_kept_rate", r["on_time_share"]),
             "★ 第一" if r["top"] else "",
             r["streak"] or "",
             r["award"] or "",
-            "—" if r["commission"] is None else r["commission"],
+            r["commission"],
         ]
         for r in rows
     ]
@@ -513,6 +561,45 @@ def _data_quality(m: dict) -> Table:
     )
 
 
+def conclusion(m: dict) -> list[str]:
+    """What page 1 says before any table: how many KPIs missed, each with how far off and its worst
+    property; the KPIs the company met but a property missed; who has not handed in."""
+    missed = missed_kpis(m)
+    judged = [k for k in HEADLINE if (m["kpis"][k] or {}).get("met") is not None]
+    lines = []
+    if missed:
+        lines.append(f"{len(missed)} 项未达标：")
+        for k in missed:
+            text = f"· {k['label']} {k['value_text']}（目标 {k['target_text']}，{k['gap']}"
+            if k["worst"]:
+                text += f"；最差 {k['worst']['property']} {k['worst']['value_text']}"
+            lines.append(text + "）")
+    elif judged:
+        lines.append(f"考核的 {len(judged)} 项指标全部达标。")
+    if len(m.get("by_property") or {}) > 1:
+        behind = []
+        for key in PROPERTY_COLUMNS:
+            if m["kpis"].get(key, {}).get("met") is False:
+                continue  # already said, with its worst property
+            names = [
+                f"{name} {_fmt(key, ks[key]['value'])}"
+                for name, ks in m["by_property"].items()
+                if (ks.get(key) or {}).get("met") is False
+            ]
+            if names:
+                target = kpi_row(key, m["kpis"][key])["target_text"]
+                behind.append(f"{KPI_LABELS[key]}（目标 {target}）：{'、'.join(names)}")
+        if behind:
+            lines.append("合计达标、个别项目未达标：")
+            lines += [f"· {text}" for text in behind]
+    missing = m["data_quality"].get("missing_register_months") or []
+    if missing:
+        lines.append(
+            f"{len({x['property'] for x in missing})} 个项目有登记表未交（共 {len(missing)} 项，见下）。"
+        )
+    return lines
+
+
 def window_text(m: dict) -> str:
     """The model's period as people say it (periods.Period.text)."""
     start, end = datetime.fromisoformat(m["start"]), datetime.fromisoformat(m["end"])
@@ -550,7 +637,10 @@ def build_report(
     window = window_text(m)
     prev = m.get("previous")
     headline = [kpi_row(k, m["kpis"][k], prev) for k in HEADLINE]
-    lists = {name: list_table(name, m["lists"].get(name, []), unmasked) for name in LIST_SPECS}
+    lists = {
+        name: list_table(name, m["lists"].get(name, []), unmasked, at=m.get("lists_at"))
+        for name in LIST_SPECS
+    }
     definitions = Table(
         "指标定义",
         ["指标", "计算方法", "依据 / 判定", "分子", "分母", "目标"],
@@ -604,6 +694,7 @@ def build_report(
         inputs=inputs_table,
         errors=m.get("errors", []),
         missing=[missing_text(x) for x in m["data_quality"].get("missing_register_months", [])],
+        conclusion=conclusion(m),
         next_week=_next_week(m, unmasked),
         scorecard=_scorecard(m),
         footnote="本报告显示客户真实姓名和电话（--unmasked），请勿外传"

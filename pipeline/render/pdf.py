@@ -14,7 +14,7 @@ import jinja2
 from pipeline.errors import RenderError
 from pipeline.render import charts
 from pipeline.render.atomic import atomic_path
-from pipeline.render.model import Report, Table, pct
+from pipeline.render.model import Rate, Report, Table, pct, text_width
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=False)
@@ -88,11 +88,6 @@ def cap(table: Table, n: int = PDF_ROWS) -> Table:
     return replace(table, rows=table.rows[:n], note=note)
 
 
-def _text_width(value) -> int:
-    """Display width in half-width units: CJK and full-width characters count two."""
-    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in str(value))
-
-
 def widths(table: Table, small: bool = False, wrap_at: int = 36) -> list[float]:
     """Column widths in percent from the texts they hold, so tables can use the fixed layout.
 
@@ -104,10 +99,10 @@ def widths(table: Table, small: bool = False, wrap_at: int = 36) -> list[float]:
     room = 118 if small else 98  # half-width characters across an A4 portrait page at 7.5 / 9 pt
     needs, weights = [], []
     for i, head in enumerate(table.columns):
-        longest = max((_text_width(row[i]) for row in table.rows if i < len(row)), default=0)
-        needs.append(max(min(_text_width(head), 8), longest, 2) + 3)  # + 3: the cell's padding
+        longest = max((text_width(row[i]) for row in table.rows if i < len(row)), default=0)
+        needs.append(max(min(text_width(head), 8), longest, 2) + 3)  # + 3: the cell's padding
         grown = min(longest, wrap_at) + max(0, min(longest, 6 * wrap_at) - wrap_at) / 4  # long texts: wider
-        weights.append(max(min(_text_width(head), 8), grown, 2) + 3)
+        weights.append(max(min(text_width(head), 8), grown, 2) + 3)
     short = [n <= wrap_at * 0.75 for n in needs]
     fixed = sum(n for n, s in zip(needs, short, strict=True) if s)
     if any(short) and not all(short) and fixed <= 0.6 * room:
@@ -122,9 +117,30 @@ def widths(table: Table, small: bool = False, wrap_at: int = 36) -> list[float]:
     return [round(w, 2) for w in out]
 
 
+def numeric_columns(table: Table) -> tuple[int, ...]:
+    """The columns whose cells are all numbers or KPI figures (or empty): right-aligned."""
+
+    def numeric(v) -> bool:
+        return v is None or v == "" or (isinstance(v, int | float | Rate) and not isinstance(v, bool))
+
+    return tuple(
+        j
+        for j in range(len(table.columns))
+        if table.rows
+        and all(numeric(row[j]) for row in table.rows if j < len(row))
+        and any(row[j] not in (None, "") for row in table.rows if j < len(row))
+    )
+
+
 def render_html(report: Report, scope_name: str = "全部项目") -> str:
     return _env.get_template("report.html.j2").render(
-        r=report, charts=_charts(report), pct=pct, scope_name=scope_name, cap=cap, widths=widths
+        r=report,
+        charts=_charts(report),
+        pct=pct,
+        scope_name=scope_name,
+        cap=cap,
+        widths=widths,
+        numeric_columns=numeric_columns,
     )
 
 
