@@ -6,10 +6,11 @@ font as the page. Values of None leave a gap in a line, never a zero.
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 FONT = "Noto Sans CJK SC, sans-serif"
-COLORS = ("#1f6fb2", "#e07b00", "#2a9d4b", "#8e44ad", "#c0392b", "#7f8c8d")
+COLORS = ("#1f6fb2", "#e07b00", "#2a9d4b", "#8e44ad", "#c0392b", "#7f8c8d", "#17becf", "#b8860b")
 
 
 def _frame(width: int, height: int, body: list[str], title: str) -> str:
@@ -18,6 +19,38 @@ def _frame(width: int, height: int, body: list[str], title: str) -> str:
         f'font-family="{FONT}" font-size="9" role="img" aria-label="{escape(title)}">'
         f'<text x="4" y="11" font-size="10" font-weight="bold">{escape(title)}</text>{"".join(body)}</svg>'
     )
+
+
+NICE_STEPS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+def nice_axis(lo: float, hi: float, ticks: int = 5) -> tuple[float, float, float]:
+    """(low, high, step) with round ticks covering [lo, hi]: 0/25/50/75/100%, 75/80/…/100%,
+    0/0.5/1.0/1.5% — never 75/81/88/94%."""
+    span = max(hi - lo, 1e-9)
+    step = next((st for st in NICE_STEPS if span / st <= ticks), NICE_STEPS[-1])
+    low = math.floor(lo / step + 1e-9) * step
+    high = math.ceil(hi / step - 1e-9) * step
+    if high - low < step:
+        high = low + step
+    return round(low, 6), round(high, 6), step
+
+
+def period_label(label: str, first: bool) -> str:
+    """'2026-W44' → 'W44'; '2026-10' → '10月' ('2026年1月' for a January or the first label)."""
+    year, _, rest = label.partition("-")
+    if rest.startswith("W"):
+        return rest if not first else f"{year[2:]}-{rest}"
+    if rest.isdigit():
+        month = int(rest)
+        return f"{year}年{month}月" if first or month == 1 else f"{month}月"
+    return label
+
+
+def _percent(v: float, step: float) -> str:
+    """A tick in percent with the decimals its step needs (0.5 → one, 0.25 → two)."""
+    digits = next(d for d in range(4) if abs(round(step * 100, d) - step * 100) < 1e-9 or d == 3)
+    return f"{v * 100:.{digits}f}%"
 
 
 def line_chart(
@@ -30,15 +63,20 @@ def line_chart(
     height: int = 170,
     target_label: str = "目标",
 ) -> str:
-    left, right, top, bottom = 42, 10, 22, 30
+    """A trend: round ticks, whole period labels, gaps where a period has no data, every series
+    named in a legend that wraps, the target line labelled in the right margin, off the data."""
+    left, right, top = 42, 62, 22
+    legend_rows = _legend_rows(list(series), width - left - 8)
+    bottom = 24 + 13 * len(legend_rows)
     values = [v for vs in series.values() for v in vs if v is not None] + (
         [target] if target is not None else []
     )
-    hi = max(values, default=1.0) or 1.0
-    lo = min(min(values, default=0.0), 0.0)
-    if percent and hi <= 1.0 and lo >= 0:
-        lo = max(0.0, min(values, default=0) - 0.1) if min(values, default=0) > 0.5 else 0.0
-        hi = 1.0 if hi > 0.5 else hi * 1.15
+    data_lo, data_hi = min(values, default=0.0), max(values, default=1.0)
+    if percent and data_hi <= 1.0 and data_lo >= 0:
+        # a rate near the top is read against the top: start the axis near the data, not at 0
+        lo, hi, step = nice_axis(data_lo if data_lo > 0.5 else 0.0, max(data_hi, 0.0001))
+    else:
+        lo, hi, step = nice_axis(min(data_lo, 0.0), data_hi or 1.0)
     span = (hi - lo) or 1.0
     w, h = width - left - right, height - top - bottom
     n = max(len(labels), 1)
@@ -50,23 +88,27 @@ def line_chart(
         return top + h - (v - lo) / span * h
 
     body = [f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="#888"/>']
-    for k in range(5):
-        v = lo + span * k / 4
-        text = f"{v * 100:.{2 if hi < 0.05 else 0}f}%" if percent else f"{v:.0f}"
+    k = 0
+    while lo + k * step <= hi + 1e-9:
+        v = lo + k * step
+        text = _percent(v, step) if percent else f"{v:g}"
         body.append(
             f'<line x1="{left}" y1="{y(v):.1f}" x2="{left + w}" y2="{y(v):.1f}" stroke="#eee"/>'
             f'<text x="{left - 4}" y="{y(v) + 3:.1f}" text-anchor="end" fill="#555">{text}</text>'
         )
-    step = max(1, n // 12)
-    for i, lab in enumerate(labels):
-        if i % step == 0 or i == n - 1:
+        k += 1
+    shown = [period_label(lab, i == 0) for i, lab in enumerate(labels)]
+    room = w / n
+    step_x = max(1, int(max((len(t) * 6 for t in shown), default=1) / max(room, 1)) + 1)
+    for i, text in enumerate(shown):
+        if i % step_x == 0 or i == n - 1:
             body.append(
-                f'<text x="{x(i):.1f}" y="{top + h + 12}" text-anchor="middle" fill="#555">{escape(lab[-5:])}</text>'
+                f'<text x="{x(i):.1f}" y="{top + h + 12}" text-anchor="middle" fill="#555">{escape(text)}</text>'
             )
     if target is not None:
         body.append(
             f'<line x1="{left}" y1="{y(target):.1f}" x2="{left + w}" y2="{y(target):.1f}" stroke="#c0392b" '
-            f'stroke-dasharray="4 3"/><text x="{left + w}" y="{y(target) - 3:.1f}" text-anchor="end" '
+            f'stroke-dasharray="4 3"/><text x="{left + w + 4}" y="{y(target) + 3:.1f}" '
             f'fill="#c0392b">{escape(target_label)}</text>'
         )
     for si, (name, vs) in enumerate(series.items()):
@@ -81,12 +123,34 @@ def line_chart(
             body.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2" fill="{color}"/>')
         if path:
             body.append(f'<path d="{" ".join(path)}" fill="none" stroke="{color}" stroke-width="1.6"/>')
-        lx = left + 8 + si * 110
-        body.append(
-            f'<rect x="{lx}" y="{height - 10}" width="10" height="3" fill="{color}"/>'
-            f'<text x="{lx + 14}" y="{height - 6}">{escape(name)}</text>'
-        )
-    return _frame(width, height, body, title)
+    for row, names in enumerate(legend_rows):
+        lx, ly = left + 8, top + h + 26 + 13 * row
+        for name in names:
+            si = list(series).index(name)
+            color = COLORS[si % len(COLORS)]
+            body.append(
+                f'<rect x="{lx}" y="{ly - 4}" width="10" height="3" fill="{color}"/>'
+                f'<text x="{lx + 14}" y="{ly}">{escape(name)}</text>'
+            )
+            lx += _legend_width(name)
+    return _frame(width, height + 13 * max(0, len(legend_rows) - 1), body, title)
+
+
+def _legend_width(name: str) -> int:
+    return 24 + sum(9 if ord(ch) >= 0x2E80 else 5 for ch in name)
+
+
+def _legend_rows(names: list[str], room: int) -> list[list[str]]:
+    """Every series' name, on as many rows as they need."""
+    rows: list[list[str]] = [[]]
+    used = 0
+    for name in names:
+        if rows[-1] and used + _legend_width(name) > room:
+            rows.append([])
+            used = 0
+        rows[-1].append(name)
+        used += _legend_width(name)
+    return rows
 
 
 def pareto_chart(

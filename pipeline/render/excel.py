@@ -291,7 +291,8 @@ def _trend_sheet(wb, fmt: Formats, report: Report, overview) -> None:
         chart.set_title(
             {"name": "近 12 周趋势" if kind == "weekly" else "近 12 个月趋势", "name_font": {"size": 11}}
         )
-        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
+        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1, "major_unit": 0.25})
+        chart.show_blanks_as("gap")  # a period without data is a gap, never 0%
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": 620, "height": 280})
         overview.insert_chart(overview.chart_row, 0, chart)
