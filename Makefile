@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup sysdeps demo preview docs docs-images test lint templates bench clean
+.PHONY: setup sysdeps demo preview docs docs-images goldens test lint templates bench clean
 
 setup: sysdeps $(STAMP)
 
@@ -33,6 +33,10 @@ preview: demo
 
 docs: setup
 	@$(PY) -c 'from pathlib import Path; from pipeline.docs import write_docs; print(*write_docs(Path("docs")), sep="\n")'
+
+goldens: setup
+	@$(PY) -m tests.golden_reports
+	@git diff --stat -- tests/golden
 
 docs-images: demo
 	@bash scripts/doc_images.sh

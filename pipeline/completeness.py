@@ -30,7 +30,7 @@ def missing_registers(
         if property_name and name != property_name:
             continue
         for register in prop.registers:
-            lacking = [m for m in months if (register, name, m) not in handed_in]
+            lacking = [m for m in months if not covered(handed_in, register, (name, None), [m])]
             if lacking:
                 out.append({"property": name, "register": register, "months": lacking})
     return out

@@ -135,3 +135,19 @@ def test_generated_at_is_in_the_meetings_time_zone_with_its_offset(tmp_path: Pat
     when = datetime.fromisoformat(kpis["generated_at"])
     assert kpis["generated_at"].endswith("+08:00") and when.utcoffset() == timedelta(hours=8)
     assert abs(when - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+def test_a_centres_feedback_register_naming_no_property_covers_every_property(tmp_path: Path):
+    """One feedback register for the whole centre (no 项目 column, no property in its title) is
+    handed in for every property; its rows go to their complaints' properties (domain.attribute)."""
+    inbox = _inbox(tmp_path)
+    rows = [
+        ["投诉处理结果客户反馈登记表"],
+        ["反馈编号", "投诉编号", "反馈日期", "满意度"],
+        ["FK-1", "TS-1", "2026-10-09", "满意"],
+    ]
+    xlsx(inbox / "客户反馈登记表.xlsx", {"2026年10月": rows})
+    _run(tmp_path, _config(tmp_path), month="2026-10")
+    kpis = json.loads((tmp_path / "reports/monthly/2026-10/kpis.json").read_text(encoding="utf-8"))
+    assert not any(m["register"] == "feedback" for m in kpis["data_quality"]["missing_registers"])
+    assert kpis["by_property"]["东区"]["satisfaction_rate"]["denominator"] == 1

@@ -111,7 +111,7 @@ def line_chart(
             f'stroke-dasharray="4 3"/><text x="{left + w + 4}" y="{y(target) + 3:.1f}" '
             f'fill="#c0392b">{escape(target_label)}</text>'
         )
-    for si, (name, vs) in enumerate(series.items()):
+    for si, vs in enumerate(series.values()):
         color = COLORS[si % len(COLORS)]
         path, pen = [], "M"
         for i, v in enumerate(vs):

@@ -788,11 +788,14 @@ class Store:
 
     def handed_in(self) -> set[tuple[str, str, str]]:
         """(register, property, month) that the current files cover: by their rows, and by the sheet
-        of a register handed in empty (a month without a complaint is still a month handed in)."""
+        of a register handed in empty (a month without a complaint is still a month handed in).
+        A feedback register that names no property is the centre's own, for every property: its
+        property is None here (completeness.missing_registers reads it so)."""
         out = set(
             self.db.execute(
                 "SELECT DISTINCT register, property, month FROM records"
-                " WHERE superseded_by IS NULL AND property IS NOT NULL AND month IS NOT NULL"
+                " WHERE superseded_by IS NULL AND month IS NOT NULL"
+                " AND (property IS NOT NULL OR (register = 'feedback' AND set_aside = 0))"
             ).fetchall()
         )
         for (sheets,) in self.db.execute("SELECT sheets FROM files WHERE status='loaded' AND rows_read=0"):
