@@ -23,7 +23,7 @@ from pipeline.deliver.robots import (
 )
 from pipeline.demo import write_demo_inbox
 from pipeline.errors import ConfigError
-from pipeline.render.model import build_report, missed_kpis
+from pipeline.render.model import follow_up_count, missed_kpis
 from pipeline.run import RunOptions, run
 from tests.robot_server import RobotServer
 
@@ -101,7 +101,7 @@ def test_summary_and_pdf_reach_both_robots_as_the_platforms_want(week, server):
             assert k["label"] in text and k["value_text"] in text
             if k["worst"]:
                 assert f"最差：{k['worst']['property']} {k['worst']['value_text']}" in text
-        assert f"下周工作 {len(build_report(model).next_week.rows)} 项" in text
+        assert f"待跟进事项共 {follow_up_count(model)} 项" in text
         assert "10月23日 16:30 – 10月30日 16:30" in text
         assert str(report_dir / "report.pdf") in text
     ding = [body for p, body in server.messages if p == "dingtalk"][0]

@@ -103,7 +103,7 @@ def build_message(
     unmasked: bool = False,
     timezone: str = "Asia/Shanghai",
 ) -> EmailMessage:
-    report = build_report(model, unmasked=unmasked, inputs=model["data_quality"].get("files", []))
+    report = build_report(model, unmasked=unmasked)
     context = {"r": report, "top": attention_items(model), "greeting": "各位领导："}
     msg = EmailMessage()
     msg["Subject"] = subject_for(report)  # non-ASCII headers are RFC 2047-encoded by the email package

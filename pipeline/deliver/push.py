@@ -13,7 +13,7 @@ import jinja2
 from pipeline.config import Config
 from pipeline.deliver.robots import Robot, RobotError, Sender, configured_robots, push_settings
 from pipeline.errors import PipelineError
-from pipeline.render.model import attention_items, build_report, missed_kpis
+from pipeline.render.model import attention_items, build_report, follow_up_count, missed_kpis
 from pipeline.reuse import mixed_outputs
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -42,7 +42,7 @@ def summary(model: dict, where: str = "") -> tuple[str, str]:
         r=report,
         missed=missed_kpis(model),
         top=attention_items(model, limit=6),
-        next_week=len(report.next_week.rows),
+        next_week=follow_up_count(model),
         dq=model["data_quality"],
         where=where,
     )

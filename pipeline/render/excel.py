@@ -427,11 +427,10 @@ def write_excel(report: Report, path: Path) -> Path:
             _table_sheet(wb, fmt, report, LIST_SPECS[name][0].split("（")[0], table)
         if report.scorecard:
             _table_sheet(wb, fmt, report, "员工考评", report.scorecard)
-        _table_sheet(wb, fmt, report, "下周工作" if report.kind == "weekly" else "未结事项", report.next_week)
+        _table_sheet(wb, fmt, report, "其他未结事项", report.next_week)
         _table_sheet(wb, fmt, report, "数据质量", report.data_quality)
         _provenance_sheet(wb, fmt, report)
         _table_sheet(wb, fmt, report, "指标定义", report.definitions)
-        _table_sheet(wb, fmt, report, "输入文件", report.inputs)
         _contents(contents, fmt, report)
         wb.close()
     return path

@@ -375,7 +375,6 @@ class Report:
     turnaround: dict
     data_quality: Table
     definitions: Table
-    inputs: Table
     errors: list[str]
     next_week: Table
     missing: list[str] = field(default_factory=list)  # registers not handed in (未交), for page 1
@@ -481,58 +480,46 @@ def _pareto(m: dict) -> list[dict]:
     return out
 
 
+FOLLOW_UP = ("overdue", "reinspections_due_soon", "pending_callbacks", "unhappy_feedback")  # their own tables
+
+
+def _listed(m: dict) -> set[str]:
+    """The numbers of the cases the follow-up lists already show (a case is listed once)."""
+    out = set()
+    for name in FOLLOW_UP:
+        for it in m["lists"].get(name, []):
+            out.add(it.get("complaint_id") if name == "unhappy_feedback" else it.get("id"))
+    return out
+
+
+def follow_up_count(m: dict) -> int:
+    """Every case that needs work: the follow-up lists' rows plus the other open cases (下周工作)."""
+    return sum(len(m["lists"].get(name, [])) for name in FOLLOW_UP) + len(_next_week(m, False).rows)
+
+
 def _next_week(m: dict, unmasked: bool) -> Table:
-    rows = []
-    for it in m["lists"]["overdue"]:
-        rows.append(
-            [
-                it["type"],
-                it["id"],
-                it["property"],
-                it["deadline"],
-                it.get("owner") or "",
-                f"已逾期 {it['days_overdue']} 天",
-            ]
-        )
-    for it in m["lists"]["reinspections_due_soon"]:
-        rows.append(
-            [
-                "复检答复",
-                it["id"],
-                it["property"],
-                it["deadline"],
-                it.get("owner") or "",
-                f"剩 {it['days_left']} 天",
-            ]
-        )
-    for it in m["lists"]["pending_callbacks"]:
-        rows.append(
-            [
-                f"{it['type']}回访",
-                it["id"],
-                it["property"],
-                "尽快",
-                it.get("owner") or "",
-                f"已等 {it['days_waiting']} 天",
-            ]
-        )
-    for it in m["lists"]["unhappy_feedback"]:
-        rows.append(["不满意重新处理", it["complaint_id"], it["property"], "尽快", it.get("owner") or "", ""])
-    listed = {r[1] for r in rows}  # an open item already listed above is not listed twice
+    """The open complaints and repairs that no follow-up list above already shows: every list
+    holds its rows once, none repeats another's."""
+    listed, rows = _listed(m), []
     for it in m["lists"]["open"]:
-        if it["id"] not in listed:
-            listed.add(it["id"])
-            rows.append(
-                [
-                    f"未完成{it['type']}",
-                    it["id"],
-                    it["property"],
-                    it.get("deadline") or "",
-                    it.get("owner") or "",
-                    f"已 {it['age_days']} 天",
-                ]
-            )
-    return Table("下周工作（所有未结事项）", ["事项", "编号", "项目", "期限", "责任人/部门", "状态"], rows)
+        if (it["property"], it["id"]) in listed or it["id"] in listed:
+            continue
+        listed.add((it["property"], it["id"]))
+        rows.append(
+            [
+                f"未完成{it['type']}",
+                it["id"],
+                it["property"],
+                it.get("deadline") or "",
+                it.get("owner") or "",
+                f"已 {it['age_days']} 天",
+            ]
+        )
+    return Table(
+        "其他未结事项（逾期、到期、待回访与不满意各表之外）",
+        ["事项", "编号", "项目", "期限", "责任人/部门", "状态"],
+        rows,
+    )
 
 
 def _data_quality(m: dict) -> Table:
@@ -545,6 +532,7 @@ def _data_quality(m: dict) -> Table:
             f["rows_loaded"],
             f["rows_set_aside"],
             f.get("rows_skipped", 0),
+            (f.get("sha256") or "")[:12],
         ]
         for f in m["data_quality"].get("files", [])
     ]
@@ -555,7 +543,7 @@ def _data_quality(m: dict) -> Table:
     )
     return Table(
         "数据质量（按文件与填表人）",
-        ["文件", "登记表", "填表人", "读取", "入库", "暂存", "跳过"],
+        ["文件", "登记表", "填表人", "读取", "入库", "暂存", "跳过", "SHA-256（前 12 位）"],
         rows,
         note=note,
     )
@@ -625,9 +613,7 @@ def attention_items(model: dict, limit: int = 8) -> list[str]:
     return items[:limit]
 
 
-def build_report(
-    m: dict, unmasked: bool = False, inputs: list[dict] | None = None, config_note: str = ""
-) -> Report:
+def build_report(m: dict, unmasked: bool = False, config_note: str = "") -> Report:
     weekly = m["kind"] == "weekly"
     title = (
         f"客服部周报　{m['period']}"
@@ -656,22 +642,6 @@ def build_report(
             for k, r in zip(HEADLINE, headline, strict=True)
         ],
     )
-    inputs_table = Table(
-        "输入文件",
-        ["文件", "SHA-256（前 12 位）", "登记表", "读取", "入库", "暂存", "跳过"],
-        [
-            [
-                i["name"],
-                (i.get("sha256") or "")[:12],
-                i.get("register") or "",
-                i.get("rows_read", 0),
-                i.get("rows_loaded", 0),
-                i.get("rows_set_aside", 0),
-                i.get("rows_skipped", 0),
-            ]
-            for i in (inputs or [])
-        ],
-    )
     return Report(
         kind=m["kind"],
         title=title,
@@ -691,7 +661,6 @@ def build_report(
         turnaround=m["kpis"]["reinspection_turnaround_days"],
         data_quality=_data_quality(m),
         definitions=definitions,
-        inputs=inputs_table,
         errors=m.get("errors", []),
         missing=[missing_text(x) for x in m["data_quality"].get("missing_register_months", [])],
         conclusion=conclusion(m),

@@ -32,9 +32,7 @@ def render_reports(
     `meanwhile`: more work for this process while the worker writes the Excel file (at 300
     properties 13-14 s, against 7 s for the PDF): the run's kpis.json and the clerks' workbooks."""
     note = f"配置文件：{config.path or '（默认）'}；规则与指标口径版本：pipeline {__import__('pipeline').__version__}"
-    report = build_report(
-        model, unmasked=unmasked, inputs=model["data_quality"].get("files", []), config_note=note
-    )
+    report = build_report(model, unmasked=unmasked, config_note=note)
     scope = model.get("scope", "全部项目")
     xlsx_path = report_dir / "report.xlsx"
     job = forked(write_excel, report, xlsx_path) if parallel else nullcontext()
