@@ -332,7 +332,7 @@ def test_workbook_numbers_are_numbers_with_formats_and_a_linked_contents_sheet(d
         "有效投诉率（年累计）"
     ].number_format.startswith('"< "')
     assert targets["回访率"].number_format.startswith('"≥ "')
-    registers = {c.value for c in wb["指标明细"]["C"][1:]}
+    registers = {c.value for c in wb["指标明细"]["C"][1:] if c.value}
     assert registers and registers <= {
         "客户投诉处理登记表",
         "回访记录表",
@@ -477,3 +477,43 @@ def test_a_run_over_its_memory_budget_writes_the_same_files(demo, tmp_path):
         for sheet in mine:
             assert mine[sheet] == theirs[sheet], (key, sheet)
     assert "客服部月报" in _pdftotext(result.outputs["pdf"])
+
+
+def test_a_groups_roll_up_ranks_properties_worst_first_and_leaves_long_lists_to_each_property(demo, tmp_path):
+    """Issue 20: with several properties the report is a roll-up: properties worst first, and a
+    record list past GROUP_ROWS rows is cut there, saying that each property's own report has it
+    all; a property's own report keeps every row of its 指标明细, so every figure stays traceable."""
+    from pipeline.render.model import GROUP_ROWS
+
+    result = demo["monthly"]
+    wb = openpyxl.load_workbook(result.outputs["xlsx"])
+    ranked = [r[0] for r in wb["各项目"].iter_rows(min_row=2, values_only=True) if r[0]]
+    model = json.loads((result.report_dir / "kpis.json").read_text(encoding="utf-8"))
+    misses = {
+        n: sum(1 for k in ks.values() if isinstance(k, dict) and k.get("met") is False)
+        for n, ks in model["by_property"].items()
+    }
+    assert [misses[n] for n in ranked[:3]] == sorted((misses[n] for n in ranked[:3]), reverse=True)
+    trace = wb["指标明细"]
+    rows = [r for r in trace.iter_rows(min_row=2, values_only=True) if r[0]]
+    total = sum(len(t.get("denominator") or t.get("numerator") or []) for t in model["provenance"].values())
+    assert total > GROUP_ROWS and len(rows) == GROUP_ROWS + 1  # the rows, then the note
+    assert f"共 {total} 行" in rows[-1][0] and "pipeline run --property" in rows[-1][0]
+    base = result.report_dir.parents[2]  # the demo fixture's folder: reports/monthly/2026-10
+    own = run(
+        load_config(ROOT / "config.toml"),
+        RunOptions(
+            inbox=base / "inbox",
+            reports=tmp_path / "reports",
+            store=base / "s.sqlite",
+            archive=tmp_path / "a",
+            as_of="2026-11-01 08:00",
+            month="2026-10",
+            property="金桂苑",
+            workers=1,
+        ),
+    )
+    mine = json.loads((own.report_dir / "kpis.json").read_text(encoding="utf-8"))
+    wanted = sum(len(t.get("denominator") or t.get("numerator") or []) for t in mine["provenance"].values())
+    sheet = openpyxl.load_workbook(own.outputs["xlsx"])["指标明细"]
+    assert len([r for r in sheet.iter_rows(min_row=2, values_only=True) if r[1]]) == wanted

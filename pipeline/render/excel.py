@@ -21,7 +21,16 @@ from pipeline.kpi.core import RATE_KEYS
 from pipeline.pool import collector_paused
 from pipeline.registers import REGISTERS
 from pipeline.render.atomic import atomic_path
-from pipeline.render.model import KPI_LABELS, LIST_SPECS, Rate, Report, Table, text_width
+from pipeline.render.model import (
+    ELSEWHERE,
+    GROUP_ROWS,
+    KPI_LABELS,
+    LIST_SPECS,
+    Rate,
+    Report,
+    Table,
+    text_width,
+)
 
 WRAP_AT = 50  # characters (half-width) beyond which a column stops growing and its text wraps
 
@@ -144,7 +153,14 @@ def _judge(ws, fmt: Formats, first: int, last: int, col: int, rate: Rate) -> Non
     )
 
 
-def _table_sheet(wb, fmt: Formats, report: Report, name: str, table: Table, about: str = "") -> None:
+def _table_sheet(
+    wb, fmt: Formats, report: Report, name: str, table: Table, about: str = "", records: bool = False
+) -> None:
+    """One table on its own sheet. records: a list of registers' rows; in a group's roll-up it is
+    cut at GROUP_ROWS, saying where the rest is (each property's own report)."""
+    if records and report.group and len(table.rows) > GROUP_ROWS:
+        note = f"共 {len(table.rows)} 行，此处列出前 {GROUP_ROWS} 行。{ELSEWHERE}"
+        table = Table(table.title, table.columns, table.rows[:GROUP_ROWS], table.empty, note)
     ws = wb.add_worksheet(name[:31])
     fmt.sheets.append((ws.name, about or table.title))
     sizes = column_widths(table.columns, table.rows)
@@ -367,7 +383,9 @@ def _provenance_sheet(wb, fmt: Formats, report: Report) -> None:
                 ]
             )
     table = Table("指标明细", ["指标", "计入", "登记表", "编号", "项目", "文件", "工作表", "行"], rows)
-    _table_sheet(wb, fmt, report, "指标明细", table, "每个分子、分母对应的登记行（文件、工作表、行号）")
+    _table_sheet(
+        wb, fmt, report, "指标明细", table, "每个分子、分母对应的登记行（文件、工作表、行号）", records=True
+    )
 
 
 def _contents(ws, fmt: Formats, report: Report) -> None:
@@ -424,10 +442,10 @@ def write_excel(report: Report, path: Path) -> Path:
         for t in report.staff:
             _table_sheet(wb, fmt, report, t.title.replace("员工：", "员工-"), t)
         for name, table in report.lists.items():
-            _table_sheet(wb, fmt, report, LIST_SPECS[name][0].split("（")[0], table)
+            _table_sheet(wb, fmt, report, LIST_SPECS[name][0].split("（")[0], table, records=True)
         if report.scorecard:
             _table_sheet(wb, fmt, report, "员工考评", report.scorecard)
-        _table_sheet(wb, fmt, report, "其他未结事项", report.next_week)
+        _table_sheet(wb, fmt, report, "其他未结事项", report.next_week, records=True)
         _table_sheet(wb, fmt, report, "数据质量", report.data_quality)
         _provenance_sheet(wb, fmt, report)
         _table_sheet(wb, fmt, report, "指标定义", report.definitions)

@@ -67,6 +67,8 @@ PROPERTY_COLUMNS = (
     "reinspection_on_time_rate",
     "satisfaction_rate",
 )
+GROUP_ROWS = 300  # a group's roll-up shows this many rows of a record list; each property's report has all
+ELSEWHERE = "各项目的完整清单在其自己的报告中：pipeline run --property 项目名（与本报告同一周期）"
 MET, MISSED, NONE, CONTEXT = "✔ 达标", "✘ 未达标", "— 无数据", "— 参考"
 
 
@@ -379,18 +381,29 @@ class Report:
     next_week: Table
     missing: list[str] = field(default_factory=list)  # registers not handed in (未交), for page 1
     conclusion: list[str] = field(default_factory=list)  # page 1's first words (conclusion())
+    group: bool = False  # a report of several properties: a roll-up, its long lists in each property's own
     scorecard: Table | None = None
     footnote: str = ""
     extra: dict = field(default_factory=dict)
 
 
 def _property_table(m: dict) -> Table:
+    """Every property's figures, the worst first: most KPIs missed, then the furthest off."""
     rows = [
         [name, *(Rate.of(k, ks[k]) for k in PROPERTY_COLUMNS)]
         + [ks["counts"]["complaints_received"], ks["counts"]["repairs_reported"]]
         for name, ks in m["by_property"].items()
     ]
-    return Table("各项目指标", ["项目"] + [KPI_LABELS[k] for k in PROPERTY_COLUMNS] + ["投诉", "报修"], rows)
+
+    def badness(row: list) -> tuple:
+        rates = [r for r in row[1 : 1 + len(PROPERTY_COLUMNS)] if r.met is False]
+        gap = sum(abs(r.value - r.target) / (r.target or 1) for r in rates)
+        return (-len(rates), -gap, row[0])
+
+    if len(rows) > 1:
+        rows.sort(key=badness)
+    title = "各项目指标" + ("（未达标多的项目在前）" if len(rows) > 1 else "")
+    return Table(title, ["项目"] + [KPI_LABELS[k] for k in PROPERTY_COLUMNS] + ["投诉", "报修"], rows)
 
 
 def _department_table(m: dict) -> Table:
@@ -664,6 +677,7 @@ def build_report(m: dict, unmasked: bool = False, config_note: str = "") -> Repo
         errors=m.get("errors", []),
         missing=[missing_text(x) for x in m["data_quality"].get("missing_register_months", [])],
         conclusion=conclusion(m),
+        group=len(m.get("by_property") or {}) > 1,
         next_week=_next_week(m, unmasked),
         scorecard=_scorecard(m),
         footnote="本报告显示客户真实姓名和电话（--unmasked），请勿外传"

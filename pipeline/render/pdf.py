@@ -14,7 +14,7 @@ import jinja2
 from pipeline.errors import RenderError
 from pipeline.render import charts
 from pipeline.render.atomic import atomic_path
-from pipeline.render.model import Rate, Report, Table, pct, text_width
+from pipeline.render.model import ELSEWHERE, GROUP_ROWS, Rate, Report, Table, pct, text_width
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=False)
@@ -80,11 +80,13 @@ def _charts(r: Report) -> dict[str, str]:
 PDF_ROWS = 25  # the PDF is read in the meeting; the Excel report has every row
 
 
-def cap(table: Table, n: int = PDF_ROWS) -> Table:
-    """The first n rows, and a note saying where the rest is."""
+def cap(table: Table, n: int = PDF_ROWS, group: bool = False) -> Table:
+    """The first n rows, and a note saying where the rest is (the Excel report, or in a group's
+    roll-up past excel.GROUP_ROWS, each property's own report)."""
     if len(table.rows) <= n:
         return table
-    note = f"共 {len(table.rows)} 项，此处列出前 {n} 项，完整清单见 Excel 报告。" + (table.note or "")
+    where = ELSEWHERE if group and len(table.rows) > GROUP_ROWS else "完整清单见 Excel 报告。"
+    note = f"共 {len(table.rows)} 项，此处列出前 {n} 项，{where}" + (table.note or "")
     return replace(table, rows=table.rows[:n], note=note)
 
 
@@ -138,7 +140,7 @@ def render_html(report: Report, scope_name: str = "全部项目") -> str:
         charts=_charts(report),
         pct=pct,
         scope_name=scope_name,
-        cap=cap,
+        cap=lambda table, n=PDF_ROWS: cap(table, n, report.group),
         widths=widths,
         numeric_columns=numeric_columns,
     )
