@@ -349,12 +349,24 @@ def list_table(
         if limit and len(items) > limit
         else ""
     )
+    if name == "set_aside":  # the row's file, sheet and row are columns: its reasons need not repeat them
+        shown = [{**it, "reasons": _short_reasons(it)} for it in shown]
     return Table(
         title,
         [c for _, c in cols],
         [[_cell(k, it.get(k), unmasked) for k, _ in cols] for it in shown],
         note=note,
     )
+
+
+def _short_reasons(item: dict) -> list[str]:
+    """A set-aside row's reasons without the location its own columns give ("“f.csv” 工作表“s” 第2行 ")."""
+    where = f"“{item.get('file')}” 工作表“{item.get('sheet')}” 第{item.get('row')}行 "
+    out = []
+    for reason in item.get("reasons") or []:
+        text = reason[len(where) :] if reason.startswith(where) else reason
+        out.append(text.removesuffix("，本行暂不计入").removesuffix("本行暂不计入"))
+    return out
 
 
 @dataclass

@@ -85,8 +85,8 @@ def cap(table: Table, n: int = PDF_ROWS, group: bool = False) -> Table:
     roll-up past excel.GROUP_ROWS, each property's own report)."""
     if len(table.rows) <= n:
         return table
-    where = ELSEWHERE if group and len(table.rows) > GROUP_ROWS else "完整清单见 Excel 报告。"
-    note = f"共 {len(table.rows)} 项，此处列出前 {n} 项，{where}" + (table.note or "")
+    where = ELSEWHERE if group and len(table.rows) > GROUP_ROWS else "完整清单见 Excel 报告"
+    note = f"共 {len(table.rows)} 项，此处列出前 {n} 项，{where}。" + (table.note or "")
     return replace(table, rows=table.rows[:n], note=note)
 
 
