@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import replace as dc_replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.config import parse_config
 from pipeline.lock import Busy
 from pipeline.run import RunOptions, run
 from pipeline.store import Store, _PgConnection, describe, location_of, store_lock
@@ -99,3 +102,27 @@ def test_two_centres_load_into_one_database_side_by_side(tmp_path: Path, config)
         assert store.counts()["rows_loaded"] == 2 and len(store.files()) == 2
     with pytest.raises(Busy), store_lock(url), store_lock(url):
         pass
+
+
+def test_each_register_is_a_view_with_the_clerks_column_names(tmp_path: Path):
+    """Issue 18: open the store in any SQLite browser (or psql) and query 受理日期 as a column."""
+    inbox = tmp_path / "inbox"
+    rows = [HEAD, ["A1", "翠湖花园", "2026-10-08", "2026-10-08", "维修"]]
+    rows.append(["A2", "翠湖花园", "2026-10-09", "2026-10-09", "水电"])
+    xlsx(inbox / "翠湖花园.xlsx", {"2026年10月": rows})
+    config = parse_config({"properties": {"翠湖花园": {"households": 1200}}}, tmp_path)
+    options = RunOptions(
+        inbox=inbox, reports=tmp_path / "r", store=tmp_path / "s.sqlite", archive=tmp_path / "a"
+    )
+    run(config, dc_replace(options, month="2026-10", as_of="2026-11-01 08:00", render=False, workers=1))
+    with Store(tmp_path / "s.sqlite") as store:
+        rows = store.db.execute(
+            'SELECT 投诉编号, 项目, 受理日期, 投诉类别, 文件, 行, 状态 FROM "客户投诉处理登记表" ORDER BY 投诉编号'
+        ).fetchall()
+    assert [(r[0], r[1], str(r[2])[:10], r[3], r[6]) for r in rows] == [
+        ("A1", "翠湖花园", "2026-10-08", "维修", "入库"),
+        ("A2", "翠湖花园", "2026-10-09", "水电", "暂存"),  # 水电 is not a category: set aside by a rule
+    ]
+    assert rows[0][4] == "翠湖花园.xlsx" and rows[0][5] == 2
+    if ON_POSTGRES:
+        assert isinstance(rows[0][2], datetime)  # a TIMESTAMP there; ISO text in SQLite

@@ -2,7 +2,8 @@
 
 Tables: files (known by content hash), records (every data row, loaded or set aside, with its
 provenance and the file that superseded it), findings, seen (path/size/mtime → hash, so that a
-re-run with nothing new does not re-hash the inbox), meta and runs.
+re-run with nothing new does not re-hash the inbox), meta and runs; and one view per register
+("客户投诉处理登记表" …) with the clerks' column names, for plain SQL (store/views.py).
 
 A store is named by a path (SQLite file) or a URL: `postgresql://user:password@host:5432/db`,
 optionally `?schema=name` to keep one group's tables in their own schema. The SQL below is
@@ -33,6 +34,7 @@ from pipeline.faults import RESTORE
 from pipeline.load.loader import LoadedFile
 from pipeline.lock import Busy, exclusive
 from pipeline.registers import CHOICE, DATE, REGISTERS
+from pipeline.store.views import view_statements
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -349,6 +351,7 @@ class Store:
             self.db = _PgConnection(target)
             self.db.executescript(SCHEMA)
             self._upgrade()
+            self._views(postgres=True)
             return
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -363,6 +366,7 @@ class Store:
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA + record_cache.SCHEMA)
             self._upgrade()
+            self._views(postgres=False)
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):  # locked, disk full, I/O: faults.describe_fault
                 raise
@@ -395,6 +399,11 @@ class Store:
         ):
             if column not in have:
                 self.db.execute(f"ALTER TABLE files ADD COLUMN {column} {kind}")
+
+    def _views(self, postgres: bool) -> None:
+        """Each register as a view a person can query with plain SQL (store/views.py)."""
+        for statement in view_statements(postgres):
+            self.db.execute(statement)
 
     def close(self) -> None:
         self.db.close()
