@@ -49,8 +49,49 @@ def findings_catalogue() -> str:
     return "\n".join(lines) + "\n"
 
 
+TYPE_ZH = {
+    "text": "文字",
+    "date": "日期",
+    "bool": "是/否",
+    "number": "数字",
+    "phone": "电话",
+    "choice": "选项",
+}
+
+
+def registers_reference() -> str:
+    """Every register as registers.py declares it: columns, types, what is required, allowed
+    values, the other headers clerks use, and how registers refer to one another."""
+    from pipeline.registers import REGISTERS, RELATIONS
+
+    lines = ["# 登记表说明", "", "由 `make docs` 根据程序中的登记表定义（registers.py）生成，请勿手改。", ""]
+    for reg in REGISTERS.values():
+        lines += [
+            f"## {reg.title}",
+            "",
+            f"识别用词：{'、'.join(reg.keywords)}；编号列：{reg.column(reg.id_key).header}；"
+            f"按“{reg.column(reg.date_key).header}”归入周、月。",
+            "",
+        ]
+        lines += ["| 列名 | 类型 | 必填 | 可选值 | 其他写法 | 说明 |", "|---|---|---|---|---|---|"]
+        for c in reg.columns:
+            kind = TYPE_ZH.get(c.type, c.type) + ("（个人信息，报告中打码）" if c.personal else "")
+            lines.append(
+                f"| {c.header} | {kind} | {'是' if c.required else ''} | {'、'.join(c.choices)} | "
+                f"{'、'.join(c.aliases)} | {c.hint} |"
+            )
+        lines.append("")
+    lines += ["## 登记表之间的关系", ""]
+    lines += [f"- {r.text}" for r in RELATIONS]
+    return "\n".join(lines) + "\n"
+
+
 def write_docs(folder: Path) -> list[Path]:
-    pages = {"命令参考.md": cli_reference(), "问题代码.md": findings_catalogue()}
+    pages = {
+        "命令参考.md": cli_reference(),
+        "问题代码.md": findings_catalogue(),
+        "登记表说明.md": registers_reference(),
+    }
     for name, text in pages.items():
         (folder / name).write_text(text, encoding="utf-8")
     return [folder / name for name in pages]

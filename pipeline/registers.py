@@ -460,6 +460,40 @@ REPAIRS = Register(
 
 REGISTERS: dict[str, Register] = {r.key: r for r in (COMPLAINTS, CALLBACKS, REINSPECTIONS, FEEDBACK, REPAIRS)}
 
+
+@dataclass(frozen=True)
+class Relation:
+    """How one register's rows refer to another's: by a number within the same property
+    (domain.numbered). The rules that check a reference, and `pipeline validate` deciding which
+    registers a file's check needs, read these; so do the generated docs."""
+
+    register: str
+    column: str
+    targets: tuple[str, ...]
+    text: str
+
+
+RELATIONS = (
+    Relation(
+        "callbacks",
+        "ref",
+        ("complaints", "repairs"),
+        "回访的“关联编号”是同一项目的投诉编号或报修编号；投诉、报修完成后须有回访（日期不早于完成日期）",
+    ),
+    Relation(
+        "feedback",
+        "complaint_id",
+        ("complaints",),
+        "反馈的“投诉编号”是同一项目的投诉编号；反馈登记表未写项目时，按该投诉编号所在的项目确定，"
+        "有两个以上项目都有这个编号、或都没有时，该行暂存（反馈项目不明确）",
+    ),
+)
+
+
+def relation(register: str) -> Relation:
+    return next(r for r in RELATIONS if r.register == register)
+
+
 # Headers that belong to no register but are expected on clerks' sheets; never reported as unknown.
 IGNORED_HEADERS = ("序号", "No", "NO", "no", "行号", "编码序号")
 

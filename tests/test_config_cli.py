@@ -85,11 +85,15 @@ def test_cli_turns_config_errors_into_messages(tmp_path: Path):
 
 
 def test_generated_reference_pages_are_current():
-    """Regenerate with `make docs` when a command or a finding code changes."""
-    from pipeline.docs import cli_reference, findings_catalogue
+    """Regenerate with `make docs` when a command, a finding code or a register changes."""
+    from pipeline.docs import cli_reference, findings_catalogue, registers_reference
+    from pipeline.registers import REGISTERS, RELATIONS
 
     assert (ROOT / "docs" / "命令参考.md").read_text(encoding="utf-8") == cli_reference()
     assert (ROOT / "docs" / "问题代码.md").read_text(encoding="utf-8") == findings_catalogue()
+    page = (ROOT / "docs" / "登记表说明.md").read_text(encoding="utf-8")
+    assert page == registers_reference()
+    assert all(f"## {r.title}" in page for r in REGISTERS.values()) and all(r.text in page for r in RELATIONS)
 
 
 def test_every_finding_code_has_a_message_and_a_fix():

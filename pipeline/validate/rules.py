@@ -27,7 +27,7 @@ from pipeline.domain import (
 )
 from pipeline.findings import ERROR, INFO, WARNING, Finding
 from pipeline.load.normalize import sheet_month
-from pipeline.registers import CHOICE, REGISTERS
+from pipeline.registers import CHOICE, REGISTERS, relation
 from pipeline.workdays import CalendarGap, WorkCalendar
 
 
@@ -267,14 +267,17 @@ def callbacks_for_closed(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def callback_refs(ctx: RuleContext) -> Iterator[Finding]:
-    complaints, repairs = _numbers(ctx, "complaints")[0], _numbers(ctx, "repairs")[0]
+    """A callback's reference names a case of its property (registers.RELATIONS), and the callback
+    is not dated before that case closed."""
+    link = relation("callbacks")
+    known = [_numbers(ctx, target)[0] for target in link.targets]
     closed = _closed_items(ctx)
     for cb in ctx.records.get("callbacks", []):
-        ref = cb.get("ref")
+        ref = cb.get(link.column)
         if not ref:
             continue
         number = (cb.get("_property"), ref)
-        if number not in complaints and number not in repairs:
+        if not any(number in numbers for numbers in known):
             yield ctx.finding(cb, "ref", ref)
         elif number in closed and (when := _day_text(cb.get("date"))) and when < closed[number][1]:
             yield ctx.finding(cb, "date", when, closed[number][1], code="callback-before-closing")
@@ -303,10 +306,11 @@ def feedback_refs(ctx: RuleContext) -> Iterator[Finding]:
     its complaint's (domain.attribute, before the rules): what still names none is of a number no
     property, or several, have; it cannot be counted anywhere without guessing, and is set aside
     (feedback-property-unknown, an error)."""
-    complaints = _numbers(ctx, "complaints")[0]
+    link = relation("feedback")
+    complaints = _numbers(ctx, link.targets[0])[0]
     owners = None
     for fb in ctx.records.get("feedback", []):
-        number = fb.get("complaint_id")
+        number = fb.get(link.column)
         if fb.get("_property") is None:
             owners = feedback_owners(ctx.records.get("complaints", [])) if owners is None else owners
             found = sorted(owners.get(number, ())) if number else []
@@ -318,10 +322,10 @@ def feedback_refs(ctx: RuleContext) -> Iterator[Finding]:
                     + (f"在 {'、'.join(found)} 都有" if found else "在各项目中都找不到")
                 )
                 yield ctx.finding(
-                    fb, "complaint_id", number, why, code="feedback-property-unknown", severity=ERROR
+                    fb, link.column, number, why, code="feedback-property-unknown", severity=ERROR
                 )
-        elif number and numbered(fb, "complaint_id") not in complaints:
-            yield ctx.finding(fb, "complaint_id", number)
+        elif number and numbered(fb, link.column) not in complaints:
+            yield ctx.finding(fb, link.column, number)
 
 
 def appeal_within_days(ctx: RuleContext) -> Iterator[Finding]:

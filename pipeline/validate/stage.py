@@ -10,7 +10,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.findings import Finding
 from pipeline.load.loader import skipped_text
-from pipeline.registers import REGISTERS
+from pipeline.registers import REGISTERS, relation
 from pipeline.store import COUNTED, Store
 from pipeline.validate import run_rules, sort_findings
 from pipeline.validate.local import local_findings
@@ -79,13 +79,13 @@ def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
     return out
 
 
-# Cross-register rules judge one register by another; checking a file alone, without that other
-# register in the store, they would only report its absence.
+# Cross-register rules judge one register by another (registers.RELATIONS); checking a file alone,
+# without that other register in the store, they would only report its absence.
 NEEDS = {
     "callback-missing": {"callbacks"},
-    "callback-ref-unknown": {"complaints", "repairs"},
-    "callback-before-closing": {"complaints", "repairs"},
-    "feedback-complaint-unknown": {"complaints"},
+    "callback-ref-unknown": set(relation("callbacks").targets),
+    "callback-before-closing": set(relation("callbacks").targets),
+    "feedback-complaint-unknown": set(relation("feedback").targets),
 }
 
 
