@@ -1,6 +1,7 @@
 """The monthly summary email, sent to a real SMTP server (aiosmtpd) on 127.0.0.1 started by the test."""
 
 import email
+import json
 import socket
 from email import policy
 from pathlib import Path
@@ -106,7 +107,7 @@ def test_summary_reaches_a_real_smtp_server_with_both_parts_and_attachments(mont
     assert msg["Subject"].startswith("客服部月报　2026年10月")
     assert "+0800" in msg["Date"]
     text = msg.get_body(("plain",)).get_content()
-    html = msg.get_body(("html",)).get_content()
+    html = __import__("html").unescape(msg.get_body(("html",)).get_content())
     assert "回访率" in text and "回访率" in html and "<table" in html
     files = {part.get_filename(): part.get_content() for part in msg.iter_attachments()}
     assert files["客服部月报2026年10月.pdf"] == (report_dir / "report.pdf").read_bytes()
@@ -194,3 +195,19 @@ def test_credentials_for_unattended_runs(tmp_path, monkeypatch):
     secrets.chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         mail_settings(config)
+
+
+def test_the_email_opens_with_the_reports_conclusion(month):
+    """Issue 20: the email says first what page 1 says first."""
+    from pipeline.deliver.mail import MailSettings, build_message
+    from pipeline.render.model import conclusion
+
+    base, report_dir = month
+    model = json.loads((report_dir / "kpis.json").read_text(encoding="utf-8"))
+    settings = MailSettings("127.0.0.1", 25, "none", "a@example.com", ("b@example.com",))
+    msg = build_message(model, report_dir / "report.pdf", report_dir / "report.xlsx", settings)
+    plain = msg.get_body(("plain",)).get_content()
+    html = __import__("html").unescape(msg.get_body(("html",)).get_content())
+    lines = conclusion(model)
+    assert lines and all(line in plain and line in html for line in lines)
+    assert plain.index(lines[0]) < plain.index("主要指标")
