@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
 from pipeline.deliver.notify import ATTENTION, FAILED, last_notices
@@ -42,7 +44,8 @@ def status_lines(
                     else s.get("log", "")
                 )
                 lines.append(
-                    f"  #{rid} {started} → {finished or '—'}  {a.get('period', '')}  {text}  {detail}"
+                    f"  #{rid} {_local(started, config)} → {_local(finished, config) or '—'}"
+                    f"  {a.get('period', '')}  {text}  {detail}"
                 )
             paths, ignored = scan_inbox(inbox)
             waiting = [p for p in paths if (cached(p, p.stat()) or file_hash(p)) not in known]
@@ -76,3 +79,12 @@ def notice_lines(config: Config) -> list[str]:
         lines.append(f"  已通知：{told}")
         lines.extend(f"  ✘ 通知未送达：{p}" for p in entry.get("notify_problems") or [])
     return lines
+
+
+def _local(stamp: str | None, config: Config) -> str:
+    """A stored time (the machine's own clock) in the meeting's time zone, as every other time a user reads."""
+    if not stamp:
+        return ""
+    when = datetime.fromisoformat(stamp)
+    when = when.astimezone() if when.tzinfo is None else when  # naive: the machine's local time
+    return when.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import stat
 import threading
 import time
@@ -91,6 +92,15 @@ def test_status_shows_runs_waiting_files_and_next_times(tmp_path: Path, config):
     assert "#1" in text and "完成" in text
     assert "2 个登记表文件，其中 1 个尚未处理" in text and "待处理：b.xlsx" in text
     assert "周报（例会前）" in text and "月报与摘要邮件" in text
+    # a run's times in the meeting's time zone, as every other time a user reads (issue 20)
+    shown = re.search(r"#1 (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) →", text).group(1)
+    now_there = datetime.now(ZoneInfo(config.timezone))
+    assert (
+        abs(
+            datetime.strptime(shown, "%Y-%m-%d %H:%M").replace(tzinfo=now_there.tzinfo) - now_there
+        ).total_seconds()
+        < 600
+    )
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
