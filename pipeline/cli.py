@@ -17,7 +17,7 @@ import click
 from pipeline import cli_zh
 from pipeline.config import Config, load_config, parse_config
 from pipeline.errors import PipelineError
-from pipeline.runlog import warning_to_log
+from pipeline.infra.runlog import warning_to_log
 
 log = logging.getLogger("pipeline")
 cli_zh.install()  # click's own strings ("Usage:", "Error: …") in Chinese
@@ -61,7 +61,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except PipelineError as exc:
-            from pipeline.faults import describe_fault, write_error_log
+            from pipeline.infra.faults import describe_fault, write_error_log
 
             known = describe_fault(exc)  # a full disk behind "无法写入 PDF 报告" says so, with its fix
             if known:
@@ -269,7 +269,7 @@ def _notice(config: Config, kind: str, what: str, reason: str, notify: bool) -> 
 
 
 def _failed(config: Config, what: str, exc: Exception, notify: bool) -> None:
-    from pipeline.faults import describe_fault, write_error_log
+    from pipeline.infra.faults import describe_fault, write_error_log
 
     if isinstance(exc, PipelineError | click.ClickException):
         reason = describe_fault(exc) or (exc.message if isinstance(exc, click.ClickException) else str(exc))
@@ -478,7 +478,7 @@ def main() -> None:
     try:
         cli(prog_name="pipeline")
     except Exception as exc:  # not ours: no traceback for the user, it goes to a log file of its own
-        from pipeline.faults import describe_fault, write_error_log
+        from pipeline.infra.faults import describe_fault, write_error_log
 
         path = getattr(exc, "error_log", None) or write_error_log(exc)
         known = describe_fault(exc)

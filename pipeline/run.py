@@ -12,21 +12,22 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline import __version__, periods, reuse
+from pipeline import __version__, periods
 from pipeline.completeness import missing_registers, missing_text
 from pipeline.config import Config
 from pipeline.domain import attribute, forget_parsed_dates
 from pipeline.errors import ConfigError
+from pipeline.infra.atomic import atomic_path
+from pipeline.infra.lock import exclusive
+from pipeline.infra.pool import Packed, collector_paused, fork_fits, rss_mb, timed
+from pipeline.infra.runlog import run_log
 from pipeline.kpi.model import compute_kpis
 from pipeline.load.loader import file_hash, skipped_text
-from pipeline.lock import exclusive
 from pipeline.periods import Period
-from pipeline.pool import Packed, collector_paused, fork_fits, rss_mb, timed
 from pipeline.registers import REGISTERS
-from pipeline.render.atomic import atomic_path
+from pipeline.render import reuse
 from pipeline.render.clerk import plan_clerk_outputs, write_clerk_outputs
 from pipeline.render.reports import render_reports
-from pipeline.runlog import run_log
 from pipeline.store import Store, store_lock
 from pipeline.store.ingest import IngestResult, ingest
 from pipeline.validate.stage import file_infos, validate_store
@@ -224,7 +225,7 @@ def run(config: Config, options: RunOptions, progress=None) -> RunResult:
     store_path = options.store or config.store
     with (
         store_lock(store_path, options.wait),
-        exclusive(reports / ".pipeline.lock", options.wait),
+        exclusive(reports / ".pipeline.infra.lock", options.wait),
         run_log(reports / "logs") as log_path,
     ):
         return _run_locked(config, options, progress, as_of, period, inbox, report_dir, store_path, log_path)

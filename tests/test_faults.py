@@ -286,7 +286,7 @@ def test_a_damaged_store_is_diagnosed_with_how_to_restore(tmp_path: Path, config
 
 
 def test_two_failures_in_one_second_keep_both_logs(tmp_path: Path):
-    from pipeline.faults import write_error_log
+    from pipeline.infra.faults import write_error_log
 
     paths = {write_error_log(RuntimeError(str(n)), tmp_path) for n in range(3)}
     assert len(paths) == 3
@@ -453,7 +453,7 @@ def test_a_database_gone_mid_run_stops_it_at_once(tmp_path: Path, config, monkey
     import psycopg
 
     import pipeline.run as run_module
-    from pipeline.faults import describe_fault
+    from pipeline.infra.faults import describe_fault
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

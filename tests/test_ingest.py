@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.pool import Packed, collector_paused, mapped
+from pipeline.infra.pool import Packed, collector_paused, mapped
 from pipeline.run import RunOptions, run, summary_lines
 from pipeline.store import Store
 from tests.builders import xlsx

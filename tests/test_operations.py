@@ -16,7 +16,7 @@ import pytest
 from pipeline.config import parse_config
 from pipeline.deliver import schedule
 from pipeline.deliver.watch import watch
-from pipeline.lock import Busy, exclusive
+from pipeline.infra.lock import Busy, exclusive
 from pipeline.run import RunOptions, run
 from pipeline.status import status_lines
 from tests.builders import xlsx

@@ -3,10 +3,9 @@
 import time
 from pathlib import Path
 
-from pipeline import record_cache
 from pipeline.registers import REGISTERS
 from pipeline.run import RunOptions, run
-from pipeline.store import Store
+from pipeline.store import Store, record_cache
 from tests.builders import xlsx
 from tests.conftest import ON_POSTGRES
 

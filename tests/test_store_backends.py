@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.config import parse_config
-from pipeline.lock import Busy
+from pipeline.infra.lock import Busy
 from pipeline.run import RunOptions, run
 from pipeline.store import Store, _PgConnection, describe, location_of, store_lock
 from tests.builders import xlsx

@@ -25,7 +25,7 @@ from pipeline.config import Config
 from pipeline.credentials import secret
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.render.model import Report, attention_items, build_report
-from pipeline.reuse import mixed_outputs
+from pipeline.render.reuse import mixed_outputs
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = jinja2.Environment(

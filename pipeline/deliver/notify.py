@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.render.atomic import atomic_path
+from pipeline.infra.atomic import atomic_path
 
 FAILED, ATTENTION = "failed", "attention"
 

@@ -14,7 +14,7 @@ from pipeline.config import Config
 from pipeline.deliver.robots import Robot, RobotError, Sender, configured_robots, push_settings
 from pipeline.errors import PipelineError
 from pipeline.render.model import attention_items, build_report, follow_up_count, missed_kpis
-from pipeline.reuse import mixed_outputs
+from pipeline.render.reuse import mixed_outputs
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True)

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 from pipeline.completeness import covered
 from pipeline.config import Config
 from pipeline.domain import Terms, attribute, callback_index
+from pipeline.infra.pool import forked
 from pipeline.kpi.core import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, compute_set, kpi
 from pipeline.kpi.lists import meeting_lists
 from pipeline.kpi.scorecard import scorecard
 from pipeline.kpi.slices import Complaints, Partition, Slice, by_complaint_field, by_field, by_property
 from pipeline.periods import Period, month_of, months_in, previous, week_of
-from pipeline.pool import forked
 from pipeline.workdays import WorkCalendar
 
 TREND_LENGTH = 12

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.findings import Finding
-from pipeline.pool import mapped
+from pipeline.infra.pool import mapped
 from pipeline.render.validation import annotated_name, write_annotated_copy, write_validation_workbook
 from pipeline.store import Store
 from pipeline.store.ingest import IngestResult

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import xlsxwriter
 
+from pipeline.infra.atomic import atomic_path
+from pipeline.infra.pool import collector_paused
 from pipeline.kpi.core import RATE_KEYS
-from pipeline.pool import collector_paused
 from pipeline.registers import REGISTERS
-from pipeline.render.atomic import atomic_path
 from pipeline.render.model import (
     ELSEWHERE,
     GROUP_ROWS,

@@ -12,8 +12,8 @@ from pathlib import Path
 import jinja2
 
 from pipeline.errors import RenderError
+from pipeline.infra.atomic import atomic_path
 from pipeline.render import charts
-from pipeline.render.atomic import atomic_path
 from pipeline.render.model import ELSEWHERE, GROUP_ROWS, Rate, Report, Table, pct, text_width
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.pool import forked, timed
+from pipeline.infra.pool import forked, timed
 from pipeline.render.excel import write_excel
 from pipeline.render.model import build_report
 from pipeline.render.pdf import write_pdf

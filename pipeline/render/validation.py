@@ -18,9 +18,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline.findings import ERROR, INFO, SEVERITY_ZH, WARNING, Finding
+from pipeline.infra.atomic import atomic_path
 from pipeline.load.loader import skipped_text
 from pipeline.load.read import TEXT_SUFFIXES, read_file
-from pipeline.render.atomic import atomic_path
 
 FILL = {ERROR: "FFC7CE", WARNING: "FFEB9C", INFO: "DDEBF7"}
 HEADERS = ["文件", "工作表", "行", "列", "列号", "单元格内容", "规则", "严重程度", "说明", "处理建议"]

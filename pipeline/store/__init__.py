@@ -28,12 +28,12 @@ from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pipeline import record_cache
 from pipeline.errors import PipelineError
-from pipeline.faults import RESTORE
+from pipeline.infra.faults import RESTORE
+from pipeline.infra.lock import Busy, exclusive
 from pipeline.load.loader import LoadedFile
-from pipeline.lock import Busy, exclusive
 from pipeline.registers import CHOICE, DATE, REGISTERS
+from pipeline.store import record_cache
 from pipeline.store.views import view_statements
 
 SCHEMA = """

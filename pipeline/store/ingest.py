@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.findings import CODES, Finding
+from pipeline.infra.pool import mapped
 from pipeline.load.loader import LoadedFile, file_hash, load_file
 from pipeline.load.read import SUFFIXES
-from pipeline.pool import mapped
 from pipeline.store import FileRows, Store, file_rows
 
 PARALLEL_FROM = 6  # files; below this a process pool costs more than it saves

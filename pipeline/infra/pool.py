@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from itertools import islice
 
-from pipeline import lock
+from pipeline.infra import lock
 
 PR_SET_PDEATHSIG = 1
 IN_FLIGHT = 8  # chunks per worker submitted ahead of the consumer
