@@ -172,7 +172,12 @@ def run(
         raise click.UsageError("--email 只用于生成月报（需要 --month，且不能与 --no-reports 同用）")
     if push and no_reports:
         raise click.UsageError("--push 推送的是报告摘要，不能与 --no-reports 同用")
-    config = _cfg(ctx, config_path)
+    try:
+        config = _cfg(ctx, config_path)
+    except PipelineError as exc:  # a config.toml that cannot be read cannot say whom to tell …
+        if notify:
+            _notify_unconfigured(Path(config_path or ctx.obj.get("config_path") or "config.toml"), exc)
+        raise
     unpushable = None
     try:
         robots = _robots(config) if push else []  # no robot: exit 2 now, not after a long run …
@@ -266,6 +271,13 @@ def _notice(config: Config, kind: str, what: str, reason: str, notify: bool) -> 
         click.echo(f"已通知：{'、'.join(reached)}", err=True)
     for problem in problems:
         click.echo(f"✘ 通知未送达：{problem}", err=True)
+
+
+def _notify_unconfigured(path: Path, exc: Exception) -> None:
+    """… so a scheduled run whose config.toml is broken tells the robots in credentials.toml (or the
+    environment) beside it, and records the failure in the default reports folder there."""
+    fallback = parse_config({}, path.parent, path)
+    _notice(fallback, "failed", "定时运行（配置文件有误）", str(exc), notify=True)
 
 
 def _failed(config: Config, what: str, exc: Exception, notify: bool) -> None:

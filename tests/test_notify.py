@@ -192,3 +192,16 @@ def test_a_scheduled_push_with_no_robot_still_makes_the_report_then_says_so(offi
     assert not (base / "reports" / "monthly" / "2026-09").exists()
     interactive = CliRunner().invoke(cli, [*args[:-2], "--month", "2026-09", "--push"])
     assert interactive.exit_code == 2 and not (base / "reports" / "monthly" / "2026-09").exists()
+
+
+def test_a_broken_config_still_tells_the_robots_beside_it(office):
+    """A scheduled run whose config.toml cannot be read cannot know [notify]; the robots in the
+    credentials file beside it are told, and the failure is kept where status would look."""
+    base, handler, robots = office
+    (base / "config.toml").write_text("[properties\nbroken = ", encoding="utf-8")
+    done = CliRunner().invoke(cli, ["--config", "config.toml", "run", "--week", "current", "--notify"])
+    assert done.exit_code == 2
+    (pushed,) = robots.texts("wecom")
+    assert "定时运行失败" in pushed and "config.toml" in pushed
+    notices = json.loads((base / "reports" / "logs" / "last_failure.json").read_text(encoding="utf-8"))
+    assert notices["failed"]["notified"] == ["企业微信群机器人", "钉钉群机器人"]
