@@ -435,6 +435,10 @@ def test_next_week_lists_each_open_item_once():
     # A1 is in 逾期与督办 already: no list repeats another's rows (issue 20)
     assert [(r[0], r[1]) for r in table.rows] == [("未完成投诉", "A2")]
     assert follow_up_count({"lists": lists}) == 2
+    # another centre's A1 is another case: not hidden by 甲's A1 in 逾期与督办
+    lists["open"].append({"type": "投诉", "id": "A1", "property": "乙", "age_days": 4})
+    table = _next_week({"lists": lists}, unmasked=False)
+    assert [(r[1], r[2]) for r in table.rows] == [("A2", "甲"), ("A1", "乙")]
 
 
 def _cells(path: Path) -> dict[str, list[tuple]]:

@@ -508,12 +508,13 @@ def _pareto(m: dict) -> list[dict]:
 FOLLOW_UP = ("overdue", "reinspections_due_soon", "pending_callbacks", "unhappy_feedback")  # their own tables
 
 
-def _listed(m: dict) -> set[str]:
-    """The numbers of the cases the follow-up lists already show (a case is listed once)."""
+def _listed(m: dict) -> set[tuple]:
+    """The cases the follow-up lists already show, as (property, number): a number names a case
+    within its property (domain.numbered), so another centre's TS-001 is another case."""
     out = set()
     for name in FOLLOW_UP:
         for it in m["lists"].get(name, []):
-            out.add(it.get("complaint_id") if name == "unhappy_feedback" else it.get("id"))
+            out.add((it.get("property"), it.get("complaint_id" if name == "unhappy_feedback" else "id")))
     return out
 
 
@@ -527,7 +528,7 @@ def _next_week(m: dict, unmasked: bool) -> Table:
     holds its rows once, none repeats another's."""
     listed, rows = _listed(m), []
     for it in m["lists"]["open"]:
-        if (it["property"], it["id"]) in listed or it["id"] in listed:
+        if (it["property"], it["id"]) in listed:
             continue
         listed.add((it["property"], it["id"]))
         rows.append(
