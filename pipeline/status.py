@@ -68,9 +68,9 @@ def status_lines(
 
 def notice_lines(config: Config) -> list[str]:
     """The last failed run and the last that needed action (deliver.notify), with whom they reached."""
-    lines = []
+    lines, notices = [], last_notices(config)
     for kind, label in ((FAILED, "上次失败"), (ATTENTION, "上次需要处理")):
-        entry = last_notices(config).get(kind)
+        entry = notices.get(kind)
         if not entry:
             continue
         told = "、".join(entry.get("notified") or []) or "未通知任何人"

@@ -184,7 +184,8 @@ def _table_sheet(
     _page(ws, report)
 
 
-def _overview(wb, fmt: Formats, report: Report):
+def _overview(wb, fmt: Formats, report: Report) -> tuple[object, int]:
+    """总览, and the row below its tables where the charts go."""
     ws = wb.add_worksheet("总览")
     fmt.sheets.append(("总览", "结论、本期指标与图表"))
     ws.write_string(0, 0, report.title, fmt.title)
@@ -266,11 +267,10 @@ def _overview(wb, fmt: Formats, report: Report):
         _write(ws, row + 1, j, report.counts[key], fmt)
     ws.freeze_panes(first, 1)
     _page(ws, report)
-    ws.chart_row = row + 3
-    return ws
+    return ws, row + 3
 
 
-def _trend_sheet(wb, fmt: Formats, report: Report, overview) -> None:
+def _trend_sheet(wb, fmt: Formats, report: Report, overview: tuple[object, int]) -> None:
     kind = report.kind
     rows = report.trend.get(kind, [])
     ws = wb.add_worksheet("趋势")
@@ -311,10 +311,11 @@ def _trend_sheet(wb, fmt: Formats, report: Report, overview) -> None:
         chart.show_blanks_as("gap")  # a period without data is a gap, never 0%
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": 620, "height": 280})
-        overview.insert_chart(overview.chart_row, 0, chart)
+        sheet, row = overview
+        sheet.insert_chart(row, 0, chart)
 
 
-def _pareto_sheet(wb, fmt: Formats, report: Report, overview) -> None:
+def _pareto_sheet(wb, fmt: Formats, report: Report, overview: tuple[object, int]) -> None:
     ws = wb.add_worksheet("原因分析")
     fmt.sheets.append(("原因分析", "投诉类别的件数、占比与主要内容（帕累托）"))
     for j, h in enumerate(["类别", "件数", "占比", "累计占比", "主要内容"]):
@@ -351,7 +352,8 @@ def _pareto_sheet(wb, fmt: Formats, report: Report, overview) -> None:
         line.set_y2_axis({"num_format": "0%", "min": 0, "max": 1})
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": 620, "height": 280})
-        overview.insert_chart(overview.chart_row, 9, chart)
+        sheet, row = overview
+        sheet.insert_chart(row, 9, chart)
 
 
 def _provenance_sheet(wb, fmt: Formats, report: Report) -> None:
