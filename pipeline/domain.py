@@ -114,11 +114,22 @@ def attribute(records: dict[str, list[dict]], complaints=None) -> None:
 # --- open, closed, called back ----------------------------------------------------------------------
 
 
+def open_span(rec: dict, register: str) -> tuple[datetime | None, datetime | None]:
+    """When a case was open: from its start to its end. It ends when it closed; a closing dated
+    before the start counts from the start (the date-order rule reports it). (None, None) for a
+    case with no start; (start, None) for one still open."""
+    started = moment(rec.get(OPENS[register]))
+    if started is None:
+        return None, None
+    closed = moment(rec.get(CLOSES[register]))
+    return started, (None if closed is None else max(started, closed))
+
+
 def is_open(rec: dict, register: str, at: datetime) -> bool:
-    """Started before `at` and not closed before it. A closing dated before the start counts
-    from the start (the date-order rule reports it)."""
-    started, closed = moment(rec.get(OPENS[register])), moment(rec.get(CLOSES[register]))
-    return started is not None and started < at and not (closed is not None and max(started, closed) < at)
+    """Started before `at` and not ended before it (open_span). The KPIs' counts bisect the sorted
+    starts and ends of open_span instead: the same answer for many instants."""
+    started, ended = open_span(rec, register)
+    return started is not None and started < at and not (ended is not None and ended < at)
 
 
 def callback_index(callbacks: Iterable[dict], as_of: datetime) -> dict[tuple, date]:

@@ -23,6 +23,7 @@ from pipeline.domain import (
     callback_index,
     called_back,
     is_open,
+    open_span,
     reinspection_deadline,
 )
 from pipeline.registers import DATE, REGISTERS
@@ -124,8 +125,8 @@ class Records:
 
     def open_complaints_at(self, stop: datetime) -> int:
         """Complaints open at `stop` (domain.is_open): counted, or for a slice asked again, those
-        received before it minus those whose later date of received and closed is before it (two
-        bisections; tests/test_kpi.py checks the two agree)."""
+        received before it minus those whose open span ended before it (two bisections;
+        tests/test_kpi.py checks the two agree)."""
         if ("open",) not in self._asked:
             self._asked.add(("open",))
             return sum(1 for c in self.complaints if is_open(c, "complaints", stop))
@@ -133,9 +134,7 @@ class Records:
         done = self._index.get(("complaints", "done"))
         if done is None:
             done = self._index[("complaints", "done")] = sorted(
-                max(c["received"], c["closed"])
-                for c in self.complaints
-                if c.get("received") and c.get("closed")
+                ended for c in self.complaints if (ended := open_span(c, "complaints")[1]) is not None
             )
         return bisect_left(received, stop) - bisect_left(done, stop)
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from pipeline.domain import open_span
 from pipeline.kpi.core import Records
 
 Owners = Callable[[dict], Iterable]  # a record → the slices it belongs to (none, one or more)
@@ -46,18 +47,18 @@ class Partition:
 
     def open_at(self, name, stop: datetime) -> int:
         """The slice's complaints open at `stop`, as Records.open_complaints_at counts them: those
-        received before it less those whose later date of received and closed is before it (two
+        received before it less those whose open span (domain.open_span) ended before it (two
         bisections of the slice's sorted dates, dealt out in one pass the first time)."""
         if self._open is None:
             received, done = defaultdict(list), defaultdict(list)
             owners = self.owners.get("complaints")
             for c in self.data.complaints if owners else ():
-                if (got := c.get("received")) is not None:
-                    closed = c.get("closed")
+                got, ended = open_span(c, "complaints")
+                if got is not None:
                     for slice_name in owners(c):
                         received[slice_name].append(got)
-                        if closed:
-                            done[slice_name].append(max(got, closed))
+                        if ended is not None:
+                            done[slice_name].append(ended)
             for dates in (*received.values(), *done.values()):
                 dates.sort()
             self._open = received, done
