@@ -137,6 +137,12 @@ def test_the_rule_the_kpi_and_the_lists_share_the_configured_deadline(inbox, day
     model = _run(inbox, f"deadline{days}", config)
     on_time = model["by_property"]["东区"]["reinspection_on_time_rate"]
     assert on_time["denominator"] == 2 and on_time["numerator"] == 2 - len(late)
+    from pipeline.render.model import build_report
+
+    definition = next(r for r in build_report(model).definitions.rows if r[0] == "复检按时率")
+    assert f"受理后 {days} 日内" in definition[1] and definition[2].startswith(
+        f"{days} 日"
+    )  # the report says it
     listed = {
         i["id"] for i in model["lists"]["overdue"] if i["property"] == "东区" and i["type"].startswith("复检")
     }

@@ -5,6 +5,7 @@ This is what kpis.json holds; the reports and the email read it and never recomp
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -318,6 +319,7 @@ def _model(
             data, scope, calendar, set_aside, callbacks if scope.stop == as_of else None, Terms.of(config)
         ),
         "lists_at": scope.stop.isoformat(timespec="minutes"),  # the days overdue / waiting count to here
+        "terms": dataclasses.asdict(Terms.of(config)),  # the deadlines the figures were judged by
         "provenance": trace,
         "records": {key: _provenance(rec) for key, rec in traced.items()},
         "data_quality": None,

@@ -50,8 +50,8 @@ DEFINITIONS = {
         "回访处理率 100%",
     ),
     "reinspection_on_time_rate": (
-        "本期书面通知的复检中，受理后 15 日内（紧急：3 个工作日内，按法定节假日及调休计算）通知的 ÷ 本期书面通知的复检",
-        "15 日 / 紧急 3 个工作日",
+        "本期书面通知的复检中，受理后 {reinspection_days} 日内（紧急：{urgent_workdays} 个工作日内，按法定节假日及调休计算）通知的 ÷ 本期书面通知的复检",
+        "{reinspection_days} 日 / 紧急 {urgent_workdays} 个工作日",
     ),
     "satisfaction_rate": ("本期反馈和回访评价中“满意”+“基本满意” ÷ 有评价的反馈和回访", "满意 + 基本满意"),
     "repeat_complaints": ("本期受理的投诉中，同一房号、同一类别 30 天内再次投诉的件数", "越少越好"),
@@ -397,6 +397,7 @@ class Report:
     scorecard: Table | None = None
     footnote: str = ""
     extra: dict = field(default_factory=dict)
+    terms: dict = field(default_factory=dict)  # the deadlines judged by (domain.Terms, from kpis.json)
 
 
 def _property_table(m: dict) -> Table:
@@ -647,6 +648,7 @@ def build_report(m: dict, unmasked: bool = False, config_note: str = "") -> Repo
         else f"客服部月报　{m['period'][:4]}年{int(m['period'][5:]):d}月"
     )
     window = window_text(m)
+    terms = m.get("terms") or {"reinspection_days": 15, "urgent_workdays": 3}  # a kpis.json from before terms
     prev = m.get("previous")
     headline = [kpi_row(k, m["kpis"][k], prev) for k in HEADLINE]
     lists = {
@@ -659,8 +661,8 @@ def build_report(m: dict, unmasked: bool = False, config_note: str = "") -> Repo
         [
             [
                 KPI_LABELS[k],
-                DEFINITIONS[k][0],
-                DEFINITIONS[k][1],
+                DEFINITIONS[k][0].format(**terms),
+                DEFINITIONS[k][1].format(**terms),
                 r["numerator"],
                 r["denominator"],
                 r["target_text"],
@@ -690,6 +692,7 @@ def build_report(m: dict, unmasked: bool = False, config_note: str = "") -> Repo
         errors=m.get("errors", []),
         missing=[missing_text(x) for x in m["data_quality"].get("missing_register_months", [])],
         conclusion=conclusion(m),
+        terms=terms,
         group=len(m.get("by_property") or {}) > 1,
         next_week=_next_week(m, unmasked),
         scorecard=_scorecard(m),
