@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from pipeline.workdays import WorkCalendar
+import pandas as pd
+
+from pipeline.workdays import CalendarGap, WorkCalendar
 
 OPENS = {"complaints": "received", "repairs": "reported"}  # when a case starts
 CLOSES = {"complaints": "closed", "repairs": "completed"}  # when it is done (and due a callback)
@@ -185,3 +187,105 @@ def reinspection_deadline(rec: dict, calendar: WorkCalendar, terms: Terms | None
     if rec.get("urgent"):
         return calendar.add_workdays(accepted, terms.urgent_workdays)
     return accepted + timedelta(days=terms.reinspection_days)
+
+
+# --- the same concepts over typed frames (pipeline/frames.py) ----------------------------------------
+
+SEP = "\x1f"  # between a property and a number in a number key: no clerk types it
+
+
+def numbers(df, column: str = "id"):
+    """Each row's case number within its property (numbered) as one text key, <NA> where the row
+    gives no number: two centres' TS-001 are two keys."""
+    num = df[column]
+    key = df["_property"].fillna("").astype("str") + SEP + num.fillna("").astype("str")
+    return key.where(num.notna() & (num.astype("str") != ""), pd.NA)
+
+
+def attribute_frames(frames: dict, complaints=None) -> None:
+    """attribute, over frames: feedback naming no property takes its complaint's, where exactly one
+    property has that complaint number among `complaints` (default: frames["complaints"])."""
+    fb = frames.get("feedback")
+    if fb is None or fb.empty:
+        return
+    waiting = fb["_property"].isna() & fb["complaint_id"].notna()
+    if not waiting.any():
+        return
+    source = (
+        frames["complaints"] if complaints is None else (complaints() if callable(complaints) else complaints)
+    )
+    known = source[source["id"].notna() & source["_property"].notna()]
+    owners = known.groupby("id")["_property"].agg(["nunique", "first"])
+    single = owners.loc[owners["nunique"] == 1, "first"]
+    found = fb.loc[waiting, "complaint_id"].map(single).dropna()
+    if len(found):
+        fb.loc[found.index, "_property"] = found.astype("str")
+
+
+def span(df, register: str):
+    """open_span over a frame: (start, end) Series; end is NaT while open, the start when the
+    closing is dated before it, and NaT where there is no start."""
+    start, closed = df[OPENS[register]], df[CLOSES[register]]
+    end = closed.where(closed.isna() | (closed >= start), start)
+    return start, end.where(start.notna())
+
+
+def open_at(df, register: str, at: datetime):
+    """is_open over a frame: started before `at` and not ended before it."""
+    start, end = span(df, register)
+    return (start < at) & ~(end < at)
+
+
+def latest_callbacks(callbacks, as_of: datetime):
+    """callback_index over a frame: number key (numbers(…, "ref")) → the day of its latest
+    callback dated by as-of."""
+    keys = numbers(callbacks, "ref")
+    when = callbacks["date"]
+    ok = keys.notna() & (when <= as_of)
+    return when[ok].dt.normalize().groupby(keys[ok]).max()
+
+
+def called_back_rows(df, register: str, latest):
+    """called_back over a frame: a callback on or after the day the case closed."""
+    closed = df[CLOSES[register]].dt.normalize()
+    found = pd.Series(
+        latest.reindex(numbers(df).to_numpy()).to_numpy(), index=df.index, dtype="datetime64[ns]"
+    )
+    return (found >= closed).astype(bool)
+
+
+def callback_problem(callbacks):
+    """A callback that found the customer unhappy or the problem unsolved: it needs a follow-up."""
+    unhappy = (callbacks["satisfaction"] == "不满意").fillna(False)
+    return unhappy | callbacks["solved"].eq(False).fillna(False)
+
+
+BLANK_FOLLOWUP = ("", "无", "没有", "/")
+
+
+def followed_up(callbacks):
+    """A follow-up is written (not blank, 无, 没有 or /) or dated."""
+    text = callbacks["followup"]
+    written = text.notna() & ~text.isin(BLANK_FOLLOWUP)
+    return (written | callbacks["followup_date"].notna()).astype(bool)
+
+
+def deadlines(reinspections, calendar: WorkCalendar, terms: Terms | None = None):
+    """reinspection_deadline over a frame: (due day, gap) Series; due is NaT without an acceptance
+    (or appeal) date, and where the working-day calendar does not cover the year, when gap says so."""
+    terms = terms or Terms()
+    start = reinspections["accepted"].fillna(reinspections["appealed"]).dt.normalize()
+    urgent = reinspections["urgent"].fillna(False).astype(bool)
+    due = start + pd.Timedelta(days=terms.reinspection_days)
+    gap = pd.Series(pd.NA, index=reinspections.index, dtype="str")
+    todo = urgent & start.notna()
+    if todo.any():
+        found, missing = {}, {}
+        for when in start[todo].unique():
+            try:
+                found[when] = pd.Timestamp(calendar.add_workdays(when.date(), terms.urgent_workdays))
+            except CalendarGap as exc:
+                missing[when] = str(exc)
+        due = due.where(~todo, start[todo].map(found).astype("datetime64[ns]"))
+        gap = gap.where(~todo, start[todo].map(missing).astype("str"))
+    return due, gap

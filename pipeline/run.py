@@ -19,7 +19,7 @@ from pipeline.domain import attribute, forget_parsed_dates
 from pipeline.errors import ConfigError
 from pipeline.infra.atomic import atomic_path
 from pipeline.infra.lock import exclusive
-from pipeline.infra.pool import Packed, collector_paused, fork_fits, rss_mb, timed
+from pipeline.infra.pool import Packed, collector_paused, rss_mb, timed
 from pipeline.infra.runlog import run_log
 from pipeline.kpi.model import compute_kpis
 from pipeline.load.loader import file_hash, skipped_text
@@ -349,18 +349,7 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
             {"property": m["property"], "register": m["register"]} for m in missing
         ]
         quality["missing_register_months"] = missing
-        parallel = fork_fits(config.memory_mb)  # the trends in a worker, if its copies fit the budget
-        model = compute_kpis(
-            raw,
-            period,
-            as_of,
-            kpi_config,
-            quality,
-            set_aside,
-            handover=True,
-            parallel=parallel,
-            handed_in=handed_in,
-        )
+        model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handed_in=handed_in)
     model["scope"] = options.property or "全部项目"
     packed = Packed((model, findings))
     del raw, model, findings, files  # the records are not needed while rendering: their memory goes back

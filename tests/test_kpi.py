@@ -435,11 +435,13 @@ def test_kpis_see_the_same_records_whether_validation_ran_in_this_run_or_earlier
             assert shared[0] == fresh[0]
 
 
-def test_trends_computed_in_a_worker_equal_the_serial_model(tmp_path: Path, config):
-    """A run computes the trends in a forked worker beside the rest of the model: same model."""
+def test_the_model_from_frames_equals_the_model_from_the_stores_dicts(tmp_path: Path, config):
+    """compute_kpis takes the store's records as dicts or as typed frames (pipeline.frames): the
+    same model, trends included, in the same key order."""
     from datetime import datetime
 
     from pipeline.demo import write_demo_inbox
+    from pipeline.frames import frames
     from pipeline.periods import month
     from pipeline.registers import REGISTERS
     from pipeline.store import Store
@@ -449,19 +451,9 @@ def test_trends_computed_in_a_worker_equal_the_serial_model(tmp_path: Path, conf
     as_of, at = datetime(2026, 11, 1, 8), datetime(2026, 11, 1, 9)
     with Store(tmp_path / "s.sqlite") as store:
         ingest(config, store, tmp_path / "inbox", tmp_path / "a", as_of, workers=1)
+        raw = {key: store.records(key) for key in REGISTERS}
         models = [
-            compute_kpis(
-                {key: store.records(key) for key in REGISTERS},
-                month("2026-10"),
-                as_of,
-                config,
-                DQ,
-                [],
-                at,
-                handover=True,
-                parallel=parallel,
-            )
-            for parallel in (False, True)
+            compute_kpis(given, month("2026-10"), as_of, config, DQ, [], at) for given in (raw, frames(raw))
         ]
     assert models[0]["trend"]["monthly"] and models[0]["trend"]["monthly_by_property"]
     assert models[0] == models[1]
@@ -476,42 +468,40 @@ _day = st.one_of(st.none(), st.integers(0, 20).map(lambda d: datetime(2026, 10, 
     rows=st.lists(st.tuples(_day, _day, st.sampled_from([True, False, None])), max_size=30),
     window=st.tuples(st.integers(0, 21), st.integers(0, 21)),
 )
-def test_a_slice_scanned_once_and_bisected_after_gives_the_same_records(rows, window):
-    """Records.between scans a slice the first time it is asked and bisects a sorted index after:
-    both must give what a plain filter gives, in date order with ties in register order."""
-    from pipeline.kpi.core import Records
+def test_a_window_and_open_at_give_what_a_plain_filter_gives(rows, window):
+    """kpi.core.within and domain.open_at over a typed frame give what a plain filter over the rows
+    gives: dates in [start, stop); open at stop = received before it and not closed (a closing dated
+    before the receipt counting from the receipt) before it."""
+    from pipeline.domain import open_at
+    from pipeline.frames import frame
+    from pipeline.kpi.core import within
 
     complaints = [
         {"id": str(i), "received": got, "closed": done, "valid": valid}
         for i, (got, done, valid) in enumerate(rows)
     ]
     start, stop = (datetime(2026, 10, 1) + timedelta(days=d) for d in sorted(window))
-    data = Records(complaints=complaints)
+    f = frame("complaints", complaints)
     for where in (None, "valid"):
-        plain = sorted(
-            (
-                c
-                for c in complaints
-                if c["received"] is not None
-                and start <= c["received"] < stop
-                and (where is None or c[where] is True)
-            ),
-            key=lambda c: c["received"],
-        )
-        first = data.between("complaints", "received", start, stop, where=where)
-        again = data.between("complaints", "received", start, stop, where=where)
-        assert [c["id"] for c in first] == [c["id"] for c in again] == [c["id"] for c in plain]
-    from pipeline.domain import is_open
-
-    still_open = sum(1 for c in complaints if is_open(c, "complaints", stop))
-    assert still_open == sum(
+        plain = [
+            c["id"]
+            for c in complaints
+            if c["received"] is not None
+            and start <= c["received"] < stop
+            and (where is None or c[where] is True)
+        ]
+        mask = within(f, "received", start, stop)
+        if where:
+            mask = mask & f[where].fillna(False).to_numpy(dtype=bool)
+        assert f.loc[mask, "id"].tolist() == plain
+    still_open = sum(
         1
         for c in complaints
         if c["received"] is not None
         and c["received"] < stop
         and not (c["closed"] and max(c["received"], c["closed"]) < stop)
     )
-    assert data.open_complaints_at(stop) == data.open_complaints_at(stop) == still_open
+    assert int(open_at(f, "complaints", stop).sum()) == still_open
 
 
 _when = st.one_of(st.none(), st.integers(0, 40).map(lambda d: datetime(2026, 9, 20) + timedelta(days=d)))
@@ -563,14 +553,14 @@ def group_records(draw):
 
 @settings(max_examples=150, deadline=None)
 @given(group_records())
-def test_a_partitions_slices_equal_records_of_their_own(records):
-    """The KPI slices dealt out from the group's windows (kpi.slices) give what a Records holding
-    just the slice's records gives, with the slices defined here from scratch. Feedback naming no
-    property has first been given its complaint's where exactly one property has that number
-    (domain.attribute; the rules set the rest aside)."""
-    from pipeline.domain import attribute, callback_index
-    from pipeline.kpi.core import Records, Scope, compute_set
-    from pipeline.kpi.slices import Complaints, by_complaint_field, by_field, by_property
+def test_a_views_slices_equal_frames_of_their_own(records):
+    """The KPI slices of a View (kpi.core: every slice counted in one pass) give what the company
+    view of just the slice's records gives, with the slices defined here from scratch. Feedback
+    naming no property has first been given its complaint's where exactly one property has that
+    number (domain.attribute_frames; the rules set the rest aside)."""
+    from pipeline.domain import attribute_frames
+    from pipeline.frames import frames
+    from pipeline.kpi.core import Data, Scope, by_complaint_field, by_field, by_property, company, measure
     from pipeline.workdays import WorkCalendar
 
     complaints, callbacks, feedback, repairs = records
@@ -583,39 +573,47 @@ def test_a_partitions_slices_equal_records_of_their_own(records):
         or (next(iter(owners[n])) if len(owners.get(n := f["complaint_id"], ())) == 1 else None)
         for f in feedback
     ]
-    attribute({"complaints": complaints, "feedback": feedback})
-    assert [f["_property"] for f in feedback] == expected
-    data = Records(complaints=complaints, callbacks=callbacks, feedback=feedback, repairs=repairs)
+    raw = frames({"complaints": complaints, "callbacks": callbacks, "feedback": feedback, "repairs": repairs})
+    attribute_frames(raw)
+    assert [None if p != p else p for p in raw["feedback"]["_property"].tolist()] == expected
+    for f in feedback:
+        f["_property"] = expected[feedback.index(f)]
+    calendar = WorkCalendar({})
+    data = Data(raw, AS_OF, calendar)
     scope, ytd = Scope(datetime(2026, 10, 1), datetime(2026, 11, 1), AS_OF), datetime(2026, 1, 1)
-    index, calendar = callback_index(callbacks, AS_OF), WorkCalendar({})
 
-    def same(sliced, **own):
+    def same(view, i, **own):
+        alone = Data(frames(own), AS_OF, calendar)
         for repeats in (True, False):
-            args = (scope, CONFIG, 1000, calendar, ytd, index, None, repeats)
-            assert compute_set(sliced, *args) == compute_set(Records(**own), *args)
+            sliced = measure(data, view, scope, CONFIG, [1000] * len(view.names), ytd, repeats=repeats)[i]
+            assert sliced == measure(alone, company(alone), scope, CONFIG, [1000], ytd, repeats=repeats)[0]
 
-    properties = by_property(data)
-    for p in ("甲", "乙", "丙"):
+    view = by_property(data, ["甲", "乙", "丙"])
+    for i, p in enumerate(view.names):
         same(
-            properties.slice(p),
+            view,
+            i,
             complaints=[c for c in complaints if c["_property"] == p],
             callbacks=[cb for cb in callbacks if cb["_property"] == p],
             repairs=[r for r in repairs if r["_property"] == p],
             feedback=[f for f in feedback if f["_property"] == p],
         )
     for field in ("department", "handler"):
-        names, slices = by_complaint_field(data, field, Complaints(data))
-        assert names == sorted({c[field] for c in complaints if c[field]})
-        for name in names:
+        view = by_complaint_field(data, field)
+        assert view.names == sorted({c[field] for c in complaints if c[field]})
+        for i, name in enumerate(view.names):
             mine = [c for c in complaints if c[field] == name]
             numbers = {(c["_property"], c["id"]) for c in mine}
             same(
-                slices.slice(name),
+                view,
+                i,
                 complaints=mine,
                 callbacks=[cb for cb in callbacks if (cb["_property"], cb["ref"]) in numbers],
                 feedback=[f for f in feedback if (f["_property"], f["complaint_id"]) in numbers],
             )
     for register, field in (("callbacks", "staff"), ("repairs", "worker")):
-        names, slices = by_field(data, register, field)
-        for name in names:
-            same(slices.slice(name), **{register: [r for r in getattr(data, register) if r[field] == name]})
+        view = by_field(data, register, field)
+        mine = callbacks if register == "callbacks" else repairs
+        assert view.names == sorted({r[field] for r in mine if r[field]})
+        for i, name in enumerate(view.names):
+            same(view, i, **{register: [r for r in mine if r[field] == name]})

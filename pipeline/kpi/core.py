@@ -1,33 +1,39 @@
-"""Records + period → the KPI model (what kpis.json serialises). Pure functions, no I/O.
+"""Typed frames + period → the KPIs of every slice at once. Pure functions, no I/O.
 
-Definitions follow DOMAIN.md. Conventions:
+Definitions follow DOMAIN.md and the concepts in pipeline/domain.py. Conventions:
 - A date without a time counts at 00:00 of that day; nothing after the as-of time counts.
 - A period is [start, end); the as-of time cuts it short.
 - A rate with an empty denominator has value None and says so; it is never 0 or 100%.
+
+A View is the frames cut into slices (the company, each property, department or staff member):
+each register's rows carry the number of the slice they belong to (a callback follows the
+department of its complaint: a row may stand in several slices, repeated). Every KPI is a mask over
+the frames and a count of the masked rows per slice (numpy.bincount): one pass for all slices.
 """
 
 from __future__ import annotations
 
 import statistics
-from bisect import bisect_left
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from operator import itemgetter
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
 
 from pipeline.config import Config
 from pipeline.domain import (
     CLOSES,
     Terms,
-    as_datetime,
-    callback_index,
-    called_back,
-    is_open,
-    open_span,
-    reinspection_deadline,
+    callback_problem,
+    called_back_rows,
+    deadlines,
+    followed_up,
+    latest_callbacks,
+    numbers,
+    open_at,
 )
-from pipeline.registers import DATE, REGISTERS
-from pipeline.workdays import CalendarGap, WorkCalendar
+from pipeline.frames import ref, rows, value
+from pipeline.workdays import WorkCalendar
 
 RATE_KEYS = (
     "callback_rate",
@@ -48,10 +54,12 @@ COMPLAINT_KEYS = (
     "satisfaction_rate",
 )
 GOOD = ("满意", "基本满意")
-BLANK_FOLLOWUP = ("", "无", "没有", "/")
+ALL = "全部"
+REPEAT_WINDOW = 30  # days: a complaint about the same unit and category again within them is a repeat
 
 
 def kpi(numerator: int, denominator: int, target: float | None, direction: str = ">=") -> dict:
+    numerator, denominator = int(numerator), int(denominator)
     if denominator == 0:
         return {
             "value": None,
@@ -75,99 +83,84 @@ def kpi(numerator: int, denominator: int, target: float | None, direction: str =
 
 
 @dataclass
-class Records:
-    """The current records of every register, with dates parsed once."""
+class Data:
+    """The run's frames (frames.frames, feedback attributed), with what every period asks of them
+    worked out once: whether each closed case was called back by as-of, each re-inspection's
+    deadline under the terms and the working-day calendar."""
 
-    complaints: list[dict] = field(default_factory=list)
-    callbacks: list[dict] = field(default_factory=list)
-    reinspections: list[dict] = field(default_factory=list)
-    feedback: list[dict] = field(default_factory=list)
-    repairs: list[dict] = field(default_factory=list)
-    _index: dict = field(default_factory=dict, repr=False, compare=False)
-    _asked: set = field(default_factory=set, repr=False, compare=False)
+    frames: dict[str, pd.DataFrame]
+    as_of: datetime
+    calendar: WorkCalendar
+    terms: Terms = field(default_factory=Terms)
 
-    def between(
-        self, register: str, key: str, start: datetime, stop: datetime, where: str | None = None
-    ) -> list[dict]:
-        """Records whose date `key` lies in [start, stop) (and whose field `where`, if given, is
-        True), in date order, ties in register order.
+    def __post_init__(self) -> None:
+        f = self.frames
+        self.latest = latest_callbacks(f["callbacks"], self.as_of)
+        for register in CLOSES:
+            f[register]["_called_back"] = called_back_rows(f[register], register, self.latest)
+        f["reinspections"]["_due"], f["reinspections"]["_gap"] = deadlines(
+            f["reinspections"], self.calendar, self.terms
+        )
 
-        A slot asked once is scanned once; asked again (by 24 trend periods, or by the slices of
-        kpi.slices, which deal out the group's windows), the register is sorted by that date and
-        each window is two bisections of it."""
-        slot = (register, key, where)
-        if slot not in self._index and slot not in self._asked:
-            self._asked.add(slot)
-            rows = [
-                r
-                for r in getattr(self, register)
-                if (when := r.get(key)) is not None
-                and start <= when < stop
-                and (where is None or r.get(where) is True)
-            ]
-            rows.sort(key=itemgetter(key))
-            return rows
-        dates, rows = self._sorted(slot)
-        return rows[bisect_left(dates, start) : bisect_left(dates, stop)]
-
-    def _sorted(self, slot: tuple[str, str, str | None]) -> tuple[list, list[dict]]:
-        idx = self._index.get(slot)
-        if idx is None:
-            register, key, where = slot
-            if where is None:
-                rows = sorted(
-                    (r for r in getattr(self, register) if r.get(key) is not None), key=itemgetter(key)
-                )
-            else:
-                rows = [r for r in self._sorted((register, key, None))[1] if r.get(where) is True]
-            idx = self._index[slot] = ([r[key] for r in rows], rows)
-        return idx
-
-    def open_complaints_at(self, stop: datetime) -> int:
-        """Complaints open at `stop` (domain.is_open): counted, or for a slice asked again, those
-        received before it minus those whose open span ended before it (two bisections;
-        tests/test_kpi.py checks the two agree)."""
-        if ("open",) not in self._asked:
-            self._asked.add(("open",))
-            return sum(1 for c in self.complaints if is_open(c, "complaints", stop))
-        received, _ = self._sorted(("complaints", "received", None))
-        done = self._index.get(("complaints", "done"))
-        if done is None:
-            done = self._index[("complaints", "done")] = sorted(
-                ended for c in self.complaints if (ended := open_span(c, "complaints")[1]) is not None
-            )
-        return bisect_left(received, stop) - bisect_left(done, stop)
-
-    @classmethod
-    def from_store(cls, raw: dict[str, list[dict]], in_place: bool = False) -> Records:
-        """Parse the dates of the store's records once. in_place: the caller hands over fresh dicts
-        (as Store.records returns them) and they are parsed without a copy, halving the memory."""
-        out = cls()
-        seen: dict = {None: None}  # each distinct date text parsed once, its datetime shared
-        for key, recs in raw.items():
-            date_keys = [c.key for c in REGISTERS[key].columns if c.type == DATE]
-            parsed = recs if in_place else []
-            for r in recs:
-                p = r if in_place else dict(r)
-                for k in date_keys:
-                    text = r.get(k)
-                    when = seen.get(text, False)
-                    if when is False:
-                        when = seen[text] = as_datetime(text)
-                    p[k] = when
-                p["_property"] = r.get("_property") or r.get("property")
-                if not in_place:
-                    parsed.append(p)
-            setattr(out, key, parsed)
-        return out
+    def __getitem__(self, register: str) -> pd.DataFrame:
+        return self.frames[register]
 
 
-def _in(when: datetime | None, start: datetime, end: datetime) -> bool:
-    return when is not None and start <= when < end
+@dataclass
+class View:
+    """The frames cut into slices: names[i] is slice i; codes[register][row] the slice of that row
+    of frames[register] (-1: none)."""
+
+    names: list
+    frames: dict[str, pd.DataFrame]
+    codes: dict[str, np.ndarray]
+
+    def tally(self, register: str, mask: np.ndarray) -> np.ndarray:
+        codes = self.codes[register]
+        return np.bincount(codes[mask & (codes >= 0)], minlength=len(self.names))
 
 
-def _day(when: datetime | None) -> date | None:
-    return when.date() if when else None
+def company(data: Data) -> View:
+    return View([ALL], data.frames, {k: np.zeros(len(f), dtype=np.int64) for k, f in data.frames.items()})
+
+
+def _codes(values: pd.Series, names: list) -> np.ndarray:
+    return pd.Categorical(values, categories=names).codes.astype(np.int64)
+
+
+def by_property(data: Data, props: list[str]) -> View:
+    """Every record under its property (domain.attribute has given feedback naming none its
+    complaint's, or the rules have set it aside)."""
+    return View(list(props), data.frames, {k: _codes(f["_property"], props) for k, f in data.frames.items()})
+
+
+def _only(data: Data, keep: dict[str, tuple[pd.DataFrame, np.ndarray]], names: list) -> View:
+    frames, codes = {}, {}
+    for k, f in data.frames.items():
+        frames[k], codes[k] = keep.get(k, (f.iloc[:0], np.zeros(0, dtype=np.int64)))
+    return View(names, frames, codes)
+
+
+def by_complaint_field(data: Data, column: str) -> View:
+    """Complaints by their `column` (department, handler), with the callbacks and feedback that
+    follow them: those of a complaint's number in its property (domain.numbers). A callback of a
+    number two complaints share stands in the slice of each."""
+    c = data["complaints"]
+    names = sorted(c[column].dropna().loc[lambda s: s != ""].unique().tolist())
+    pairs = pd.DataFrame({"_key": numbers(c), "_name": c[column]}).dropna().drop_duplicates()
+    keep = {"complaints": (c, _codes(c[column], names))}
+    for register, link in (("callbacks", "ref"), ("feedback", "complaint_id")):
+        f = data[register]
+        joined = f.assign(_key=numbers(f, link)).merge(pairs, on="_key", how="inner", sort=False)
+        keep[register] = (joined, _codes(joined["_name"], names))
+    return _only(data, keep, names)
+
+
+def by_field(data: Data, register: str, column: str) -> View:
+    """One register's records by their `column` (callbacks by staff, repairs by worker)."""
+    f = data[register]
+    names = sorted(f[column].dropna().loc[lambda s: s != ""].unique().tolist())
+    return _only(data, {register: (f, _codes(f[column], names))}, names)
 
 
 @dataclass
@@ -183,174 +176,248 @@ class Scope:
         return min(self.end, self.as_of)
 
 
-def _called_back(rows: list[dict], register: str, callbacks: dict[tuple, date]) -> list[dict]:
-    """The closed rows that have a callback on or after closing (domain.called_back)."""
-    return [r for r in rows if called_back(r, register, callbacks)]
+def within(f: pd.DataFrame, key: str, start: datetime, stop: datetime) -> np.ndarray:
+    """Rows whose date `key` lies in [start, stop)."""
+    s = f[key]
+    return ((s >= start) & (s < stop)).to_numpy()
 
 
-def _group(items, key):
-    groups = defaultdict(list)
-    for item in items:
-        groups[key(item)].append(item)
-    return groups
+def _true(s: pd.Series) -> np.ndarray:
+    return s.fillna(False).to_numpy(dtype=bool)
 
 
-def ref(rec: dict) -> str:
-    """How a record is named in a trace: the store's row id when known, else the register id."""
-    return str(rec.get("_id") or rec.get("id"))
+def _given(s: pd.Series) -> np.ndarray:
+    return (s.notna() & (s.astype("str") != "")).to_numpy(dtype=bool)
 
 
-def _rate(
-    out: dict, trace: dict | None, key: str, members: list[dict], hit, target, direction: str = ">="
-) -> None:
-    """out[key]: the share of members that hit (a test of one member, or the list of those that do)."""
-    numerator = hit if isinstance(hit, list) else [m for m in members if hit(m)]
-    out[key] = kpi(len(numerator), len(members), target, direction)
-    if trace is not None:
-        trace[key] = {"numerator": [ref(m) for m in numerator], "denominator": [ref(m) for m in members]}
-        trace.setdefault("_records", {}).update({ref(m): m for m in members})
+def _day(s: pd.Series) -> pd.Series:
+    return s.dt.normalize()
 
 
-def compute_set(
-    data: Records,
+class _Rates:
+    """Collects each rate per slice, and for a traced view the rows behind it (in date order)."""
+
+    def __init__(self, view: View, trace: dict | None):
+        self.view, self.trace = view, trace
+        self.out: list[dict] = [{} for _ in view.names]
+
+    def rate(self, key, den: list[tuple], num: list[tuple], target, direction: str = ">=") -> None:
+        """den/num: (register, mask, date key) parts, each a subset of the den part it follows."""
+        v = self.view
+        d = sum(v.tally(reg, mask) for reg, mask, _ in den)
+        n = sum(v.tally(reg, mask) for reg, mask, _ in num)
+        for i, slot in enumerate(self.out):
+            slot[key] = kpi(n[i], d[i], target, direction)
+        if self.trace is not None:
+            self.trace[key] = {"numerator": self.refs(num), "denominator": self.refs(den)}
+            self.records(den)
+
+    def refs(self, parts) -> list[str]:
+        out = []
+        for reg, mask, key in parts:
+            rows = self.view.frames[reg].loc[mask].sort_values(key, kind="stable")
+            out.extend(ref(rows).tolist())
+        return out
+
+    def records(self, parts) -> None:
+        """Where the rows behind a figure live: enough to find the clerk's row, no customer data."""
+        found = self.trace.setdefault("_records", {})
+        for reg, mask, key in parts:
+            rows = self.view.frames[reg].loc[mask].sort_values(key, kind="stable")
+            for r, (rid, prop, file, sheet, row) in zip(
+                ref(rows),
+                rows[["id", "_property", "_file", "_sheet", "_row"]].itertuples(index=False),
+                strict=True,
+            ):
+                if r not in found:
+                    found[r] = {
+                        "register": reg,
+                        "id": value(rid),
+                        "property": value(prop),
+                        "file": value(file),
+                        "sheet": value(sheet),
+                        "row": value(row),
+                    }
+
+
+def measure(
+    data: Data,
+    view: View,
     scope: Scope,
     config: Config,
-    households: int | None,
-    calendar: WorkCalendar,
+    households: list[int | None],
     ytd_start: datetime,
-    callbacks: dict[tuple, date] | None = None,
     trace: dict | None = None,
     repeats: bool = True,
-) -> dict:
-    """Every KPI over one slice of the records (the company, a property, a department …).
+) -> list[dict]:
+    """Every KPI of every slice of the view over one period (list in the order of view.names).
 
-    trace, when given, receives for each rate the records behind its numerator and denominator.
-    repeats: count repeat complaints (callers that show only rates, like the trends, skip them).
-    """
-    t = config.targets
-    callbacks = callbacks if callbacks is not None else callback_index(data.callbacks, scope.as_of)
-    out: dict = {}
-    closed_c = data.between("complaints", CLOSES["complaints"], scope.start, scope.stop)
-    closed_r = data.between("repairs", CLOSES["repairs"], scope.start, scope.stop)
-    _rate(
-        out,
-        trace,
+    households: each slice's (None: not known). trace, when given (a one-slice view), receives for
+    each rate the rows behind its numerator and denominator. repeats: count repeat complaints
+    (callers that show only rates, like the trends, skip them)."""
+    t, as_of = config.targets, scope.as_of
+    start, stop = scope.start, scope.stop
+    f = view.frames
+    c, r, cb, ri, fb = f["complaints"], f["repairs"], f["callbacks"], f["reinspections"], f["feedback"]
+    rates = _Rates(view, trace)
+
+    closed_c, closed_r = within(c, "closed", start, stop), within(r, "completed", start, stop)
+    rates.rate(
         "callback_rate",
-        closed_c + closed_r,
-        _called_back(closed_c, "complaints", callbacks) + _called_back(closed_r, "repairs", callbacks),
+        [("complaints", closed_c, "closed"), ("repairs", closed_r, "completed")],
+        [
+            ("complaints", closed_c & c["_called_back"].to_numpy(), "closed"),
+            ("repairs", closed_r & r["_called_back"].to_numpy(), "completed"),
+        ],
         t["callback_rate"],
     )
-
-    _rate(
-        out,
-        trace,
+    replied = (c["replied"] <= as_of).to_numpy()
+    rates.rate(
         "reply_rate",
-        closed_c,
-        lambda c: c.get("replied") and c["replied"] <= scope.as_of,
+        [("complaints", closed_c, "closed")],
+        [("complaints", closed_c & replied, "closed")],
         t["reply_rate"],
     )
-
-    replies = [c for c in data.between("complaints", "replied", scope.start, scope.stop) if c.get("promised")]
-    _rate(
-        out,
-        trace,
+    replies = within(c, "replied", start, stop) & c["promised"].notna().to_numpy()
+    kept = (_day(c["replied"]) <= _day(c["promised"])).to_numpy()
+    rates.rate(
         "promise_kept_rate",
-        replies,
-        lambda c: c["replied"].date() <= c["promised"].date(),
+        [("complaints", replies, "replied")],
+        [("complaints", replies & kept, "replied")],
         t["promise_kept_rate"],
     )
-
-    received = data.between("complaints", "received", scope.start, scope.stop)
-    _rate(
-        out,
-        trace,
+    received = within(c, "received", start, stop)
+    same_day = (_day(c["verified"]) == _day(c["received"])).to_numpy()
+    rates.rate(
         "same_day_verification_rate",
-        received,
-        lambda c: c.get("verified") and c["verified"].date() == c["received"].date(),
+        [("complaints", received, "received")],
+        [("complaints", received & same_day, "received")],
         t["same_day_verification_rate"],
     )
 
-    valid = [c for c in received if c.get("valid") is True]
+    valid_flag = _true(c["valid"])
+    valid = received & valid_flag
+    ytd_valid = within(c, "received", ytd_start, stop) & valid_flag
+    n_valid, n_ytd = view.tally("complaints", valid), view.tally("complaints", ytd_valid)
     days_in_year = 366 if _leap(scope.start.year) else 365
     share = (scope.end - scope.start).days / days_in_year
     # Judged once, where the target is set: on the year to date ("year"), or on a month's own figure
     # ("month"). A week's (or, under "year", a month's) own figure is context, never judged against a
     # pro-rata share of the year's 1% (one week is 1%/52: red almost every week).
     judged = config.effective_complaint_period == "month" and share > 0.05
-    period = _household_rate(len(valid), households, t["effective_complaint_rate"] if judged else None)
-    if not judged and period["value"] is not None:
-        period["note"] = "本期情况，供参考；目标按全年累计考核"
-    out["effective_complaint_rate"] = period
-    ytd_valid = data.between("complaints", "received", ytd_start, scope.stop, where="valid")
     year_target = t["effective_complaint_rate"] if config.effective_complaint_period == "year" else None
-    ytd = _household_rate(len(ytd_valid), households, year_target)
     elapsed = (min(scope.stop, scope.end) - ytd_start).total_seconds() / (days_in_year * 86400)
-    ytd["pace"] = round(t["effective_complaint_rate"] * max(0.0, min(1.0, elapsed)), 6)
-    out["effective_complaint_rate_ytd"] = ytd
+    for i, slot in enumerate(rates.out):
+        period = _household_rate(n_valid[i], households[i], t["effective_complaint_rate"] if judged else None)
+        if not judged and period["value"] is not None:
+            period["note"] = "本期情况，供参考；目标按全年累计考核"
+        slot["effective_complaint_rate"] = period
+        ytd = _household_rate(n_ytd[i], households[i], year_target)
+        ytd["pace"] = round(t["effective_complaint_rate"] * max(0.0, min(1.0, elapsed)), 6)
+        slot["effective_complaint_rate_ytd"] = ytd
     if trace is not None:
-        trace["effective_complaint_rate"] = {"numerator": [ref(c) for c in valid], "denominator": []}
-        trace["effective_complaint_rate_ytd"] = {"numerator": [ref(c) for c in ytd_valid], "denominator": []}
-        trace.setdefault("_records", {}).update({ref(c): c for c in ytd_valid})
+        trace["effective_complaint_rate"] = {
+            "numerator": rates.refs([("complaints", valid, "received")]),
+            "denominator": [],
+        }
+        ytd_part = [("complaints", ytd_valid, "received")]
+        trace["effective_complaint_rate_ytd"] = {"numerator": rates.refs(ytd_part), "denominator": []}
+        rates.records(ytd_part)
 
-    cbs = data.between("callbacks", "date", scope.start, scope.stop)
-    problems = [cb for cb in cbs if cb.get("satisfaction") == "不满意" or cb.get("solved") is False]
-    _rate(
-        out,
-        trace,
+    cbs = within(cb, "date", start, stop)
+    problems = cbs & callback_problem(cb).to_numpy()
+    rates.rate(
         "callback_followup_rate",
-        problems,
-        lambda cb: (cb.get("followup") or "") not in BLANK_FOLLOWUP or cb.get("followup_date"),
+        [("callbacks", problems, "date")],
+        [("callbacks", problems & followed_up(cb).to_numpy(), "date")],
         t["callback_followup_rate"],
     )
 
-    done, turnaround, gaps, due_of, terms = [], [], [], {}, Terms.of(config)
-    for r in data.between("reinspections", "notified", scope.start, scope.stop):
-        try:
-            due_of[id(r)] = reinspection_deadline(r, calendar, terms)
-        except CalendarGap as gap:
-            gaps.append(str(gap))
-            continue
-        done.append(r)
-        start = r.get("accepted") or r.get("appealed")
-        if start:
-            turnaround.append((r["notified"].date() - start.date()).days)
-    _rate(
-        out,
-        trace,
+    notified = within(ri, "notified", start, stop)
+    gap = ri["_gap"].notna().to_numpy()
+    done = notified & ~gap
+    on_time = (_day(ri["notified"]) <= ri["_due"]).to_numpy()
+    rates.rate(
         "reinspection_on_time_rate",
-        done,
-        lambda r: due_of[id(r)] is not None and r["notified"].date() <= due_of[id(r)],
+        [("reinspections", done, "notified")],
+        [("reinspections", done & on_time, "notified")],
         t["reinspection_on_time_rate"],
     )
-    if gaps:
-        out["reinspection_on_time_rate"]["error"] = gaps[0]
-    out["reinspection_turnaround_days"] = _distribution(turnaround)
+    _gaps(view, ri, notified & gap, rates.out)
+    _turnaround(view, ri, done, rates.out)
 
-    rated = [f for f in data.between("feedback", "date", scope.start, scope.stop) if f.get("satisfaction")]
-    rated += [cb for cb in cbs if cb.get("satisfaction")]
-    _rate(out, trace, "satisfaction_rate", rated, lambda r: r["satisfaction"] in GOOD, t["satisfaction_rate"])
+    rated_fb = within(fb, "date", start, stop) & _given(fb["satisfaction"])
+    rated_cb = cbs & _given(cb["satisfaction"])
+    rates.rate(
+        "satisfaction_rate",
+        [("feedback", rated_fb, "date"), ("callbacks", rated_cb, "date")],
+        [
+            ("feedback", rated_fb & fb["satisfaction"].isin(GOOD).to_numpy(), "date"),
+            ("callbacks", rated_cb & cb["satisfaction"].isin(GOOD).to_numpy(), "date"),
+        ],
+        t["satisfaction_rate"],
+    )
 
+    n_received = view.tally("complaints", received)
     if repeats:
-        found = repeat_complaints(data, scope)
-        out["repeat_complaints"] = {
-            "value": len(found),
-            "numerator": len(found),
-            "denominator": len(received),
-            "target": None,
-            "direction": "info",
-            "met": None,
-        }
-    out["counts"] = {
-        "complaints_received": len(received),
-        "complaints_closed": len(closed_c),
-        "complaints_open": data.open_complaints_at(scope.stop),
-        "repairs_reported": len(data.between("repairs", "reported", scope.start, scope.stop)),
-        "repairs_completed": len(closed_r),
-        "callbacks": len(cbs),
-        "valid_complaints": len(valid),
-        "compensation": round(sum(c.get("compensation") or 0 for c in received), 2),
+        found = np.bincount(
+            repeat_rows(c, scope, view.codes["complaints"])["_code"].to_numpy(dtype=np.int64),
+            minlength=len(view.names),
+        )
+        for i, slot in enumerate(rates.out):
+            slot["repeat_complaints"] = {
+                "value": int(found[i]),
+                "numerator": int(found[i]),
+                "denominator": int(n_received[i]),
+                "target": None,
+                "direction": "info",
+                "met": None,
+            }
+    counts = {
+        "complaints_received": n_received,
+        "complaints_closed": view.tally("complaints", closed_c),
+        "complaints_open": view.tally("complaints", open_at(c, "complaints", stop).to_numpy()),
+        "repairs_reported": view.tally("repairs", within(r, "reported", start, stop)),
+        "repairs_completed": view.tally("repairs", closed_r),
+        "callbacks": view.tally("callbacks", cbs),
+        "valid_complaints": n_valid,
     }
-    return out
+    codes = view.codes["complaints"]
+    pick = received & (codes >= 0)
+    money = np.bincount(
+        codes[pick], weights=c["compensation"].fillna(0).to_numpy()[pick], minlength=len(view.names)
+    )
+    for i, slot in enumerate(rates.out):
+        slot["counts"] = {k: int(v[i]) for k, v in counts.items()}
+        slot["counts"]["compensation"] = round(float(money[i]), 2)
+    return rates.out
+
+
+def _gaps(view: View, ri: pd.DataFrame, mask: np.ndarray, out: list[dict]) -> None:
+    """A re-inspection whose deadline the calendar cannot give is left out of the rate, which says so
+    (the first such case, in date order)."""
+    if not mask.any():
+        return
+    rows = pd.DataFrame({"code": view.codes["reinspections"][mask], "when": ri["notified"].to_numpy()[mask]})
+    rows["gap"] = ri["_gap"].to_numpy()[mask]
+    for code, gap in (
+        rows.sort_values("when", kind="stable").groupby("code", sort=False)["gap"].first().items()
+    ):
+        if code >= 0:
+            out[code]["reinspection_on_time_rate"]["error"] = gap
+
+
+def _turnaround(view: View, ri: pd.DataFrame, done: np.ndarray, out: list[dict]) -> None:
+    start = ri["accepted"].fillna(ri["appealed"])
+    mask = done & start.notna().to_numpy()
+    days = (_day(ri["notified"]) - _day(start)).dt.days.to_numpy()[mask]
+    codes = view.codes["reinspections"][mask]
+    by: dict[int, list[int]] = {}
+    for code, d in zip(codes.tolist(), days.tolist(), strict=True):
+        if code >= 0:
+            by.setdefault(code, []).append(int(d))
+    for i, slot in enumerate(out):
+        slot["reinspection_turnaround_days"] = _distribution(by.get(i, []))
 
 
 def _leap(year: int) -> bool:
@@ -379,38 +446,61 @@ def _distribution(days: list[int]) -> dict:
     }
 
 
-def repeat_complaints(data: Records, scope: Scope, window: int = 30) -> list[dict]:
-    """Complaints received in the scope with an earlier one for the same unit and category within 30 days."""
-    recent = data.between("complaints", "received", scope.start - timedelta(days=window), scope.stop)
-    by_key = _group(
-        [c for c in recent if c.get("unit") and c.get("category")],
-        lambda c: (c.get("_property"), c["unit"], c["category"]),
+def repeat_rows(c: pd.DataFrame, scope: Scope, codes: np.ndarray | None = None) -> pd.DataFrame:
+    """Complaints received in the scope with an earlier one for the same unit and category (in the
+    same property and slice) within 30 days: one row each, with the earlier one's number and date,
+    ordered by property and date."""
+    window = timedelta(days=REPEAT_WINDOW)
+    codes = np.zeros(len(c), dtype=np.int64) if codes is None else codes
+    recent = (
+        within(c, "received", scope.start - window, scope.stop) & _given(c["unit"]) & _given(c["category"])
     )
+    recent = recent & (codes >= 0)
+    f = c.loc[recent, ["id", "_property", "unit", "category", "received"]].assign(_code=codes[recent])
+    f = f.assign(_pos=np.arange(len(f))).sort_values(["received", "_pos"], kind="stable")
+    keys = ["_code", "_property", "unit", "category"]
+    groups = f.groupby(keys, sort=False, dropna=False)
+    f["_group"] = groups.ngroup()
+    f["previous_id"] = groups["id"].shift(1)
+    f["previous"] = groups["received"].shift(1)
+    hit = (
+        (f["received"] >= scope.start)
+        & (f["received"] < scope.stop)
+        & (f["received"] - f["previous"] <= window)
+    )
+    f = f[hit.fillna(False)]
+    f = f.assign(_prop=f["_property"].fillna(""))
+    f = f.sort_values(["_prop", "received", "_group", "_pos"], kind="stable")
+    return f
+
+
+def repeat_complaints(c: pd.DataFrame, scope: Scope) -> list[dict]:
+    """repeat_rows as the meeting's list."""
     out = []
-    for items in by_key.values():
-        items.sort(key=lambda c: c["received"])
-        for prev, cur in zip(items, items[1:], strict=False):
-            if _in(cur["received"], scope.start, scope.stop) and cur["received"] - prev[
-                "received"
-            ] <= timedelta(days=window):
-                out.append(
-                    {
-                        "id": cur.get("id"),
-                        "previous_id": prev.get("id"),
-                        "property": cur.get("_property"),
-                        "unit": cur["unit"],
-                        "category": cur["category"],
-                        "received": _iso(cur["received"]),
-                        "previous_received": _iso(prev["received"]),
-                        "days_apart": (cur["received"].date() - prev["received"].date()).days,
-                    }
-                )
-    return sorted(out, key=lambda r: (r["property"] or "", r["received"]))
+    for row in rows(
+        repeat_rows(c, scope)[["id", "previous_id", "_property", "unit", "category", "received", "previous"]]
+    ):
+        out.append(
+            {
+                "id": row["id"],
+                "previous_id": row["previous_id"],
+                "property": row["_property"],
+                "unit": row["unit"],
+                "category": row["category"],
+                "received": iso(row["received"]),
+                "previous_received": iso(row["previous"]),
+                "days_apart": (row["received"].date() - row["previous"].date()).days,
+            }
+        )
+    return out
 
 
-def _iso(when) -> str | None:
-    if when is None:
+def iso(when) -> str | None:
+    """A date as the lists write it: the day alone at midnight, else to the minute."""
+    if when is None or when is pd.NaT or (isinstance(when, float) and when != when):
         return None
-    if isinstance(when, datetime) and when.time() == datetime.min.time():
-        return when.date().isoformat()
-    return when.isoformat(timespec="minutes") if isinstance(when, datetime) else str(when)
+    if isinstance(when, datetime):
+        if when.hour == when.minute == when.second == when.microsecond == 0:
+            return when.date().isoformat()
+        return when.isoformat(timespec="minutes")
+    return str(when)

@@ -1,40 +1,41 @@
-"""The lists the Friday meeting works through: open, overdue, 待回访, due soon, repeats, unhappy, set aside."""
+"""The lists the Friday meeting works through: open, overdue, 待回访, due soon, repeats, unhappy, set aside.
+
+Each list is a mask over the frames (the concepts of pipeline/domain.py), and only its rows become
+dicts. Rows keep the registers' order before a list's own sort (stable), complaints before repairs.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pipeline.domain import (
-    CLOSES,
-    OPENS,
-    Terms,
-    callback_index,
-    called_back,
-    is_open,
-    numbered,
-    reinspection_deadline,
-)
-from pipeline.kpi.core import Records, Scope, _iso, repeat_complaints
-from pipeline.workdays import CalendarGap, WorkCalendar
+import pandas as pd
 
-DEFAULT_TERMS = Terms()
+from pipeline.domain import CLOSES, OPENS, called_back_rows, latest_callbacks, numbers, open_at
+from pipeline.frames import rows, value
+from pipeline.kpi.core import Data, Scope, iso, repeat_complaints
+
+DUE_SOON_DAYS = 7
 
 
-def _age(since: datetime, as_of: datetime) -> int:
-    return (as_of.date() - since.date()).days
+def _days(since: pd.Series, as_of: datetime) -> pd.Series:
+    return (pd.Timestamp(as_of).normalize() - since.dt.normalize()).dt.days
 
 
-def open_items(data: Records, as_of: datetime) -> list[dict]:
-    """Complaints and repairs open at as-of (domain.is_open), the oldest first."""
+def _first(*values):
+    return next((v for v in values if v), None)
+
+
+def open_items(data: Data, as_of: datetime) -> list[dict]:
+    """Complaints and repairs open at as-of (domain.open_at), the oldest first."""
     out = []
     for kind, register, what, owner in (
         ("投诉", "complaints", "category", ("department", "handler")),
         ("报修", "repairs", "content", ("worker",)),
     ):
-        for rec in getattr(data, register):
-            if not is_open(rec, register, as_of):
-                continue
-            since = rec[OPENS[register]]
+        f = data[register]
+        hit = f[open_at(f, register, as_of)]
+        since = hit[OPENS[register]]
+        for rec, age in zip(rows(hit), _days(since, as_of).tolist(), strict=True):
             out.append(
                 {
                     "type": kind,
@@ -42,10 +43,10 @@ def open_items(data: Records, as_of: datetime) -> list[dict]:
                     "property": rec["_property"],
                     "unit": rec.get("unit"),
                     "what": rec.get(what),
-                    "since": _iso(since),
-                    "age_days": _age(since, as_of),
-                    "owner": next((rec.get(k) for k in owner if rec.get(k)), None),
-                    "deadline": _iso(rec.get("promised")) if register == "complaints" else None,
+                    "since": iso(rec[OPENS[register]]),
+                    "age_days": int(age),
+                    "owner": _first(*(rec.get(k) for k in owner)),
+                    "deadline": iso(rec.get("promised")) if register == "complaints" else None,
                     "person": rec.get("person"),
                     "phone": rec.get("phone"),
                 }
@@ -53,141 +54,129 @@ def open_items(data: Records, as_of: datetime) -> list[dict]:
     return sorted(out, key=lambda x: -x["age_days"])
 
 
-def overdue_items(
-    data: Records, as_of: datetime, calendar: WorkCalendar, terms: Terms = DEFAULT_TERMS
-) -> list[dict]:
+def _unanswered(f: pd.DataFrame, key: str, as_of: datetime) -> pd.Series:
+    """Not answered by as-of: no `key` date, or one after as-of."""
+    return ~(f[key] <= as_of)
+
+
+def overdue_items(data: Data, as_of: datetime) -> list[dict]:
+    """Complaints past their promised reply and re-inspections past their deadline, unanswered."""
+    today = pd.Timestamp(as_of).normalize()
     out = []
-    for c in data.complaints:
-        promised = c.get("promised")
-        replied = c.get("replied") if c.get("replied") and c["replied"] <= as_of else None
-        if (
-            promised
-            and not replied
-            and c.get("received")
-            and c["received"] <= as_of
-            and as_of.date() > promised.date()
-        ):
-            out.append(
-                {
-                    "type": "投诉逾期未答复",
-                    "id": c.get("id"),
-                    "property": c["_property"],
-                    "deadline": _iso(promised),
-                    "days_overdue": (as_of.date() - promised.date()).days,
-                    "owner": c.get("department") or c.get("handler"),
-                }
-            )
-    for r in data.reinspections:
-        notified = r.get("notified") if r.get("notified") and r["notified"] <= as_of else None
-        due = _deadline(r, calendar, terms)
-        if due and not notified and as_of.date() > due:
-            out.append(
-                {
-                    "type": "复检逾期未答复",
-                    "id": r.get("id"),
-                    "property": r["_property"],
-                    "deadline": due.isoformat(),
-                    "days_overdue": (as_of.date() - due).days,
-                    "owner": r.get("inspectors"),
-                }
-            )
+    c = data["complaints"]
+    late = c["promised"].notna() & _unanswered(c, "replied", as_of) & (c["received"] <= as_of)
+    late &= c["promised"].dt.normalize() < today
+    for rec in rows(c[late]):
+        out.append(
+            {
+                "type": "投诉逾期未答复",
+                "id": rec.get("id"),
+                "property": rec["_property"],
+                "deadline": iso(rec["promised"]),
+                "days_overdue": (today.date() - rec["promised"].date()).days,
+                "owner": rec.get("department") or rec.get("handler"),
+            }
+        )
+    r = data["reinspections"]
+    late = _unanswered(r, "notified", as_of) & (r["_due"] < today)
+    for rec in rows(r[late]):
+        out.append(
+            {
+                "type": "复检逾期未答复",
+                "id": rec.get("id"),
+                "property": rec["_property"],
+                "deadline": rec["_due"].date().isoformat(),
+                "days_overdue": (today.date() - rec["_due"].date()).days,
+                "owner": rec.get("inspectors"),
+            }
+        )
     return sorted(out, key=lambda x: -x["days_overdue"])
 
 
-def _deadline(r: dict, calendar: WorkCalendar, terms: Terms):
-    try:
-        return reinspection_deadline(r, calendar, terms)
-    except CalendarGap:  # the rule reports the gap (calendar-missing); the lists leave the case out
-        return None
-
-
-def pending_callbacks(data: Records, as_of: datetime, callbacks: dict | None = None) -> list[dict]:
-    """待回访: closed complaints and repairs without a callback on or after closing (domain.called_back).
-
-    callbacks: the callback index of `data` at as-of, when the caller has it already."""
-    callbacks = callback_index(data.callbacks, as_of) if callbacks is None else callbacks
+def pending_callbacks(data: Data, as_of: datetime) -> list[dict]:
+    """待回访: complaints and repairs closed by as-of without a callback on or after closing
+    (domain.called_back_rows, the callbacks dated by as-of)."""
+    latest = data.latest if as_of == data.as_of else latest_callbacks(data["callbacks"], as_of)
     out = []
     for kind, register, owner in (("投诉", "complaints", "handler"), ("报修", "repairs", "worker")):
-        for rec in getattr(data, register):
-            closed = rec.get(CLOSES[register])
-            if closed and closed <= as_of and not called_back(rec, register, callbacks):
-                out.append(
-                    {
-                        "type": kind,
-                        "id": rec.get("id"),
-                        "property": rec["_property"],
-                        "unit": rec.get("unit"),
-                        "closed": _iso(closed),
-                        "days_waiting": _age(closed, as_of),
-                        "owner": rec.get(owner),
-                        "person": rec.get("person"),
-                        "phone": rec.get("phone"),
-                    }
-                )
+        f = data[register]
+        closed = f[CLOSES[register]]
+        waiting = (closed <= as_of) & ~called_back_rows(f, register, latest)
+        for rec in rows(f[waiting]):
+            out.append(
+                {
+                    "type": kind,
+                    "id": rec.get("id"),
+                    "property": rec["_property"],
+                    "unit": rec.get("unit"),
+                    "closed": iso(rec[CLOSES[register]]),
+                    "days_waiting": (as_of.date() - rec[CLOSES[register]].date()).days,
+                    "owner": rec.get(owner),
+                    "person": rec.get("person"),
+                    "phone": rec.get("phone"),
+                }
+            )
     return sorted(out, key=lambda x: -x["days_waiting"])
 
 
-def reinspections_due_soon(
-    data: Records, as_of: datetime, calendar: WorkCalendar, terms: Terms = DEFAULT_TERMS, days: int = 7
-) -> list[dict]:
-    out = []
-    for r in data.reinspections:
-        if r.get("notified") and r["notified"] <= as_of:
-            continue
-        due = _deadline(r, calendar, terms)
-        if due and as_of.date() <= due <= as_of.date() + timedelta(days=days):
-            out.append(
-                {
-                    "id": r.get("id"),
-                    "property": r["_property"],
-                    "deadline": due.isoformat(),
-                    "urgent": bool(r.get("urgent")),
-                    "days_left": (due - as_of.date()).days,
-                    "owner": r.get("inspectors"),
-                }
-            )
+def reinspections_due_soon(data: Data, as_of: datetime, days: int = DUE_SOON_DAYS) -> list[dict]:
+    """Re-inspections not yet answered whose deadline falls within the next `days` days."""
+    today = pd.Timestamp(as_of).normalize()
+    r = data["reinspections"]
+    soon = (
+        _unanswered(r, "notified", as_of) & (r["_due"] >= today) & (r["_due"] <= today + timedelta(days=days))
+    )
+    out = [
+        {
+            "id": rec.get("id"),
+            "property": rec["_property"],
+            "deadline": rec["_due"].date().isoformat(),
+            "urgent": bool(rec.get("urgent")),
+            "days_left": (rec["_due"].date() - today.date()).days,
+            "owner": rec.get("inspectors"),
+        }
+        for rec in rows(r[soon])
+    ]
     return sorted(out, key=lambda x: x["days_left"])
 
 
-def unhappy_feedback(data: Records, as_of: datetime) -> list[dict]:
+def unhappy_feedback(data: Data, as_of: datetime) -> list[dict]:
     """不满意 feedback not yet handled again; its complaint within its property (domain.attribute
     has given feedback that named none its complaint's property)."""
-    by_number = {numbered(c): c for c in data.complaints}
-    out = []
-    for f in data.feedback:
-        reopened = f.get("reopened") if f.get("reopened") and f["reopened"] <= as_of else None
-        if f.get("satisfaction") == "不满意" and not reopened and f.get("date") and f["date"] <= as_of:
-            c = by_number.get(numbered(f, "complaint_id")) or {}
-            out.append(
-                {
-                    "id": f.get("id"),
-                    "complaint_id": f.get("complaint_id"),
-                    "property": f.get("_property"),
-                    "date": _iso(f["date"]),
-                    "days_waiting": _age(f["date"], as_of),
-                    "owner": c.get("department"),
-                }
-            )
-    return out
+    f = data["feedback"]
+    unhappy = (
+        (f["satisfaction"] == "不满意").fillna(False)
+        & _unanswered(f, "reopened", as_of)
+        & (f["date"] <= as_of)
+    )
+    c = data["complaints"]
+    department = pd.Series(c["department"].to_numpy(), index=numbers(c))
+    department = department[department.index.notna()]
+    department = department[~department.index.duplicated(keep="last")]  # a number given twice: its last
+    hit = f[unhappy]
+    owners = numbers(hit, "complaint_id").map(department)
+    return [
+        {
+            "id": rec.get("id"),
+            "complaint_id": rec.get("complaint_id"),
+            "property": rec.get("_property"),
+            "date": iso(rec["date"]),
+            "days_waiting": (as_of.date() - rec["date"].date()).days,
+            "owner": value(owner),
+        }
+        for rec, owner in zip(rows(hit), owners.tolist(), strict=True)
+    ]
 
 
-def meeting_lists(
-    data: Records,
-    scope: Scope,
-    calendar: WorkCalendar,
-    set_aside: list[dict],
-    callbacks: dict | None = None,
-    terms: Terms = DEFAULT_TERMS,
-) -> dict:
-    """The lists for the meeting, as they stand at the scope's stop. callbacks: the callback index
-    at that time, when the caller has it (a weekly run's stop is its as-of time)."""
+def meeting_lists(data: Data, scope: Scope, set_aside: list[dict]) -> dict:
+    """The lists for the meeting, as they stand at the scope's stop."""
     as_of = scope.stop
     return {
         "open": open_items(data, as_of),
-        "overdue": overdue_items(data, as_of, calendar, terms),
-        "pending_callbacks": pending_callbacks(data, as_of, callbacks),
-        "reinspections_due_soon": reinspections_due_soon(data, as_of, calendar, terms),
-        "repeat_complaints": repeat_complaints(data, scope),
+        "overdue": overdue_items(data, as_of),
+        "pending_callbacks": pending_callbacks(data, as_of),
+        "reinspections_due_soon": reinspections_due_soon(data, as_of),
+        "repeat_complaints": repeat_complaints(data["complaints"], scope),
         "unhappy_feedback": unhappy_feedback(data, as_of),
         "set_aside": set_aside,
     }

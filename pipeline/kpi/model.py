@@ -6,18 +6,29 @@ This is what kpis.json holds; the reports and the email read it and never recomp
 from __future__ import annotations
 
 import dataclasses
-from contextlib import nullcontext
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipeline.completeness import covered
 from pipeline.config import Config
-from pipeline.domain import Terms, attribute, callback_index
-from pipeline.infra.pool import forked
-from pipeline.kpi.core import COMPLAINT_KEYS, RATE_KEYS, Records, Scope, compute_set, kpi
+from pipeline.domain import Terms, attribute_frames
+from pipeline.frames import frames as to_frames
+from pipeline.kpi.core import (
+    COMPLAINT_KEYS,
+    RATE_KEYS,
+    Data,
+    Scope,
+    View,
+    by_complaint_field,
+    by_field,
+    by_property,
+    company,
+    kpi,
+    measure,
+    within,
+)
 from pipeline.kpi.lists import meeting_lists
 from pipeline.kpi.scorecard import scorecard
-from pipeline.kpi.slices import Complaints, Partition, Slice, by_complaint_field, by_field, by_property
 from pipeline.periods import Period, month_of, months_in, previous, week_of
 from pipeline.workdays import WorkCalendar
 
@@ -80,119 +91,96 @@ def _households(config: Config, names) -> tuple[int | None, list[str]]:
 
 
 def _trend(
-    data: Records | Slice,
+    data: Data,
+    view: View,
     period: Period,
     kind: str,
     as_of: datetime,
     config: Config,
-    calendar: WorkCalendar,
-    households: int | None,
+    households: list[int | None],
+    covers: list[tuple],
     keys: tuple[str, ...] = RATE_KEYS,
-    callbacks: dict | None = None,
     handed_in: set | None = None,
-    props: tuple[str, ...] = (),
-) -> list[dict]:
-    """The last 12 weeks or months up to this period: values with numerators and denominators.
-
-    callbacks: the callback index of `data` at as-of, when the caller has it already."""
+) -> list[list[dict]]:
+    """The last 12 weeks or months up to this period, for each slice of the view: values with
+    numerators and denominators. covers[i]: the properties whose households slice i counts."""
     if kind == period.kind:
         last = period
     elif kind == "monthly":
         last = month_of(min(period.end, as_of) - timedelta(seconds=1))
     else:
         last = week_of(min(period.end, as_of) - timedelta(seconds=1), config)
-    if callbacks is None:
-        callbacks = callback_index(data.callbacks, as_of)
-    out = []
+    out: list[list[dict]] = [[] for _ in view.names]
     for n in range(TREND_LENGTH - 1, -1, -1):
         p = previous(last, config, n) if n else last
         if p.start > as_of:
             continue
-        k = compute_set(
-            data, _scope(p, as_of), config, households, calendar, _ytd_start(p), callbacks, repeats=False
-        )
-        handed_in_only(k, handed_in, props, p, as_of, config, keys)
-        row = {"period": p.label}
-        row.update({key: k[key]["value"] for key in keys})
-        row.update({f"{key}_numerator": k[key]["numerator"] for key in keys})
-        row.update({f"{key}_denominator": k[key]["denominator"] for key in keys})
-        if keys == RATE_KEYS:
-            row.update(k["counts"])
-        out.append(row)
+        sets = measure(data, view, _scope(p, as_of), config, households, _ytd_start(p), repeats=False)
+        for i, k in enumerate(sets):
+            handed_in_only(k, handed_in, covers[i], p, as_of, config, keys)
+            row = {"period": p.label}
+            row.update({key: k[key]["value"] for key in keys})
+            row.update({f"{key}_numerator": k[key]["numerator"] for key in keys})
+            row.update({f"{key}_denominator": k[key]["denominator"] for key in keys})
+            if keys == RATE_KEYS:
+                row.update(k["counts"])
+            out[i].append(row)
     return out
 
 
-def _trends(
-    data, period, as_of, config, calendar, total_households, callbacks, properties, props, handed_in
-) -> dict:
+def _trends(data: Data, period, as_of, config, total_households, props, handed_in) -> dict:
     """The weekly and monthly trends of the group, and (in a monthly report) of each property."""
-    group = {"callbacks": callbacks, "handed_in": handed_in, "props": tuple(props)}
-    return {
-        "weekly": _trend(data, period, "weekly", as_of, config, calendar, total_households, **group),
-        "monthly": _trend(data, period, "monthly", as_of, config, calendar, total_households, **group),
-        "monthly_by_property": {
-            name: _trend(
-                properties.slice(name),
-                period,
-                "monthly",
-                as_of,
-                config,
-                calendar,
-                _households(config, [name])[0],
-                keys=PROPERTY_TREND_KEYS,
-                callbacks=callbacks,  # keyed by (property, number): the group's serves each property
-                handed_in=handed_in,
-                props=(name,),
-            )
-            for name in props
-        }
-        if period.kind == "monthly"
-        else {},
+    whole = company(data)
+    group = {"covers": [tuple(props)], "handed_in": handed_in}
+    out = {
+        "weekly": _trend(data, whole, period, "weekly", as_of, config, [total_households], **group)[0],
+        "monthly": _trend(data, whole, period, "monthly", as_of, config, [total_households], **group)[0],
+        "monthly_by_property": {},
     }
-
-
-def _provenance(rec: dict) -> dict:
-    """Where a record behind a KPI lives: enough to find the clerk's row, no customer data."""
-    return {
-        "register": rec.get("_register"),
-        "id": rec.get("id"),
-        "property": rec.get("_property"),
-        "file": rec.get("_file"),
-        "sheet": rec.get("_sheet"),
-        "row": rec.get("_row"),
-    }
+    if period.kind == "monthly" and props:
+        view = by_property(data, list(props))
+        rows = _trend(
+            data,
+            view,
+            period,
+            "monthly",
+            as_of,
+            config,
+            [_households(config, [name])[0] for name in props],
+            [(name,) for name in props],
+            keys=PROPERTY_TREND_KEYS,
+            handed_in=handed_in,
+        )
+        out["monthly_by_property"] = dict(zip(props, rows, strict=True))
+    return out
 
 
 def compute_kpis(
-    raw: dict[str, list[dict]],
+    raw: dict,
     period: Period,
     as_of: datetime,
     config: Config,
     data_quality: dict,
     set_aside: list[dict],
     generated_at: datetime | None = None,
-    handover: bool = False,
-    parallel: bool = False,
     handed_in: set | None = None,
 ) -> dict:
     """The whole model for one period (see the kpis.json contract in the README).
 
-    handover: raw holds fresh dicts that may be parsed in place (a run's own Store.records result).
-    parallel: the trends (24 periods over the whole group, and 12 months per property: about half
-    the work) are computed in a forked worker while this process computes the rest.
+    raw: each register's records, as typed frames (pipeline.frames) or as the store's dicts.
     handed_in: Store.handed_in(); a household rate that no complaints register covers is null.
     """
-    attribute(raw)  # feedback naming no property: its complaint's (already done for a run's records)
-    data = Records.from_store(raw, in_place=handover)
+    frames = {k: f.copy() for k, f in to_frames(raw).items()}
+    attribute_frames(
+        frames
+    )  # feedback naming no property: its complaint's (already done for a run's records)
     calendar = WorkCalendar(config.holidays)
-    callbacks = callback_index(data.callbacks, as_of)
+    data = Data(frames, as_of, calendar, Terms.of(config))
     errors: list[str] = []
 
-    seen = {
-        r.get("_property")
-        for rows in (data.complaints, data.callbacks, data.repairs, data.reinspections)
-        for r in rows
-    }
+    seen = set()
+    for key in ("complaints", "callbacks", "repairs", "reinspections"):
+        seen.update(frames[key]["_property"].dropna().unique().tolist())
     props = [p for p in config.properties] + sorted(p for p in seen if p and p not in config.properties)
     total_households, missing = _households(config, props)
     for name in missing:
@@ -202,27 +190,11 @@ def compute_kpis(
                 f'请加入 [properties."{name}"] households = …'
             )
 
-    properties = by_property(data)
-    trend_args = (
-        data,
-        period,
-        as_of,
-        config,
-        calendar,
-        total_households,
-        callbacks,
-        properties,
-        props,
-        handed_in,
-    )
-    with forked(_trends, *trend_args) if parallel else nullcontext() as trend_job:
-        model = _model(
-            data, period, as_of, config, calendar, callbacks, properties, props, total_households, set_aside
-        )
-        handed_in_only(model["kpis"], handed_in, props, period, as_of, config)
-        for name, k in model["by_property"].items():
-            handed_in_only(k, handed_in, (name,), period, as_of, config)
-        model["trend"] = trend_job.result()[0] if trend_job else _trends(*trend_args)
+    model = _model(data, period, as_of, config, props, total_households, set_aside)
+    handed_in_only(model["kpis"], handed_in, props, period, as_of, config)
+    for name, k in model["by_property"].items():
+        handed_in_only(k, handed_in, (name,), period, as_of, config)
+    model["trend"] = _trends(data, period, as_of, config, total_households, props, handed_in)
     model.update(
         # in the meeting's time zone, with its offset (2026-11-01T08:00:05+08:00), like every time a user reads
         generated_at=(generated_at or datetime.now(ZoneInfo(config.timezone))).isoformat(timespec="seconds"),
@@ -232,44 +204,26 @@ def compute_kpis(
     return model
 
 
-def _model(
-    data,
-    period,
-    as_of,
-    config,
-    calendar,
-    callbacks,
-    properties: Partition,
-    props,
-    total_households,
-    set_aside,
-) -> dict:
-    """The model computed from the records, but its trends (computed beside it); the keys that
-    compute_kpis fills in stand as None, to keep kpis.json's order."""
+def _model(data: Data, period, as_of, config, props, total_households, set_aside) -> dict:
+    """The model computed from the records, but its trends; the keys that compute_kpis fills in
+    stand as None, to keep kpis.json's order."""
     scope = _scope(period, as_of)
     ytd = _ytd_start(period)
     trace: dict = {}
-    company = compute_set(data, scope, config, total_households, calendar, ytd, callbacks, trace)
+    company_kpis = measure(data, company(data), scope, config, [total_households], ytd, trace)[0]
     traced = trace.pop("_records", {})
-    by_property = {}
-    for name in props:
-        hh, _ = _households(config, [name])
-        by_property[name] = compute_set(properties.slice(name), scope, config, hh, calendar, ytd, callbacks)
+    households = [_households(config, [name])[0] for name in props]
+    by_prop = dict(
+        zip(props, measure(data, by_property(data, props), scope, config, households, ytd), strict=True)
+    )
 
-    def picked(partition: tuple[list[str], Partition], keys: tuple[str, ...]) -> dict[str, dict]:
-        names, slices = partition
-        return {
-            name: _pick(
-                compute_set(slices.slice(name), scope, config, None, calendar, ytd, callbacks, repeats=False),
-                keys,
-            )
-            for name in names
-        }
+    def picked(view: View, keys: tuple[str, ...]) -> dict[str, dict]:
+        sets = measure(data, view, scope, config, [None] * len(view.names), ytd, repeats=False)
+        return {name: _pick(k, keys) for name, k in zip(view.names, sets, strict=True)}
 
-    complaints = Complaints(data)
-    by_department = picked(by_complaint_field(data, "department", complaints), COMPLAINT_KEYS)
+    by_department = picked(by_complaint_field(data, "department"), COMPLAINT_KEYS)
     by_staff = {
-        "受理人": picked(by_complaint_field(data, "handler", complaints), COMPLAINT_KEYS),
+        "受理人": picked(by_complaint_field(data, "handler"), COMPLAINT_KEYS),
         "回访人": picked(
             by_field(data, "callbacks", "staff"), ("callback_followup_rate", "satisfaction_rate")
         ),
@@ -277,24 +231,10 @@ def _model(
     }
 
     prev = previous(period, config)
-    prev_kpis = compute_set(
-        data,
-        _scope(prev, as_of),
-        config,
-        total_households,
-        calendar,
-        _ytd_start(prev),
-        callbacks,
-        repeats=False,
-    )
-    categories: dict[str, int] = {}
-    causes: dict[str, dict[str, int]] = {}
-    for c in data.complaints:
-        if c.get("received") and scope.start <= c["received"] < scope.stop:
-            cat = c.get("category") or "未分类"
-            categories[cat] = categories.get(cat, 0) + 1
-            what = c.get("content") or "（未写内容）"
-            causes.setdefault(cat, {})[what] = causes.setdefault(cat, {}).get(what, 0) + 1
+    prev_kpis = measure(
+        data, company(data), _scope(prev, as_of), config, [total_households], _ytd_start(prev), repeats=False
+    )[0]
+    categories, causes = _categories(data["complaints"], scope)
 
     return {
         "period": period.label,
@@ -303,25 +243,34 @@ def _model(
         "end": period.end.isoformat(timespec="minutes"),
         "as_of": as_of.isoformat(timespec="minutes"),
         "generated_at": None,
-        "kpis": company,
+        "kpis": company_kpis,
         "previous": {"period": prev.label, **{k: prev_kpis[k]["value"] for k in RATE_KEYS}},
-        "by_property": by_property,
+        "by_property": by_prop,
         "by_department": by_department,
         "by_staff": by_staff,
-        "categories": dict(sorted(categories.items(), key=lambda kv: -kv[1])),
-        "causes": {
-            cat: [list(kv) for kv in sorted(items.items(), key=lambda kv: -kv[1])[:3]]
-            for cat, items in causes.items()
-        },
+        "categories": categories,
+        "causes": causes,
         "trend": None,
         "scorecard": scorecard(data, period, as_of, config),
-        "lists": meeting_lists(
-            data, scope, calendar, set_aside, callbacks if scope.stop == as_of else None, Terms.of(config)
-        ),
+        "lists": meeting_lists(data, scope, set_aside),
         "lists_at": scope.stop.isoformat(timespec="minutes"),  # the days overdue / waiting count to here
-        "terms": dataclasses.asdict(Terms.of(config)),  # the deadlines the figures were judged by
+        "terms": dataclasses.asdict(data.terms),  # the deadlines the figures were judged by
         "provenance": trace,
-        "records": {key: _provenance(rec) for key, rec in traced.items()},
+        "records": traced,
         "data_quality": None,
         "errors": None,
     }
+
+
+def _categories(c, scope: Scope) -> tuple[dict[str, int], dict[str, list]]:
+    """The period's complaints by category, most first (ties: the first seen), and each category's
+    three most frequent contents."""
+    got = c.loc[within(c, "received", scope.start, scope.stop), ["category", "content"]]
+    got = got.fillna({"category": "未分类", "content": "（未写内容）"})
+    by_cat = got.groupby("category", sort=False).size()
+    categories = {k: int(v) for k, v in by_cat.sort_values(ascending=False, kind="stable").items()}
+    causes = {}
+    for cat, items in got.groupby("category", sort=False)["content"]:
+        counted = items.groupby(items, sort=False).size().sort_values(ascending=False, kind="stable")
+        causes[cat] = [[k, int(v)] for k, v in counted.iloc[:3].items()]
+    return categories, causes

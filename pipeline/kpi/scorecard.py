@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError
-from pipeline.kpi.core import Records
+from pipeline.kpi.core import Data, within
 from pipeline.periods import Period, previous
 
 STREAK_MONTHS = 12
@@ -42,23 +42,27 @@ def settings(config: Config) -> dict | None:
     return {"awards": awards, "rates": rates, "threshold": threshold, "sales": raw.get("sales", {})}
 
 
-def month_scores(data: Records, start: datetime, stop: datetime) -> dict[str, dict]:
+def month_scores(data: Data, start: datetime, stop: datetime) -> dict[str, dict]:
+    """Per staff member over [start, stop): complaints handled, replies promised and kept, callbacks
+    made, repairs completed, their volume and on-time share."""
+    c, cb, r = data["complaints"], data["callbacks"], data["repairs"]
+    received = c.loc[within(c, "received", start, stop)]
+    replied = c.loc[within(c, "replied", start, stop) & c["promised"].notna().to_numpy()]
+    kept = replied["replied"].dt.normalize() <= replied["promised"].dt.normalize()
+    counted = {
+        "complaints": received["handler"].value_counts(),
+        "promised": replied["handler"].value_counts(),
+        "kept": kept.groupby(replied["handler"]).sum(),
+        "callbacks": cb.loc[within(cb, "date", start, stop), "staff"].value_counts(),
+        "repairs": r.loc[within(r, "completed", start, stop), "worker"].value_counts(),
+    }
     people: dict[str, dict] = defaultdict(
         lambda: {"complaints": 0, "callbacks": 0, "repairs": 0, "promised": 0, "kept": 0}
     )
-    for c in data.between("complaints", "received", start, stop):
-        if c.get("handler"):
-            people[c["handler"]]["complaints"] += 1
-    for c in data.between("complaints", "replied", start, stop):
-        if c.get("handler") and c.get("promised"):
-            people[c["handler"]]["promised"] += 1
-            people[c["handler"]]["kept"] += c["replied"].date() <= c["promised"].date()
-    for cb in data.between("callbacks", "date", start, stop):
-        if cb.get("staff"):
-            people[cb["staff"]]["callbacks"] += 1
-    for r in data.between("repairs", "completed", start, stop):
-        if r.get("worker"):
-            people[r["worker"]]["repairs"] += 1
+    for key, series in counted.items():
+        for name, n in series.items():
+            if name and (key != "kept" or name in people):
+                people[name][key] = int(n)
     for p in people.values():
         p["volume"] = p["complaints"] + p["callbacks"] + p["repairs"]
         p["on_time_share"] = p["kept"] / p["promised"] if p["promised"] else None
@@ -71,7 +75,7 @@ def _top(scores: dict[str, dict]) -> str | None:
     return max(scores, key=lambda n: (scores[n]["volume"], scores[n]["on_time_share"] or 0, n))
 
 
-def scorecard(data: Records, period: Period, as_of: datetime, config: Config) -> list[dict] | None:
+def scorecard(data: Data, period: Period, as_of: datetime, config: Config) -> list[dict] | None:
     """Rows for the month's scorecard, best first; None when the scorecard is off."""
     s = settings(config)
     if s is None or period.kind != "monthly":

@@ -1,0 +1,117 @@
+"""Records as typed frames: one pandas DataFrame per register, typed as registers.py declares.
+
+A register's frame has its columns (all but the memo ones: free text no rule or KPI reads) typed by
+their Column.type, and the provenance of each row:
+
+    date            datetime64[ns] (NaT when blank); a date without a time is 00:00 of its day
+    bool            pandas "boolean" (True / False / <NA>)
+    number          float64 (NaN when blank)
+    text, choice,   str (Arrow-backed when pyarrow is installed, as pandas 3 does by default)
+    phone
+    _id             the store's row id (Int64; <NA> for rows checked without storing them)
+    _property       the property the row belongs to (domain.attribute fills it for feedback)
+    _month, _file, _sheet, _row     where the row came from
+
+Rows keep the store's order (its row ids), which is the order lists and traces break ties by.
+Dates are parsed here once per distinct text (to_datetime caches them) and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from pipeline.registers import BOOL, DATE, NUMBER, REGISTERS
+
+PROVENANCE = ("_id", "_property", "_month", "_file", "_sheet", "_row")
+NAMES = tuple(REGISTERS)
+
+
+def columns(register: str) -> list[tuple[str, str]]:
+    """(key, type) of the register's columns a frame holds: all but the memo ones."""
+    return [(c.key, c.type) for c in REGISTERS[register].columns if not c.memo]
+
+
+def _typed(values, kind: str) -> pd.Series:
+    if kind == DATE:
+        return pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601", errors="coerce").astype(
+            "datetime64[ns]"
+        )
+    if kind == BOOL:
+        return pd.Series(values, dtype=object).map(_bool).astype("boolean")
+    if kind == NUMBER:
+        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64")
+    return pd.Series(values, dtype=object).map(_text).astype("str")
+
+
+def _bool(value):
+    return value if isinstance(value, bool) else None
+
+
+def _text(value):
+    return None if value is None or value == "" else str(value)
+
+
+def frame(register: str, records: Iterable[dict]) -> pd.DataFrame:
+    """The register's records (dicts with the register's keys and provenance, as the store and the
+    loader give them) as a typed frame."""
+    records = list(records)
+    data = {}
+    for key, kind in columns(register):
+        data[key] = _typed([r.get(key) for r in records], kind).reset_index(drop=True)
+    data["_id"] = pd.array([r.get("_id") for r in records], dtype="Int64")
+    data["_property"] = _typed([r.get("_property") or r.get("property") for r in records], "text")
+    for key in ("_month", "_file", "_sheet"):
+        data[key] = _typed([r.get(key) for r in records], "text")
+    data["_row"] = pd.array([r.get("_row") for r in records], dtype="Int64")
+    return pd.DataFrame(data, index=pd.RangeIndex(len(records)))
+
+
+def empty(register: str) -> pd.DataFrame:
+    return frame(register, [])
+
+
+def frames(raw: dict[str, list[dict]] | None = None) -> dict[str, pd.DataFrame]:
+    """Every register as a frame (empty for those `raw` lacks); frames given pass through."""
+    raw = raw or {}
+    out = {}
+    for key in NAMES:
+        given = raw.get(key)
+        out[key] = given if isinstance(given, pd.DataFrame) else frame(key, given or [])
+    return out
+
+
+def value(v):
+    """A frame's cell as plain Python for lists and JSON: None for NaN/NaT/<NA>, a datetime for a
+    Timestamp, int and bool for numpy's."""
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if v is pd.NA:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if hasattr(v, "item"):  # numpy scalars
+        return v.item()
+    return v
+
+
+def rows(df: pd.DataFrame, register: str | None = None) -> list[dict]:
+    """A frame's rows as plain dicts (value), with _register when given."""
+    out = []
+    keys = list(df.columns)
+    for values in df.itertuples(index=False, name=None):
+        rec = {k: value(v) for k, v in zip(keys, values, strict=True)}
+        if register:
+            rec["_register"] = register
+        out.append(rec)
+    return out
+
+
+def ref(df: pd.DataFrame) -> pd.Series:
+    """How a row is named in a trace: the store's row id when known, else its register number."""
+    ids = df["_id"].astype("str")
+    fallback = df["id"].astype(object).where(df["id"].notna(), "None").astype("str")
+    return ids.where(df["_id"].notna(), fallback)
