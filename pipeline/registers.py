@@ -464,7 +464,7 @@ REGISTERS: dict[str, Register] = {r.key: r for r in (COMPLAINTS, CALLBACKS, REIN
 @dataclass(frozen=True)
 class Relation:
     """How one register's rows refer to another's: by a number within the same property
-    (domain.numbered). The rules that check a reference, and `pipeline validate` deciding which
+    (domain.numbers). The rules that check a reference, and `pipeline validate` deciding which
     registers a file's check needs, read these; so do the generated docs."""
 
     register: str

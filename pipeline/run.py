@@ -12,14 +12,16 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from pipeline import __version__, periods
 from pipeline.completeness import missing_registers, missing_text
 from pipeline.config import Config
-from pipeline.domain import attribute, forget_parsed_dates
+from pipeline.domain import attribute
 from pipeline.errors import ConfigError
 from pipeline.infra.atomic import atomic_path
 from pipeline.infra.lock import exclusive
-from pipeline.infra.pool import Packed, collector_paused, rss_mb, timed
+from pipeline.infra.pool import rss_mb, timed
 from pipeline.infra.runlog import run_log
 from pipeline.kpi.model import compute_kpis
 from pipeline.load.loader import file_hash, skipped_text
@@ -102,31 +104,24 @@ def kpi_inputs(
     store: Store,
     config: Config,
     property_name: str | None,
-    records: dict[str, list[dict]] | None = None,
+    records: dict[str, pd.DataFrame] | None = None,
     files: list[dict] | None = None,
 ) -> tuple[dict, Config, dict, list[dict]]:
-    """The records, config, data quality and set-aside rows the KPIs see: everything, or one property's.
+    """The frames, config, data quality and set-aside rows the KPIs see: everything, or one property's.
 
-    records: the store's current records as validation just left them, when it ran (else read here).
+    records: the frames that passed validation, when it ran (else read here: the current records
+    less those a rule set aside, feedback attributed as the rules did, run_rules).
     files: file_infos(store, property_name), when the caller has them (a group's: 18,000 files, 1–2 s).
+    A property's records are the group's of that property: the same attribution, the same rows.
     """
+    if records is None:
+        loaded = store.current_frames()
+        attribute(loaded)
+        records = {key: f[~f["_rule_error"]].drop(columns="_rule_error") for key, f in loaded.items()}
     if not property_name:
-        raw = records or {key: store.current_records(key, passed_rules=True) for key in REGISTERS}
-        attribute(raw, lambda: store.current_records("complaints"))  # as the rules did (run_rules)
-        return raw, config, data_quality(store, files=files), store.set_aside_rows()
+        return records, config, data_quality(store, files=files), store.set_aside_rows()
     check_property(config, property_name)
-    if records:
-        raw = {
-            key: [r for r in recs if r["_property"] in (property_name, None)] for key, recs in records.items()
-        }
-    else:
-        raw = {key: store.records(key, property_name=property_name, lean=True) for key in REGISTERS}
-    # feedback naming no property that passed the rules follows exactly one property's complaint
-    # (else feedback-property-unknown set it aside): among this property's loaded ones, or another's
-    attribute(
-        raw, lambda: store.records("complaints", property_name=property_name, for_rules=True, lean=True)
-    )
-    raw = {key: [r for r in recs if r["_property"] == property_name] for key, recs in raw.items()}
+    raw = {key: f[f["_property"] == property_name] for key, f in records.items()}
     scoped = dc_replace(config, properties={property_name: config.properties[property_name]})
     set_aside = store.set_aside_rows(property_name)
     return raw, scoped, data_quality(store, property_name, files), set_aside
@@ -327,35 +322,23 @@ def _output_options(options: RunOptions, report_dir: Path) -> dict:
 def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, period, lap, rules):
     """Validate the store (unless its rule findings are already those of this data, config and
     as-of time: `rules`, e.g. after another period's run), compute the KPIs and render the reports.
-
-    The records fill most of the memory budget while validation and the KPIs hold them. Before
-    anything else starts, they are freed and what the run keeps of that time (the KPI model and the
-    findings) is repacked into fresh pages (pool.Packed), so that their memory goes back to the
-    system: the Excel report's forked worker then shares a small run, and the clerks' workbooks
-    (validation.xlsx, annotated copies) are written by the run itself while that worker runs."""
+    The records are typed frames throughout (pipeline/frames.py): validation hands the KPIs those
+    that passed, so a run reads its store once."""
     findings, records = [], None
     if store.meta(reuse.RULES_STATE) != rules:
-        with collector_paused():
-            findings, records = validate_store(store, config, as_of)
+        findings, records = validate_store(store, config, as_of)
         store.set_meta(reuse.RULES_STATE, rules)
     lap("validate")
-    with collector_paused():
-        files = file_infos(store, options.property)
-        raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records, files)
-        del records
-        handed_in = store.handed_in()
-        missing = missing_registers(handed_in, config, period, as_of, options.property)
-        quality["missing_registers"] = [
-            {"property": m["property"], "register": m["register"]} for m in missing
-        ]
-        quality["missing_register_months"] = missing
-        model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handed_in=handed_in)
+    files = file_infos(store, options.property)
+    raw, kpi_config, quality, set_aside = kpi_inputs(store, config, options.property, records, files)
+    del records
+    handed_in = store.handed_in()
+    missing = missing_registers(handed_in, config, period, as_of, options.property)
+    quality["missing_registers"] = [{"property": m["property"], "register": m["register"]} for m in missing]
+    quality["missing_register_months"] = missing
+    model = compute_kpis(raw, period, as_of, kpi_config, quality, set_aside, handed_in=handed_in)
     model["scope"] = options.property or "全部项目"
-    packed = Packed((model, findings))
-    del raw, model, findings, files  # the records are not needed while rendering: their memory goes back
-    forget_parsed_dates()
-    store.forget_shared_texts()
-    model, findings = packed.unpack()
+    del raw
     lap("kpi")
     outputs_section = config.raw.get("outputs") or {}
     limit = outputs_section.get("annotate_max_files", 500)  # an int: parse_config checked it

@@ -425,14 +425,15 @@ def test_kpis_see_the_same_records_whether_validation_ran_in_this_run_or_earlier
         assert any(f.severity == "error" and f.ref for f in findings)  # rows dated after the as-of time
 
         def ids(raw: dict) -> dict:
-            return {key: [r["_id"] for r in recs] for key, recs in raw.items()}
+            return {key: f["_id"].tolist() for key, f in raw.items()}
 
         for prop in (None, "金桂苑"):
             files = file_infos(store, prop)  # as the run's clerk-output plan read them
-            shared = kpi_inputs(store, config, prop, {k: list(v) for k, v in records.items()}, files)
+            shared = kpi_inputs(store, config, prop, records, files)
             fresh = kpi_inputs(store, config, prop)
             assert ids(shared[0]) == ids(fresh[0]) and shared[1:] == fresh[1:]
-            assert shared[0] == fresh[0]
+            for key, f in shared[0].items():
+                assert f.reset_index(drop=True).equals(fresh[0][key].reset_index(drop=True))
 
 
 def test_the_model_from_frames_equals_the_model_from_the_stores_dicts(tmp_path: Path, config):
@@ -557,8 +558,8 @@ def test_a_views_slices_equal_frames_of_their_own(records):
     """The KPI slices of a View (kpi.core: every slice counted in one pass) give what the company
     view of just the slice's records gives, with the slices defined here from scratch. Feedback
     naming no property has first been given its complaint's where exactly one property has that
-    number (domain.attribute_frames; the rules set the rest aside)."""
-    from pipeline.domain import attribute_frames
+    number (domain.attribute; the rules set the rest aside)."""
+    from pipeline.domain import attribute
     from pipeline.frames import frames
     from pipeline.kpi.core import Data, Scope, by_complaint_field, by_field, by_property, company, measure
     from pipeline.workdays import WorkCalendar
@@ -574,7 +575,7 @@ def test_a_views_slices_equal_frames_of_their_own(records):
         for f in feedback
     ]
     raw = frames({"complaints": complaints, "callbacks": callbacks, "feedback": feedback, "repairs": repairs})
-    attribute_frames(raw)
+    attribute(raw)
     assert [None if p != p else p for p in raw["feedback"]["_property"].tolist()] == expected
     for f in feedback:
         f["_property"] = expected[feedback.index(f)]

@@ -25,7 +25,7 @@ from pipeline.domain import (
     CLOSES,
     Terms,
     callback_problem,
-    called_back_rows,
+    called_back,
     deadlines,
     followed_up,
     latest_callbacks,
@@ -97,7 +97,7 @@ class Data:
         f = self.frames
         self.latest = latest_callbacks(f["callbacks"], self.as_of)
         for register in CLOSES:
-            f[register]["_called_back"] = called_back_rows(f[register], register, self.latest)
+            f[register]["_called_back"] = called_back(f[register], register, self.latest)
         f["reinspections"]["_due"], f["reinspections"]["_gap"] = deadlines(
             f["reinspections"], self.calendar, self.terms
         )

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from pipeline.domain import CLOSES, OPENS, called_back_rows, latest_callbacks, numbers, open_at
+from pipeline.domain import CLOSES, OPENS, called_back, latest_callbacks, numbers, open_at
 from pipeline.frames import rows, value
 from pipeline.kpi.core import Data, Scope, iso, repeat_complaints
 
@@ -95,13 +95,13 @@ def overdue_items(data: Data, as_of: datetime) -> list[dict]:
 
 def pending_callbacks(data: Data, as_of: datetime) -> list[dict]:
     """待回访: complaints and repairs closed by as-of without a callback on or after closing
-    (domain.called_back_rows, the callbacks dated by as-of)."""
+    (domain.called_back, the callbacks dated by as-of)."""
     latest = data.latest if as_of == data.as_of else latest_callbacks(data["callbacks"], as_of)
     out = []
     for kind, register, owner in (("投诉", "complaints", "handler"), ("报修", "repairs", "worker")):
         f = data[register]
         closed = f[CLOSES[register]]
-        waiting = (closed <= as_of) & ~called_back_rows(f, register, latest)
+        waiting = (closed <= as_of) & ~called_back(f, register, latest)
         for rec in rows(f[waiting]):
             out.append(
                 {

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.completeness import covered
 from pipeline.config import Config
-from pipeline.domain import Terms, attribute_frames
+from pipeline.domain import Terms, attribute
 from pipeline.frames import frames as to_frames
 from pipeline.kpi.core import (
     COMPLAINT_KEYS,
@@ -171,9 +171,7 @@ def compute_kpis(
     handed_in: Store.handed_in(); a household rate that no complaints register covers is null.
     """
     frames = {k: f.copy() for k, f in to_frames(raw).items()}
-    attribute_frames(
-        frames
-    )  # feedback naming no property: its complaint's (already done for a run's records)
+    attribute(frames)  # feedback naming no property: its complaint's (already done for a run's records)
     calendar = WorkCalendar(config.holidays)
     data = Data(frames, as_of, calendar, Terms.of(config))
     errors: list[str] = []

@@ -511,7 +511,7 @@ FOLLOW_UP = ("overdue", "reinspections_due_soon", "pending_callbacks", "unhappy_
 
 def _listed(m: dict) -> set[tuple]:
     """The cases the follow-up lists already show, as (property, number): a number names a case
-    within its property (domain.numbered), so another centre's TS-001 is another case."""
+    within its property (domain.numbers), so another centre's TS-001 is another case."""
     out = set()
     for name in FOLLOW_UP:
         for it in m["lists"].get(name, []):

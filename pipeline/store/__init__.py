@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -32,8 +32,8 @@ from pipeline.errors import PipelineError
 from pipeline.infra.faults import RESTORE
 from pipeline.infra.lock import Busy, exclusive
 from pipeline.load.loader import LoadedFile
-from pipeline.registers import CHOICE, DATE, REGISTERS
-from pipeline.store import record_cache
+from pipeline.registers import REGISTERS
+from pipeline.store import snapshot
 from pipeline.store.views import view_statements
 
 SCHEMA = """
@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_active ON records(register, superseded_by, set_aside);
 CREATE INDEX IF NOT EXISTS records_scope ON records(register, property, month);
-CREATE INDEX IF NOT EXISTS records_file ON records(file_id);  -- a file's rows: record cache, counts, supersession
+CREATE INDEX IF NOT EXISTS records_file ON records(file_id);  -- a file's rows: snapshots, counts, supersession
 CREATE INDEX IF NOT EXISTS files_name ON files(name);  -- an earlier version of a file (_replace_whole_files)
 CREATE TABLE IF NOT EXISTS findings (
     id INTEGER PRIMARY KEY,
@@ -96,40 +96,10 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started_at TEXT, finished_at TEXT, args TEXT, status TEXT, summary TEXT
 );
-CREATE TABLE IF NOT EXISTS kept_findings (  -- row-local rules' findings per file (validate/local.py)
-    name TEXT PRIMARY KEY, rules TEXT NOT NULL, stamp TEXT NOT NULL, findings TEXT NOT NULL
-);
 """
 
 
 DECODE_BATCH = 2000  # records decoded per json.loads call
-SHARED_NAMES = ("property", "handler", "department", "staff", "worker", "inspectors")
-
-
-@cache
-def _shared_keys(register: str) -> tuple[str, ...]:
-    """Fields whose few values repeat on most rows: choices, the names of staff and places, and
-    dates (a group's 1.3 million records hold about 70,000 distinct date texts: one object each
-    instead of one per row saves about 200 MB)."""
-    cols = REGISTERS[register].columns
-    return tuple(c.key for c in cols if not c.memo and (c.type in (CHOICE, DATE) or c.key in SHARED_NAMES))
-
-
-@cache
-def _date_keys(register: str) -> tuple[str, ...]:
-    return tuple(c.key for c in REGISTERS[register].columns if not c.memo and c.type == DATE)
-
-
-def share_texts(records: list[dict], keys: tuple[str, ...], shared: dict) -> list[dict]:
-    """Make the texts under `keys` one object each across `records` (and across every call with
-    the same `shared`), in place."""
-    share = shared.setdefault
-    for rec in records:
-        for k in keys:
-            v = rec.get(k)
-            if v.__class__ is str:
-                rec[k] = share(v, v)
-    return records
 
 
 CACHE_KIB = 131_072  # SQLite page cache: a group's store is ~1 GB; index inserts thrash the 2 MB default
@@ -345,11 +315,10 @@ class Store:
 
     def __init__(self, location: str | Path):
         self.location = location
-        self._shared: dict = {}  # repeated texts of decoded records, one object each
         target = _locate(location)
         if is_url(target):
             self.db = _PgConnection(target)
-            self.db.executescript(SCHEMA)
+            self.db.executescript(SCHEMA + snapshot.SCHEMA.replace("BLOB", "BYTEA"))
             self._upgrade()
             self._views(postgres=True)
             return
@@ -364,7 +333,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(SCHEMA + record_cache.SCHEMA)
+            self.db.executescript(SCHEMA + snapshot.SCHEMA)
             self._upgrade()
             self._views(postgres=False)
         except sqlite3.DatabaseError as exc:
@@ -687,32 +656,15 @@ class Store:
             out.extend(self._decode(register, rows, lean))
         return out
 
-    def current_records(self, register: str, passed_rules: bool = False) -> list[dict]:
-        """What a run holds: the current records (as records(for_rules=True, lean=True) returns
-        them, or only those that passed the last validation), from the record cache of a SQLite store."""
-        if isinstance(self.db, _PgConnection):
-            return self.records(register, for_rules=not passed_rules, lean=True)
-        return record_cache.current_records(
-            self.db,
-            register,
-            passed_rules,
-            lambda rows: self._decode(register, rows, lean=True),
-            # a blob shares its texts within its file; across files only the dates are worth it
-            # (200 MB at 300 properties for 0.5 s; choices and names too: 14 MB more for 0.6 s more)
-            lambda recs: share_texts(recs, _date_keys(register), self._shared),
-        )
-
-    def forget_shared_texts(self) -> None:
-        """Let go of the repeated texts kept for decoding records (once the run is done with them)."""
-        self._shared = {}
+    def current_frames(self) -> dict:
+        """Every register's current records (loaded, not superseded) as typed frames (pipeline.frames)
+        in store order, with `_rule_error`: whether the last validation set the row aside. Read from
+        the store's Parquet snapshot (store/snapshot.py), brought up to date first when files came."""
+        generation = self.generation()
+        return {key: snapshot.current_frame(self.db, key, generation) for key in REGISTERS}
 
     def _decode(self, register: str, rows: list, lean: bool) -> list[dict]:
-        """Rows (id, data, property, month, sheet, row, file name) → records with provenance.
-
-        A group's year is about a million records held at once: one str object for each text that
-        repeats (file, sheet, property, month, choices, staff names) instead of one per row."""
-        shared = self._shared
-        share = shared.setdefault
+        """Rows (id, data, property, month, sheet, row, file name) → records with provenance."""
         memo = tuple(c.key for c in REGISTERS[register].columns if c.memo) if lean else ()
         out = []
         for start in range(0, len(rows), DECODE_BATCH):
@@ -720,21 +672,19 @@ class Store:
             # one JSON document per batch: one call into the decoder instead of one per row
             decoded = json.loads("[" + ",".join(r[1] for r in batch) + "]")
             for (rid, _, prop, month, sheet, row, name), rec in zip(batch, decoded, strict=True):
-                if memo:
-                    for k in memo:
-                        rec.pop(k, None)
-                    rec = dict(rec)  # compact: with the provenance below it may fit a smaller table
+                for k in memo:
+                    rec.pop(k, None)
                 rec.update(
                     _id=rid,
                     _register=register,
-                    _property=prop and share(prop, prop),
-                    _month=month and share(month, month),
-                    _file=share(name, name),
-                    _sheet=sheet and share(sheet, sheet),
+                    _property=prop,
+                    _month=month,
+                    _file=name,
+                    _sheet=sheet,
                     _row=row,
                 )
                 out.append(rec)
-        return share_texts(out, _shared_keys(register), shared)
+        return out
 
     def files(self) -> list[dict]:
         cols = [
@@ -854,26 +804,6 @@ class Store:
             for s in json.loads(sheets or "[]"):
                 out[(name, s["name"])] = s.get("columns", {})
         return out
-
-    def kept_findings(self, rules: str) -> dict[str, tuple[str, str]]:
-        """File name → (stamp, findings as JSON) kept by validate.local under these rules."""
-        rows = self.db.execute("SELECT name, stamp, findings FROM kept_findings WHERE rules=?", (rules,))
-        return {name: (stamp, text) for name, stamp, text in rows}
-
-    def keep_findings(self, rules: str, rows: list[tuple[str, str, str]]) -> None:
-        """Keep (file name, stamp, findings as JSON), replacing what was kept for those names."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.executemany(
-                "INSERT INTO kept_findings(name, rules, stamp, findings) VALUES (?,?,?,?) ON CONFLICT(name)"
-                " DO UPDATE SET rules=excluded.rules, stamp=excluded.stamp, findings=excluded.findings",
-                [(name, rules, stamp, text) for name, stamp, text in rows],
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def apply_rule_findings(self, findings: list) -> None:
         """Replace the previous run's rule findings; rows with a rule error are set aside."""

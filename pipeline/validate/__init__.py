@@ -8,6 +8,7 @@ from pipeline.config import Config
 from pipeline.domain import attribute
 from pipeline.errors import ConfigError
 from pipeline.findings import Finding
+from pipeline.frames import frames
 from pipeline.validate.rules import EMITTED, RULES, SEVERITIES, RuleContext
 from pipeline.workdays import WorkCalendar
 
@@ -45,24 +46,18 @@ def rule_settings(config: Config) -> dict[str, tuple[bool, str, dict]]:
     return out
 
 
-def run_rules(
-    records: dict[str, list[dict]],
-    as_of: datetime,
-    config: Config,
-    columns: dict | None = None,
-    local: bool | None = None,
-) -> list[Finding]:
-    """All findings of the enabled rules, sorted by file, sheet and row; local=True: only the
-    row-local rules' (RuleSpec.local), local=False: only the others'."""
-    attribute(records)  # feedback naming no property: its complaint's, where that is one property
+def run_rules(records: dict, as_of: datetime, config: Config, columns: dict | None = None) -> list[Finding]:
+    """All findings of the enabled rules over the records (typed frames, or dicts as the store and
+    the loader give them), sorted by file, sheet and row. Feedback naming no property is first given
+    its complaint's, where that is one property (domain.attribute), in the frames given."""
+    data = frames(records)
+    attribute(data)
     calendar = WorkCalendar(config.holidays)
     findings: list[Finding] = []
-    shared: dict = {}
     for code, (enabled, severity, params) in rule_settings(config).items():
-        if not enabled or (local is not None and RULES[code].local != local):
-            continue
-        ctx = RuleContext(records, as_of, calendar, columns or {}, params, severity, code, shared)
-        findings.extend(RULES[code].func(ctx))
+        if enabled:
+            ctx = RuleContext(data, as_of, calendar, columns or {}, params, severity, code)
+            findings.extend(RULES[code].func(ctx))
     sort_findings(findings)
     return findings
 

@@ -1,9 +1,12 @@
 """The department's rules, one small function each (seed sections in DOMAIN.md).
 
-A rule takes the RuleContext (current records of every register, as-of time, working-day
-calendar, its parameters) and yields findings. Data-quality rules default to error: the row is set
-aside. Process rules (late reply, missing callback …) default to warning: the row stays and the
-KPIs count it as a miss — setting it aside would hide exactly what the meeting must see.
+A rule takes the RuleContext (every register as a typed frame, pipeline/frames.py; the as-of time,
+the working-day calendar, its parameters) and returns findings for the rows that break it: a mask
+over the frame, and findings built for those rows only (RuleContext.found). The concepts rules
+share with the KPIs and the lists (called back, deadlines, follow-ups, numbers within a property)
+are domain.py's. Data-quality rules default to error: the row is set aside. Process rules (late
+reply, missing callback …) default to warning: the row stays and the KPIs count it as a miss —
+setting it aside would hide exactly what the meeting must see.
 Adding a rule is one function here, one entry in RULES, one test.
 """
 
@@ -11,29 +14,51 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
 
 from pipeline.domain import (
     CLOSES,
     Terms,
-    as_date,
-    callback_index,
+    callback_problem,
     called_back,
-    feedback_owners,
-    numbered,
-    reinspection_deadline,
+    deadlines,
+    followed_up,
+    latest_callbacks,
+    numbers,
 )
 from pipeline.findings import ERROR, INFO, WARNING, Finding
+from pipeline.frames import value
 from pipeline.load.normalize import sheet_month
-from pipeline.registers import CHOICE, REGISTERS, relation
-from pipeline.workdays import CalendarGap, WorkCalendar
+from pipeline.registers import CHOICE, DATE, REGISTERS, relation
+from pipeline.workdays import WorkCalendar
+
+
+def day_text(when) -> str | None:
+    """A date's day as the findings write it (2026-10-08)."""
+    return None if when is None or when is pd.NaT else when.date().isoformat()
+
+
+def stored_text(when) -> str | None:
+    """A date as the store keeps it: the day alone, or with its time (2026-10-08T14:30)."""
+    if when is None or when is pd.NaT:
+        return None
+    if when.hour == when.minute == when.second == 0:
+        return when.date().isoformat()
+    return when.isoformat(timespec="minutes" if when.second == 0 else "seconds")
+
+
+def _day(s: pd.Series) -> pd.Series:
+    return s.dt.normalize()
 
 
 @dataclass
 class RuleContext:
-    records: dict[str, list[dict]]
+    frames: dict[str, pd.DataFrame]
     as_of: datetime
     calendar: WorkCalendar
     columns: dict[tuple[str, str], dict[str, list]] = field(
@@ -42,76 +67,114 @@ class RuleContext:
     params: dict = field(default_factory=dict)
     severity: str = WARNING
     code: str = ""
-    shared: dict = field(default_factory=dict)  # what several rules derive from the same records
 
-    def finding(
+    def found(
         self,
-        rec: dict,
+        register: str,
+        rows: pd.DataFrame,
         key: str | None,
-        value=None,
-        note: str = "",
+        values: Iterable | object = None,
+        notes: Iterable | str = "",
         code: str | None = None,
         severity: str | None = None,
-    ) -> Finding:
-        header, letter = None, None
-        if key:
-            header, letter = self.columns.get((rec["_file"], rec["_sheet"]), {}).get(key, [None, None])
-            if header is None:
-                header = REGISTERS[rec["_register"]].column(key).header
-        return Finding(
-            code or self.code,
-            severity or self.severity,
-            rec["_file"],
-            rec["_sheet"],
-            rec["_row"],
-            header,
-            letter,
-            None if value is None else str(value),
-            note,
-            ref=rec.get("_id"),
-        )
+    ) -> list[Finding]:
+        """A finding on each of `rows` (of `register`'s frame), at column `key`: values and notes
+        one per row, or one for all."""
+        n = len(rows)
+        values = list(values) if isinstance(values, pd.Series | list | np.ndarray) else [values] * n
+        notes = list(notes) if isinstance(notes, pd.Series | list | np.ndarray) else [notes] * n
+        default = REGISTERS[register].column(key).header if key else None
+        out = []
+        where = rows[["_file", "_sheet", "_row", "_id"]].itertuples(index=False, name=None)
+        for (file, sheet, row, rid), v, note in zip(where, values, notes, strict=True):
+            file, sheet = value(file), value(sheet)
+            header, letter = None, None
+            if key:
+                header, letter = self.columns.get((file, sheet), {}).get(key, [None, None])
+                header = header or default
+            v = value(v)
+            out.append(
+                Finding(
+                    code or self.code,
+                    severity or self.severity,
+                    file,
+                    sheet,
+                    value(row),
+                    header,
+                    letter,
+                    None if v is None else str(v),
+                    note,
+                    ref=value(rid),
+                )
+            )
+        return out
 
 
-Rule = Callable[[RuleContext], Iterator[Finding]]
+Rule = Callable[[RuleContext], list[Finding]]
+
+
+def _given(s: pd.Series) -> pd.Series:
+    return s.notna() & (s.astype("str") != "")
+
+
+def _fails(s: pd.Series, pattern: re.Pattern, prepare=lambda t: t) -> pd.Series:
+    """Texts given that do not match the pattern, each distinct text tried once."""
+    bad = [t for t in s.dropna().unique() if t and not pattern.match(prepare(t))]
+    return s.isin(bad)
 
 
 # --- data quality ------------------------------------------------------------------------------
 
 
-def allowed_values(ctx: RuleContext) -> Iterator[Finding]:
+def allowed_values(ctx: RuleContext) -> list[Finding]:
     """params["choices"]: "register.column" → the values config.toml allows there (Config.choices)."""
     allowed = ctx.params.get("choices", {})
+    out = []
     for key, reg in REGISTERS.items():
-        choice_cols = [
-            (c.key, allowed.get(f"{key}.{c.key}", c.choices))
-            for c in reg.columns
-            if c.type == CHOICE and c.choices
-        ]
-        for rec in ctx.records.get(key, []):
-            for col, choices in choice_cols:
-                v = rec.get(col)
-                if v is not None and v not in choices:
-                    yield ctx.finding(rec, col, v, "、".join(choices))
+        f = ctx.frames[key]
+        for c in reg.columns:
+            if c.type != CHOICE or not c.choices:
+                continue
+            choices = allowed.get(f"{key}.{c.key}", c.choices)
+            bad = f[f[c.key].notna() & ~f[c.key].isin(list(choices))]
+            out += ctx.found(key, bad, c.key, bad[c.key], "、".join(choices))
+    return out
 
 
-def unique_ids(ctx: RuleContext) -> Iterator[Finding]:
+def unique_ids(ctx: RuleContext) -> list[Finding]:
+    """A number is given once in its property; later rows giving it again name the first."""
+    out = []
     for key in REGISTERS:
-        for rec, other in _numbers(ctx, key)[1]:
-            yield ctx.finding(
-                rec, "id", rec["id"], f"与“{other['_file']}”工作表“{other['_sheet']}”第{other['_row']}行相同"
-            )
+        f = ctx.frames[key]
+        number = numbers(f)
+        again = number.notna() & number.duplicated()
+        if not again.any():
+            continue
+        first = f[number.notna() & ~number.duplicated()].set_index(
+            number[number.notna() & ~number.duplicated()]
+        )
+        rows = f[again]
+        other = first.loc[number[again], ["_file", "_sheet", "_row"]]
+        notes = [
+            f"与“{value(file)}”工作表“{value(sheet)}”第{value(row)}行相同"
+            for file, sheet, row in other.itertuples(index=False, name=None)
+        ]
+        out += ctx.found(key, rows, "id", rows["id"], notes)
+    return out
 
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+_PHONE = re.compile(f"{_MOBILE.pattern}|{_LANDLINE.pattern}")
 
 
-def phone_numbers(ctx: RuleContext) -> Iterator[Finding]:
+def phone_numbers(ctx: RuleContext) -> list[Finding]:
+    out = []
     for key in ("complaints", "callbacks", "repairs"):
-        for rec in ctx.records.get(key, []):
-            phone = rec.get("phone")
-            if phone and not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
-                yield ctx.finding(rec, "phone", phone)
+        f = ctx.frames[key]
+        bad = f[_fails(f["phone"], _PHONE)]
+        out += ctx.found(key, bad, "phone", bad["phone"])
+    return out
 
 
 _UNIT = re.compile(
@@ -119,12 +182,13 @@ _UNIT = re.compile(
 )
 
 
-def unit_numbers(ctx: RuleContext) -> Iterator[Finding]:
+def unit_numbers(ctx: RuleContext) -> list[Finding]:
+    out = []
     for key in ("complaints", "callbacks", "repairs"):
-        for rec in ctx.records.get(key, []):
-            unit = rec.get("unit")
-            if unit and not _UNIT.match(unit.replace(" ", "")):
-                yield ctx.finding(rec, "unit", unit)
+        f = ctx.frames[key]
+        bad = f[_fails(f["unit"], _UNIT, lambda t: t.replace(" ", ""))]
+        out += ctx.found(key, bad, "unit", bad["unit"])
+    return out
 
 
 DATE_CHAINS = {
@@ -136,237 +200,264 @@ DATE_CHAINS = {
 }
 
 
-def _day_text(value) -> str | None:
-    """The day of a stored date (ISO text, "2026-10-01" or "2026-10-01 14:30"): its first ten
-    characters, which order as the dates do, so the row-by-row rules compare text, not dates."""
-    return value[:10] if isinstance(value, str) and len(value) >= 10 else None
-
-
-def date_order(ctx: RuleContext) -> Iterator[Finding]:
+def date_order(ctx: RuleContext) -> list[Finding]:
+    """Each date of a chain is on or after the days before it; a date that goes back is reported
+    against the first earlier column with a later day."""
+    out = []
     for key, chain in DATE_CHAINS.items():
-        reg = REGISTERS[key]
-        for rec in ctx.records.get(key, []):
-            if _in_order(rec, chain):
-                continue  # nearly every record: checked without building anything
-            seen: list[tuple[str, str]] = []
+        reg, f = REGISTERS[key], ctx.frames[key]
+        days = pd.DataFrame({k: _day(f[k]) for k in chain})
+        back = pd.Series(False, index=f.index)
+        latest = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
+        for k in chain:  # the latest day so far, and whether a day goes back before it
+            back |= days[k] < latest
+            latest = latest.where(~(days[k] > latest) & latest.notna(), days[k]).fillna(latest)
+        for i in np.flatnonzero(back.to_numpy()):  # nearly no record: the detail row by row
+            seen: list[tuple[str, pd.Timestamp]] = []
             for k in chain:
-                d = _day_text(rec.get(k))
-                if d is None:
+                d = days.iat[i, chain.index(k)]
+                if d is pd.NaT:
                     continue
                 for prev_key, prev in seen:
                     if d < prev:
-                        note = f"“{reg.column(k).header}”{d} 早于“{reg.column(prev_key).header}”{prev}"
-                        yield ctx.finding(rec, k, as_date(d), note)
+                        note = f"“{reg.column(k).header}”{day_text(d)} 早于“{reg.column(prev_key).header}”{day_text(prev)}"
+                        out += ctx.found(key, f.iloc[[i]], k, day_text(d), note)
                         break
                 seen.append((k, d))
-
-
-def _in_order(rec: dict, chain: tuple[str, ...]) -> bool:
-    """The record's days in `chain` never go back (each is on or after the latest before it)."""
-    latest = ""
-    for k in chain:
-        value = rec.get(k)
-        if value.__class__ is str and len(value) >= 10:  # _day_text, inlined: 1.3 M records
-            if value[:10] < latest:
-                return False
-            latest = value[:10]
-    return True
+    return out
 
 
 FUTURE_OK = {"promised"}  # a promise to answer lies in the future by nature
 
 
-def future_dates(ctx: RuleContext) -> Iterator[Finding]:
+def future_dates(ctx: RuleContext) -> list[Finding]:
     """A date on a later day than the as-of time (a time later the same day is allowed)."""
-    tomorrow = (ctx.as_of.date() + timedelta(days=1)).isoformat()
+    tomorrow = pd.Timestamp(ctx.as_of.date() + timedelta(days=1))
+    note = ctx.as_of.strftime("%Y-%m-%d %H:%M")
+    out = []
     for key, reg in REGISTERS.items():
-        date_keys = [c.key for c in reg.columns if c.type == "date" and c.key not in FUTURE_OK]
-        for rec in ctx.records.get(key, []):
-            for k in date_keys:
-                value = rec.get(k)
-                # a stored date's text is on a later day exactly when it sorts at or after tomorrow's
-                if value.__class__ is str and value >= tomorrow and len(value) >= 10:
-                    yield ctx.finding(rec, k, value, ctx.as_of.strftime("%Y-%m-%d %H:%M"))
+        f = ctx.frames[key]
+        for c in reg.columns:
+            if c.type == DATE and not c.memo and c.key not in FUTURE_OK:
+                bad = f[f[c.key] >= tomorrow]
+                out += ctx.found(key, bad, c.key, [stored_text(w) for w in bad[c.key]], note)
+    return out
 
 
-def sheet_month_dates(ctx: RuleContext) -> Iterator[Finding]:
-    months: dict[tuple[str, str], str | None] = {}  # (sheet, year) → the sheet's month: a few hundred
+def sheet_month_dates(ctx: RuleContext) -> list[Finding]:
+    """A row's date lies in the month its sheet is named after (2026年10月), when it is."""
+    out = []
     for key, reg in REGISTERS.items():
-        for rec in ctx.records.get(key, []):
-            d = _day_text(rec.get(reg.date_key))
-            if d is None:
-                continue
-            sheet = rec["_sheet"]
-            month = months.get((sheet, d[:4]), False)
-            if month is False:
-                month = months[(sheet, d[:4])] = sheet_month(sheet, int(d[:4]))
-            if month and month != d[:7]:
-                yield ctx.finding(rec, reg.date_key, as_date(d), sheet)
+        f = ctx.frames[key]
+        when = f[reg.date_key]
+        has = when.notna() & f["_sheet"].notna()
+        if not has.any():
+            continue
+        pairs = pd.DataFrame({"sheet": f.loc[has, "_sheet"], "year": when[has].dt.year})
+        months = {
+            (sheet, year): sheet_month(sheet, int(year))
+            for sheet, year in pairs.drop_duplicates().itertuples(index=False, name=None)
+        }
+        month = pd.Series([months[p] for p in pairs.itertuples(index=False, name=None)], index=pairs.index)
+        bad = month.notna() & (month != when[has].dt.strftime("%Y-%m"))
+        rows = f.loc[bad[bad].index]
+        out += ctx.found(key, rows, reg.date_key, [day_text(w) for w in rows[reg.date_key]], rows["_sheet"])
+    return out
 
 
 # --- process rules -----------------------------------------------------------------------------
 
 
-def same_day_verification(ctx: RuleContext) -> Iterator[Finding]:
-    for rec in ctx.records.get("complaints", []):
-        received, verified = as_date(rec.get("received")), as_date(rec.get("verified"))
-        if received and verified and verified != received:
-            yield ctx.finding(rec, "verified", verified, str(received))
+def same_day_verification(ctx: RuleContext) -> list[Finding]:
+    c = ctx.frames["complaints"]
+    bad = c[_day(c["verified"]) != _day(c["received"])]
+    bad = bad[bad["verified"].notna() & bad["received"].notna()]
+    return ctx.found(
+        "complaints",
+        bad,
+        "verified",
+        [day_text(w) for w in bad["verified"]],
+        [day_text(w) for w in bad["received"]],
+    )
 
 
-def reply_by_promise(ctx: RuleContext) -> Iterator[Finding]:
-    for rec in ctx.records.get("complaints", []):
-        promised, replied = as_date(rec.get("promised")), as_date(rec.get("replied"))
-        if promised and replied and replied > promised:
-            yield ctx.finding(rec, "replied", replied, str(promised))
-        elif promised and not replied and ctx.as_of.date() > promised:
-            overdue = (ctx.as_of.date() - promised).days
-            yield ctx.finding(
-                rec, "replied", None, f"{promised}（已逾期 {overdue} 天）", code="reply-overdue"
-            )
+def reply_by_promise(ctx: RuleContext) -> list[Finding]:
+    c = ctx.frames["complaints"]
+    promised, replied = _day(c["promised"]), _day(c["replied"])
+    late = c[replied > promised]
+    today = pd.Timestamp(ctx.as_of.date())
+    overdue = c[promised.notna() & replied.isna() & (promised < today)]
+    return ctx.found(
+        "complaints",
+        late,
+        "replied",
+        [day_text(w) for w in late["replied"]],
+        [day_text(w) for w in late["promised"]],
+    ) + ctx.found(
+        "complaints",
+        overdue,
+        "replied",
+        None,
+        [f"{day_text(p)}（已逾期 {(today - p.normalize()).days} 天）" for p in overdue["promised"]],
+        code="reply-overdue",
+    )
 
 
-def _closed_items(ctx: RuleContext) -> dict[tuple, tuple[dict, str]]:
-    """(property, id) → (record, the day it closed) of closed complaints and repairs (domain.CLOSES)."""
-    if "closed" in ctx.shared:
-        return ctx.shared["closed"]
-    out = ctx.shared["closed"] = {}
-    for key, closed in CLOSES.items():
-        for rec in ctx.records.get(key, []):
-            if rec.get("id") and (day := _day_text(rec.get(closed))):
-                out[numbered(rec)] = (rec, day)
+def _closed_days(ctx: RuleContext) -> pd.Series:
+    """Number key → the day the case of that number closed (complaints, then repairs: the last
+    closed case of a number when it is given twice)."""
+    parts = []
+    for register, closed in CLOSES.items():
+        f = ctx.frames[register]
+        parts.append(pd.Series(_day(f[closed]).to_numpy(), index=numbers(f)).dropna())
+    days = pd.concat(parts)
+    days = days[days.index.notna()]
+    return days[~days.index.duplicated(keep="last")]
+
+
+def callbacks_for_closed(ctx: RuleContext) -> list[Finding]:
+    """Every closed complaint and repair has a callback on or after its closing (domain.called_back;
+    else 待回访)."""
+    latest = latest_callbacks(ctx.frames["callbacks"], ctx.as_of)
+    out = []
+    for register, closed in CLOSES.items():
+        f = ctx.frames[register]
+        waiting = f[f[closed].notna() & numbers(f).notna() & ~called_back(f, register, latest)]
+        out += ctx.found(register, waiting, closed, [day_text(w) for w in waiting[closed]])
     return out
 
 
-def _numbers(ctx: RuleContext, key: str) -> tuple[dict[tuple, dict], list[tuple[dict, dict]]]:
-    """A register's numbers, (property, id) → the first record of it, and the records that give
-    a number again, with that first record (unique_ids reports them, callback_refs asks the numbers)."""
-    if ("numbers", key) not in ctx.shared:
-        first: dict[tuple, dict] = {}
-        again: list[tuple[dict, dict]] = []
-        for rec in ctx.records.get(key, []):
-            rid = rec.get("id")
-            if rid is None:
-                continue
-            number = (rec.get("_property"), rid)  # numbered(rec), inlined: a million records
-            other = first.setdefault(number, rec)
-            if other is not rec:
-                again.append((rec, other))
-        ctx.shared[("numbers", key)] = first, again
-    return ctx.shared[("numbers", key)]
-
-
-def callbacks_for_closed(ctx: RuleContext) -> Iterator[Finding]:
-    """Every closed complaint and repair has a callback on or after its closing (domain.called_back;
-    else 待回访)."""
-    index = callback_index(ctx.records.get("callbacks", []), ctx.as_of)
-    for rec, day in _closed_items(ctx).values():
-        register = rec["_register"]
-        if not called_back(rec, register, index):
-            yield ctx.finding(rec, CLOSES[register], day)
-
-
-def callback_refs(ctx: RuleContext) -> Iterator[Finding]:
+def callback_refs(ctx: RuleContext) -> list[Finding]:
     """A callback's reference names a case of its property (registers.RELATIONS), and the callback
     is not dated before that case closed."""
     link = relation("callbacks")
-    known = [_numbers(ctx, target)[0] for target in link.targets]
-    closed = _closed_items(ctx)
-    for cb in ctx.records.get("callbacks", []):
-        ref = cb.get(link.column)
-        if not ref:
-            continue
-        number = (cb.get("_property"), ref)
-        if not any(number in numbers for numbers in known):
-            yield ctx.finding(cb, "ref", ref)
-        elif number in closed and (when := _day_text(cb.get("date"))) and when < closed[number][1]:
-            yield ctx.finding(cb, "date", when, closed[number][1], code="callback-before-closing")
+    cb = ctx.frames["callbacks"]
+    number = numbers(cb, link.column)
+    known = pd.concat([numbers(ctx.frames[t]).dropna() for t in link.targets])
+    has = number.notna()
+    unknown = cb[has & ~number.isin(known)]
+    closed = pd.Series(_closed_days(ctx).reindex(number[has].to_numpy()).to_numpy(), index=number[has].index)
+    closed = closed.astype("datetime64[ns]")
+    early = cb.loc[closed.index][(_day(cb.loc[closed.index, "date"]) < closed) & number[has].isin(known)]
+    early_closed = closed.loc[early.index]
+    return ctx.found("callbacks", unknown, "ref", unknown["ref"]) + ctx.found(
+        "callbacks",
+        early,
+        "date",
+        [day_text(w) for w in early["date"]],
+        [day_text(w) for w in early_closed],
+        code="callback-before-closing",
+    )
 
 
-def callback_followup(ctx: RuleContext) -> Iterator[Finding]:
-    for cb in ctx.records.get("callbacks", []):
-        unhappy, unsolved = cb.get("satisfaction") == "不满意", cb.get("solved") is False
-        if (
-            (unhappy or unsolved)
-            and not (cb.get("followup") and cb["followup"] not in ("无", "没有"))
-            and not cb.get("followup_date")
-        ):
-            what = "不满意" if unhappy else "问题未解决"
-            yield ctx.finding(cb, "followup", None, what)
+def callback_followup(ctx: RuleContext) -> list[Finding]:
+    """A callback that found a problem has its follow-up written or dated (domain.followed_up)."""
+    cb = ctx.frames["callbacks"]
+    bad = cb[callback_problem(cb) & ~followed_up(cb)]
+    notes = np.where((bad["satisfaction"] == "不满意").fillna(False), "不满意", "问题未解决")
+    return ctx.found("callbacks", bad, "followup", None, notes)
 
 
-def feedback_reopened(ctx: RuleContext) -> Iterator[Finding]:
-    for fb in ctx.records.get("feedback", []):
-        if fb.get("satisfaction") == "不满意" and not fb.get("reopened"):
-            yield ctx.finding(fb, "reopened")
+def feedback_reopened(ctx: RuleContext) -> list[Finding]:
+    fb = ctx.frames["feedback"]
+    bad = fb[(fb["satisfaction"] == "不满意").fillna(False) & fb["reopened"].isna()]
+    return ctx.found("feedback", bad, "reopened")
 
 
-def feedback_refs(ctx: RuleContext) -> Iterator[Finding]:
+def feedback_refs(ctx: RuleContext) -> list[Finding]:
     """A feedback's complaint exists in its property. Feedback that names no property has been given
-    its complaint's (domain.attribute, before the rules): what still names none is of a number no
-    property, or several, have; it cannot be counted anywhere without guessing, and is set aside
+    its complaint's (domain.attribute, before the rules): what still names none is of a number
+    no property, or several, have; it cannot be counted anywhere without guessing, and is set aside
     (feedback-property-unknown, an error)."""
     link = relation("feedback")
-    complaints = _numbers(ctx, link.targets[0])[0]
-    owners = None
-    for fb in ctx.records.get("feedback", []):
-        number = fb.get(link.column)
-        if fb.get("_property") is None:
-            owners = feedback_owners(ctx.records.get("complaints", [])) if owners is None else owners
-            found = sorted(owners.get(number, ())) if number else []
-            if len(found) != 1:
-                why = (
-                    "未写投诉编号"
-                    if not number
-                    else f"投诉编号“{number}”"
-                    + (f"在 {'、'.join(found)} 都有" if found else "在各项目中都找不到")
-                )
-                yield ctx.finding(
-                    fb, link.column, number, why, code="feedback-property-unknown", severity=ERROR
-                )
-        elif number and numbered(fb, link.column) not in complaints:
-            yield ctx.finding(fb, link.column, number)
-
-
-def appeal_within_days(ctx: RuleContext) -> Iterator[Finding]:
-    limit = int(ctx.params.get("days", 10))
-    for rec in ctx.records.get("reinspections", []):
-        report, appealed = as_date(rec.get("report_received")), as_date(rec.get("appealed"))
-        if report and appealed and (appealed - report).days > limit:
-            yield ctx.finding(rec, "appealed", (appealed - report).days, str(report))
-
-
-def two_inspectors(ctx: RuleContext) -> Iterator[Finding]:
-    for rec in ctx.records.get("reinspections", []):
-        names = rec.get("inspectors")
-        if rec.get("reinspected") or names:
-            people = [n for n in re.split(r"[、,，/\s;；和及&+]+", names or "") if n]
-            if len(people) < 2:
-                yield ctx.finding(rec, "inspectors", names or "（空）")
-
-
-def reinspection_on_time(ctx: RuleContext) -> Iterator[Finding]:
-    terms = Terms.from_params(ctx.params)  # the same Terms the KPI and the lists take from config
-    for rec in ctx.records.get("reinspections", []):
-        try:
-            due = reinspection_deadline(rec, ctx.calendar, terms)
-        except CalendarGap as gap:
-            yield ctx.finding(
-                rec, "accepted", rec.get("accepted"), str(gap), code="calendar-missing", severity=ERROR
+    fb, c = ctx.frames["feedback"], ctx.frames[link.targets[0]]
+    number = fb[link.column]
+    orphan = fb[fb["_property"].isna()]
+    owners = (
+        c[c["id"].notna() & c["_property"].notna()].groupby("id")["_property"].agg(lambda s: sorted(set(s)))
+    )
+    notes = []
+    for n in orphan[link.column]:
+        n = value(n)
+        found = owners.get(n, []) if n else []
+        if not n:
+            notes.append("未写投诉编号")
+        else:
+            notes.append(
+                f"投诉编号“{n}”" + (f"在 {'、'.join(found)} 都有" if found else "在各项目中都找不到")
             )
-            continue
-        if due is None:
-            continue
-        rule = (
-            f"紧急申诉 {terms.urgent_workdays} 个工作日内"
-            if rec.get("urgent")
-            else f"{terms.reinspection_days} 日内"
-        )
-        notified = as_date(rec.get("notified"))
-        if notified and notified > due:
-            yield ctx.finding(rec, "notified", notified, f"应于 {due}（{rule}）前书面通知，实际 {notified}")
-        elif not notified and ctx.as_of.date() > due:
-            yield ctx.finding(rec, "notified", "（未通知）", f"应于 {due}（{rule}）前书面通知，至今未通知")
+    out = ctx.found(
+        "feedback",
+        orphan,
+        link.column,
+        orphan[link.column],
+        notes,
+        code="feedback-property-unknown",
+        severity=ERROR,
+    )
+    key = numbers(fb, link.column)
+    unknown = fb[fb["_property"].notna() & _given(number) & ~key.isin(numbers(c).dropna())]
+    return out + ctx.found("feedback", unknown, link.column, unknown[link.column])
+
+
+def appeal_within_days(ctx: RuleContext) -> list[Finding]:
+    limit = int(ctx.params.get("days", 10))
+    r = ctx.frames["reinspections"]
+    days = (_day(r["appealed"]) - _day(r["report_received"])).dt.days
+    bad = r[days > limit]
+    return ctx.found(
+        "reinspections",
+        bad,
+        "appealed",
+        days[bad.index].astype(int),
+        [day_text(w) for w in bad["report_received"]],
+    )
+
+
+_NAMES = re.compile(r"[、,，/\s;；和及&+]+")
+
+
+def two_inspectors(ctx: RuleContext) -> list[Finding]:
+    r = ctx.frames["reinspections"]
+    names = r["inspectors"]
+    people = names.map(lambda t: len([n for n in _NAMES.split(t) if n]), na_action="ignore").fillna(0)
+    bad = r[(r["reinspected"].notna() | _given(names)) & (people < 2)]
+    return ctx.found("reinspections", bad, "inspectors", bad["inspectors"].fillna("（空）"))
+
+
+def reinspection_on_time(ctx: RuleContext) -> list[Finding]:
+    """The written notice comes by the deadline (domain.deadlines: the same Terms the KPI and the
+    lists take from config); a deadline the calendar cannot give is an error."""
+    terms = Terms.from_params(ctx.params)
+    r = ctx.frames["reinspections"]
+    due, gap = deadlines(r, ctx.calendar, terms)
+    missing = r[gap.notna()]
+    out = ctx.found(
+        "reinspections",
+        missing,
+        "accepted",
+        [stored_text(w) for w in missing["accepted"]],
+        gap[gap.notna()],
+        code="calendar-missing",
+        severity=ERROR,
+    )
+    urgent = r["urgent"].fillna(False).astype(bool)
+    notified = _day(r["notified"])
+    rule = urgent.map(
+        {True: f"紧急申诉 {terms.urgent_workdays} 个工作日内", False: f"{terms.reinspection_days} 日内"}
+    )
+    late = notified > due
+    never = notified.isna() & (due < pd.Timestamp(ctx.as_of.date()))
+    for mask, text in ((late, "实际"), (never, None)):
+        rows = r[mask]
+        notes = [
+            f"应于 {day_text(d)}（{rule_text}）前书面通知，"
+            + (f"实际 {day_text(n)}" if text else "至今未通知")
+            for d, rule_text, n in zip(due[mask], rule[mask], notified[mask], strict=True)
+        ]
+        values = [day_text(n) for n in notified[mask]] if text else "（未通知）"
+        out += ctx.found("reinspections", rows, "notified", values, notes)
+    return out
 
 
 @dataclass(frozen=True)
@@ -376,30 +467,27 @@ class RuleSpec:
     severity: str
     title: str
     params: dict = field(default_factory=dict)
-    # row-local: its findings on a record depend on that record (and its file's columns) alone, not
-    # on other records or the as-of time, so a stored file's findings can be kept (validate.local)
-    local: bool = False
 
 
 RULES: dict[str, RuleSpec] = {
     s.code: s
     for s in (
-        RuleSpec("value-not-allowed", allowed_values, ERROR, "可选值", local=True),
+        RuleSpec("value-not-allowed", allowed_values, ERROR, "可选值"),
         RuleSpec("duplicate-id", unique_ids, ERROR, "编号在项目内唯一"),
-        RuleSpec("invalid-phone", phone_numbers, WARNING, "电话号码", local=True),
-        RuleSpec("invalid-unit", unit_numbers, WARNING, "房号格式", local=True),
-        RuleSpec("date-order", date_order, ERROR, "日期先后", local=True),
+        RuleSpec("invalid-phone", phone_numbers, WARNING, "电话号码"),
+        RuleSpec("invalid-unit", unit_numbers, WARNING, "房号格式"),
+        RuleSpec("date-order", date_order, ERROR, "日期先后"),
         RuleSpec("date-in-future", future_dates, ERROR, "日期不晚于统计时间"),
-        RuleSpec("date-outside-sheet-month", sheet_month_dates, WARNING, "日期与工作表月份一致", local=True),
-        RuleSpec("not-verified-same-day", same_day_verification, WARNING, "当天调查核实", local=True),
+        RuleSpec("date-outside-sheet-month", sheet_month_dates, WARNING, "日期与工作表月份一致"),
+        RuleSpec("not-verified-same-day", same_day_verification, WARNING, "当天调查核实"),
         RuleSpec("reply-after-promise", reply_by_promise, WARNING, "按承诺时间答复"),
         RuleSpec("callback-missing", callbacks_for_closed, WARNING, "完成后回访"),
         RuleSpec("callback-ref-unknown", callback_refs, WARNING, "回访关联编号存在"),
-        RuleSpec("followup-missing", callback_followup, WARNING, "回访问题有后续处理", local=True),
-        RuleSpec("feedback-not-reopened", feedback_reopened, WARNING, "不满意重新处理", local=True),
+        RuleSpec("followup-missing", callback_followup, WARNING, "回访问题有后续处理"),
+        RuleSpec("feedback-not-reopened", feedback_reopened, WARNING, "不满意重新处理"),
         RuleSpec("feedback-complaint-unknown", feedback_refs, WARNING, "反馈投诉编号存在"),
-        RuleSpec("appeal-late", appeal_within_days, WARNING, "10 日内申诉", {"days": 10}, local=True),
-        RuleSpec("reinspection-one-person", two_inspectors, WARNING, "两人复检", local=True),
+        RuleSpec("appeal-late", appeal_within_days, WARNING, "10 日内申诉", {"days": 10}),
+        RuleSpec("reinspection-one-person", two_inspectors, WARNING, "两人复检"),
         RuleSpec(
             "reinspection-late",
             reinspection_on_time,

@@ -7,13 +7,15 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
+
 from pipeline.config import Config
 from pipeline.findings import Finding
+from pipeline.frames import frame
 from pipeline.load.loader import skipped_text
 from pipeline.registers import REGISTERS, relation
 from pipeline.store import COUNTED, Store
-from pipeline.validate import run_rules, sort_findings
-from pipeline.validate.local import local_findings
+from pipeline.validate import run_rules
 from pipeline.validate.rules import RULE_CODES
 
 
@@ -33,21 +35,16 @@ def finding_from_row(row: dict) -> Finding:
 
 def validate_store(
     store: Store, config: Config, as_of: datetime
-) -> tuple[list[Finding], dict[str, list[dict]]]:
+) -> tuple[list[Finding], dict[str, pd.DataFrame]]:
     """Run every enabled rule over the current records; rows with a rule error are set aside.
 
-    Returns the findings and the records that passed (what the KPIs count), so that a run reads
-    its store once."""
-    records = {key: store.current_records(key) for key in REGISTERS}
-    columns = store.sheet_columns()
-    findings = run_rules(records, as_of, config, columns, local=False)
-    findings += local_findings(store, records, as_of, config, columns)  # kept from earlier runs
-    sort_findings(findings)
+    Returns the findings and the frames of the records that passed (what the KPIs count, feedback
+    attributed), so that a run reads its store once."""
+    data = store.current_frames()
+    findings = run_rules(data, as_of, config, store.sheet_columns())
     store.apply_rule_findings(findings)
-    rejected = {f.ref for f in findings if f.severity == "error" and f.ref}
-    if rejected:
-        records = {key: [r for r in recs if r["_id"] not in rejected] for key, recs in records.items()}
-    return findings, records
+    rejected = pd.array([f.ref for f in findings if f.severity == "error" and f.ref], dtype="Int64")
+    return findings, {key: f[~f["_id"].isin(rejected)].drop(columns="_rule_error") for key, f in data.items()}
 
 
 def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
@@ -112,27 +109,34 @@ def check_files(paths: list[Path], config: Config, as_of: datetime, store: Store
 
     loaded = [load_file(p, config, as_of) for p in paths]
     scopes = {(r.register, r.property_name, r.month) for lf in loaded for r in lf.records}
-    records: dict[str, list[dict]] = {key: [] for key in REGISTERS}
+    records: dict[str, list] = {key: [] for key in REGISTERS}
     if store is not None:
-        for key in REGISTERS:
-            records[key] = [
-                r
-                for r in store.records(key, for_rules=True)
-                if (key, r["_property"], r["_month"]) not in scopes
-            ]
+        for key, f in store.current_frames().items():
+            scope = list(
+                zip([key] * len(f), f["_property"].astype(object), f["_month"].astype(object), strict=True)
+            )
+            mine = [(k, None if p != p else p, None if m != m else m) not in scopes for k, p, m in scope]
+            records[key].append(f[mine].drop(columns="_rule_error"))
     columns = dict(store.sheet_columns()) if store is not None else {}
+    checked: dict[str, list[dict]] = {key: [] for key in REGISTERS}
     for lf in loaded:
         for s in lf.sheets:
             columns[(lf.name, s.name)] = s.columns
         for r in lf.records:
             if not r.set_aside:
                 r.file = lf.name
-                records[r.register].append(_as_dict(r))
+                checked[r.register].append(_as_dict(r))
+    for key, recs in checked.items():
+        records[key].append(frame(key, recs))
+    data = {
+        key: pd.concat(parts, ignore_index=True) if parts else frame(key, [])
+        for key, parts in records.items()
+    }
     names = {lf.name for lf in loaded}
-    present = {key for key, recs in records.items() if recs}
+    present = {key for key, f in data.items() if len(f)}
     rule_findings = [
         f
-        for f in run_rules(records, as_of, config, columns)
+        for f in run_rules(data, as_of, config, columns)
         if f.file in names and (f.code not in NEEDS or NEEDS[f.code] & present)
     ]
     out = []

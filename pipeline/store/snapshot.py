@@ -1,0 +1,139 @@
+"""The current records as typed frames, kept in the store as one Parquet snapshot per register.
+
+The records table (JSON rows with their provenance and supersession) is the record of truth; a run
+reads the current records as frames (pipeline/frames.py). Decoding a group's 1.3 million JSON rows
+and typing them takes tens of seconds; reading the same frame from Parquet takes a fraction of one.
+So each register's frame of current loaded rows (set aside by loading: no; by a rule: yes, the
+rules run on them) is written as Parquet into the store itself (table frame_snapshots), stamped with
+the store's generation, which changes whenever a file is stored:
+
+- same generation: the snapshot is the current records;
+- else it is brought up to date by file: the rows of files still wholly current are kept, those of
+  files partly superseded are filtered by their current row ids, and only files not in it yet are
+  decoded from JSON.
+
+Parquet holds data, never code: a snapshot that another machine wrote into a shared PostgreSQL
+store is as safe to read as the rows themselves (a pickle would not be).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+
+from pipeline.frames import frame
+from pipeline.registers import REGISTERS
+
+FORMAT = 1  # bump when frames.frame's columns or types change
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS frame_snapshots (
+    register TEXT PRIMARY KEY, stamp TEXT NOT NULL, blob BLOB NOT NULL
+);
+"""
+CHUNK = 500  # file ids per query
+CURRENT = "register=? AND superseded_by IS NULL AND set_aside=0"
+
+
+def _memo(register: str) -> tuple[str, ...]:
+    return tuple(c.key for c in REGISTERS[register].columns if c.memo)
+
+
+def _stamp(generation: str) -> str:
+    return f"{FORMAT}/{generation}"
+
+
+def _chunks(items: list):
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
+    """The loaded rows of these files (superseded ones too: a snapshot keeps whole files) as a frame."""
+    memo = _memo(register)
+    records = []
+    for chunk in _chunks(file_ids):
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, f.name, r.file_id FROM records r"
+            f" JOIN files f ON f.id = r.file_id WHERE r.register=? AND r.set_aside=0 AND r.file_id IN ({marks})"
+            " ORDER BY r.id",
+            (register, *chunk),
+        ).fetchall()
+        for start in range(0, len(rows), 2000):
+            batch = rows[start : start + 2000]
+            decoded = json.loads("[" + ",".join(r[1] for r in batch) + "]")
+            for (rid, _, prop, month, sheet, row, name, fid), rec in zip(batch, decoded, strict=True):
+                for k in memo:
+                    rec.pop(k, None)
+                rec.update(
+                    _id=rid, _property=prop, _month=month, _file=name, _sheet=sheet, _row=row, _file_id=fid
+                )
+                records.append(rec)
+    out = frame(register, records)
+    out["_file_id"] = pd.array([r["_file_id"] for r in records], dtype="Int64")
+    return out
+
+
+def _read(blob) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(bytes(blob)))
+
+
+def _write(db, register: str, stamp: str, f: pd.DataFrame) -> None:
+    buffer = io.BytesIO()
+    f.to_parquet(buffer, index=False)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("DELETE FROM frame_snapshots WHERE register=?", (register,))
+        db.execute(
+            "INSERT INTO frame_snapshots(register, stamp, blob) VALUES (?,?,?)",
+            (register, stamp, buffer.getvalue()),
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def current_frame(db, register: str, generation: str) -> pd.DataFrame:
+    """The register's current loaded rows as a typed frame in store order, with `_file_id` and
+    `_rule_error` (set aside by the last validation)."""
+    stamp = _stamp(generation)
+    row = db.execute("SELECT stamp, blob FROM frame_snapshots WHERE register=?", (register,)).fetchone()
+    old = _read(row[1]) if row and row[0].split("/")[0] == str(FORMAT) else None
+    if old is None or row[0] != stamp:
+        old = _update(db, register, old)
+        _write(db, register, stamp, old)
+    errors = [
+        rid for (rid,) in db.execute(f"SELECT id FROM records WHERE {CURRENT} AND rule_error=1", (register,))
+    ]
+    old["_rule_error"] = old["_id"].isin(errors).to_numpy(dtype=bool)
+    return old
+
+
+def _update(db, register: str, old: pd.DataFrame | None) -> pd.DataFrame:
+    """The snapshot brought to the current rows, file by file: files not in it are decoded, then
+    the rows of files no longer current go, and of a file partly superseded only its current rows stay."""
+    current = dict(
+        db.execute(f"SELECT file_id, COUNT(*) FROM records WHERE {CURRENT} GROUP BY file_id", (register,))
+    )
+    known = set() if old is None else set(old["_file_id"].dropna().unique().tolist())
+    new = sorted(set(current) - known)
+    parts = [] if old is None else [old]
+    if new or old is None:
+        parts.append(_decode(db, register, new))
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    have = out["_file_id"].value_counts().to_dict()
+    keep = (
+        out["_file_id"].isin([fid for fid, n in current.items() if have.get(fid) == n]).to_numpy(dtype=bool)
+    )
+    partial = [fid for fid, n in current.items() if have.get(fid, 0) != n]
+    for chunk in _chunks(partial):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT id FROM records WHERE {CURRENT} AND file_id IN ({marks})"
+        keep |= out["_id"].isin([rid for (rid,) in db.execute(sql, (register, *chunk))]).to_numpy(dtype=bool)
+    out = out[keep]
+    if not out["_id"].is_monotonic_increasing:  # files stored interleaved
+        out = out.sort_values("_id", kind="stable")
+    return out.reset_index(drop=True)

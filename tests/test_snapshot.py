@@ -1,0 +1,112 @@
+"""The run's read of the store: the Parquet snapshot of the current records (store/snapshot.py),
+equal to the frames built from the JSON rows, through supersession, rules and a format change."""
+
+import time
+from pathlib import Path
+
+from pipeline.frames import frame
+from pipeline.registers import REGISTERS
+from pipeline.run import RunOptions, run
+from pipeline.store import Store, snapshot
+from tests.builders import xlsx
+
+HEAD = ["投诉编号", "项目", "受理日期", "投诉类别", "完成日期", "处理结果"]
+
+
+def _run(tmp_path: Path, config) -> None:
+    opts = RunOptions(
+        inbox=tmp_path / "inbox",
+        reports=tmp_path / "reports",
+        store=tmp_path / "store.sqlite",
+        archive=tmp_path / "archive",
+        as_of="2026-11-20 08:00",
+        workers=1,
+        render=False,
+    )
+    run(config, opts)
+
+
+def _json_path(store: Store, key: str, passed_rules: bool):
+    return frame(key, store.records(key, for_rules=not passed_rules, lean=True))
+
+
+def _same(got, key: str, store: Store, passed_rules: bool) -> None:
+    if passed_rules:
+        got = got[~got["_rule_error"]]
+    got = got.drop(columns=["_rule_error", "_file_id"]).reset_index(drop=True)
+    assert got.equals(_json_path(store, key, passed_rules))
+
+
+def test_the_snapshot_equals_the_json_path_through_supersession_and_rules(
+    tmp_path: Path, config, monkeypatch
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    october = [
+        ["A1", "翠湖花园", "2026-10-01", "维修", "2026-10-02", "已修"],
+        ["A3", "翠湖花园", "2026/13/1", "绿化", None, None],  # set aside while loading
+    ]
+    november = [
+        ["A4", "翠湖花园", "2026-11-02", "保洁", None, None],
+        ["A5", "翠湖花园", "2026-11-05", "绿化", "2026-11-03", "已剪"],  # closed before received: rule error
+    ]
+    xlsx(inbox / "a.xlsx", {"2026年10月": [HEAD, *october], "2026年11月": [HEAD, *november]})
+    xlsx(inbox / "b.xlsx", {"2026年10月": [HEAD, ["B1", "金桂苑", "2026-10-01", "维修", None, None]]})
+    _run(tmp_path, config)
+    time.sleep(0.01)
+    # a corrected October supersedes a.xlsx's October rows only: a.xlsx is now partly current
+    xlsx(
+        inbox / "c.xlsx",
+        {"2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-01", "维修", "2026-10-04", "重修"]]},
+    )
+    _run(tmp_path, config)
+    monkeypatch.setattr(snapshot, "CHUNK", 2)  # files are read in several chunks
+    with Store(tmp_path / "store.sqlite") as store:
+        store.db.execute("DELETE FROM frame_snapshots")  # the runs above kept one already
+        for passed in (False, True):
+            for key, got in store.current_frames().items():
+                _same(got, key, store, passed)
+        current = store.current_frames()["complaints"]
+        assert current["id"].tolist() == ["A4", "A5", "B1", "A1"] and "result" not in current
+        passed = current[~current["_rule_error"]]
+        assert passed["id"].tolist() == ["A4", "B1", "A1"]
+        stamps = dict(store.db.execute("SELECT register, stamp FROM frame_snapshots").fetchall())
+        assert (
+            set(stamps) == set(REGISTERS)
+            and stamps["complaints"] == f"{snapshot.FORMAT}/{store.generation()}"
+        )
+        # a snapshot of another format is rebuilt from the JSON rows, not read
+        monkeypatch.setattr(snapshot, "FORMAT", snapshot.FORMAT + 1)
+        _same(store.current_frames()["complaints"], "complaints", store, False)
+        assert store.db.execute("SELECT stamp FROM frame_snapshots WHERE register='complaints'").fetchone()[
+            0
+        ] == (f"{snapshot.FORMAT}/{store.generation()}")
+
+
+def test_a_snapshot_is_brought_up_to_date_by_file(tmp_path: Path, config, monkeypatch):
+    """A new file is decoded alone; the rows of files still current come from the snapshot, and a
+    file a later one partly supersedes keeps only its current rows."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    xlsx(
+        inbox / "a.xlsx",
+        {
+            "2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-01", "维修", None, None]],
+            "2026年11月": [HEAD, ["A2", "翠湖花园", "2026-11-01", "维修", None, None]],
+        },
+    )
+    _run(tmp_path, config)
+    time.sleep(0.01)
+    xlsx(inbox / "b.xlsx", {"2026年11月": [HEAD, ["A3", "翠湖花园", "2026-11-02", "保洁", None, None]]})
+    decoded = []
+    real = snapshot._decode
+    monkeypatch.setattr(
+        snapshot, "_decode", lambda db, reg, ids: decoded.append((reg, list(ids))) or real(db, reg, ids)
+    )
+    _run(tmp_path, config)
+    with Store(tmp_path / "store.sqlite") as store:
+        names = dict(store.db.execute("SELECT id, name FROM files").fetchall())
+        assert [(reg, [names[i] for i in ids]) for reg, ids in decoded if ids] == [("complaints", ["b.xlsx"])]
+        got = store.current_frames()["complaints"]
+        assert got["id"].tolist() == ["A1", "A3"]  # b.xlsx's November supersedes a.xlsx's
+        _same(got, "complaints", store, False)
