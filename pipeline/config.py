@@ -50,7 +50,6 @@ class Config:
     timezone: str = "Asia/Shanghai"
     holidays: dict[int, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # year → holidays/workdays
     raw: dict[str, Any] = field(default_factory=dict)
-    memory_mb: int = 2048  # [performance] memory_mb: a run uses a second core only while its copies fit
     values: dict[tuple[str, str], ValueList] = field(default_factory=dict)  # [values.<register>.<column>]
 
     def choices(self, register: str, key: str) -> ValueList:
@@ -234,9 +233,6 @@ def parse_config(data: dict, base: Path, path: Path | None = None) -> Config:
     limit = (data.get("outputs") or {}).get("annotate_max_files", 500)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
         raise _fail(where, f"[outputs] annotate_max_files 必须是不小于 0 的整数，现在是 {limit!r}")
-    memory = (data.get("performance") or {}).get("memory_mb", 2048)
-    if not isinstance(memory, int) or isinstance(memory, bool) or memory < 256:
-        raise _fail(where, f"[performance] memory_mb 必须是不小于 256 的整数（单位 MB），现在是 {memory!r}")
     return Config(
         path=path,
         inbox=_path(base, paths, "inbox", "inbox", where),
@@ -252,7 +248,6 @@ def parse_config(data: dict, base: Path, path: Path | None = None) -> Config:
         timezone=tz,
         holidays=_holidays(data.get("holidays", {}), where),
         raw=data,
-        memory_mb=memory,
         values=_values(data.get("values", {}), where),
     )
 

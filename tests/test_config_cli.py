@@ -28,7 +28,6 @@ def test_shipped_config_is_valid():
         ("[targets]\ncallback_rate = 100", ["callback_rate", "0 到 1"]),
         ('[meeting]\nweekday = "fri"', ["weekday"]),
         ("[paths\n", ["格式错误"]),
-        ('[performance]\nmemory_mb = "2G"', ["memory_mb", "MB"]),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml, words):

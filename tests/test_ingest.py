@@ -1,16 +1,14 @@
 """The drop folder → store: content hashes, supersession, archive, originals untouched."""
 
-import gc
 import hashlib
 import os
 import shutil
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from pipeline.infra.pool import Packed, collector_paused, mapped
+from pipeline.infra.pool import mapped
 from pipeline.run import RunOptions, run, summary_lines
 from pipeline.store import Store
 from tests.builders import xlsx
@@ -170,29 +168,6 @@ def test_worker_results_stream_back_in_order_and_errors_surface():
     assert list(mapped(_square, jobs, 2, serial_below=6, chunksize=3)) == [n * n for n in jobs]
     with pytest.raises(ValueError, match="job 57"):
         list(mapped(_square, list(range(100)), 2, serial_below=6, chunksize=3))
-
-
-def test_the_collector_pause_ends_with_its_stage_even_a_failed_one():
-    assert gc.isenabled()
-    with pytest.raises(ValueError), collector_paused():
-        assert not gc.isenabled()
-        raise ValueError("stage failed")
-    assert gc.isenabled()
-    gc.disable()  # paused by someone else already: left paused
-    try:
-        with collector_paused():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
-def test_a_packed_model_comes_back_equal_with_what_it_shares_still_shared():
-    files = [{"name": "a.xlsx", "rows_read": 3}]
-    model = {"data_quality": {"files": files}, "inputs": files, "as_of": datetime(2026, 11, 20, 8, 0)}
-    back = Packed(model).unpack()
-    assert back == model and back is not model
-    assert back["inputs"] is back["data_quality"]["files"]  # one list, as the run built it
 
 
 def test_lean_records_leave_out_only_the_memo_columns(tmp_path: Path, config):

@@ -454,35 +454,6 @@ def _cells(path: Path) -> dict[str, list[tuple]]:
     }
 
 
-def test_a_run_over_its_memory_budget_writes_the_same_files(demo, tmp_path):
-    """Below the budget the KPI trends are computed by a forked worker, over it by the run itself;
-    either way the run's model is repacked before rendering: the files must not tell the difference."""
-    from dataclasses import replace
-
-    base = demo["monthly"].report_dir.parents[2]
-    config = replace(load_config(ROOT / "config.toml"), memory_mb=256)
-    result = run(
-        config,
-        RunOptions(
-            inbox=base / "inbox",
-            reports=tmp_path / "r",
-            store=base / "s.sqlite",
-            archive=base / "a",
-            month="2026-10",
-            as_of="2026-11-01 08:00",
-            workers=1,
-            reuse=False,
-        ),
-    )
-    forked = demo["monthly"].outputs
-    for key in ("xlsx", "validation"):
-        mine, theirs = _cells(result.outputs[key]), _cells(forked[key])
-        assert mine.keys() == theirs.keys()
-        for sheet in mine:
-            assert mine[sheet] == theirs[sheet], (key, sheet)
-    assert "客服部月报" in _pdftotext(result.outputs["pdf"])
-
-
 def test_a_groups_roll_up_ranks_properties_worst_first_and_leaves_long_lists_to_each_property(demo, tmp_path):
     """Issue 20: with several properties the report is a roll-up: properties worst first, and a
     record list past GROUP_ROWS rows is cut there, saying that each property's own report has it

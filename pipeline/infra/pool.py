@@ -1,5 +1,4 @@
-"""Worker processes (loading, annotating, the Excel report, the KPI trends) and the run's memory
-(collector_paused, Packed, release_free_memory).
+"""Worker processes (loading, annotating, the Excel report) and the run's resident memory (rss_mb).
 
 Workers are forked from the run and, on start, close the run's lock descriptors and ask the
 kernel to kill them when the run dies (Linux PR_SET_PDEATHSIG). A run killed with kill -9 thus
@@ -12,7 +11,6 @@ import ctypes
 import gc
 import multiprocessing
 import os
-import pickle
 import resource
 import signal
 import time
@@ -75,7 +73,6 @@ def forked(fn: Callable, *args, **kwargs) -> Iterator[Future]:
     does not copy the run's memory page by page. Leaving the block waits for the worker."""
     key = id(args)
     _INHERITED[key] = (fn, args, kwargs)
-    release_free_memory()  # freed pages are not shared with the worker, nor copied later
     try:
         with worker_pool(1) as pool:
             gc.freeze()
@@ -88,32 +85,6 @@ def forked(fn: Callable, *args, **kwargs) -> Iterator[Future]:
         del _INHERITED[key]
 
 
-def release_free_memory() -> None:
-    """Give memory the run has freed (a year of records after the KPIs) back to the system
-    (glibc's malloc_trim); elsewhere a no-op."""
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-class Packed:
-    """An object pickled, to be rebuilt once what it was built among has been freed.
-
-    The KPI model is built while a year of records fills the heap: once they are freed, its
-    million small objects stay scattered over about 1 GB of pages that cannot go back to the
-    system, and that the Excel report's forked worker would share and partly copy. Packed before
-    the records go and unpacked after, it lies in a few fresh pages (0.4 s at 300 properties)."""
-
-    def __init__(self, obj: object) -> None:
-        self.blob = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def unpack(self):
-        release_free_memory()
-        obj, self.blob = pickle.loads(self.blob), b""
-        return obj
-
-
 def rss_mb() -> float:
     """This process's resident memory now (Linux), else its peak so far."""
     try:
@@ -121,13 +92,6 @@ def rss_mb() -> float:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError, IndexError):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def fork_fits(budget_mb: int) -> bool:
-    """Whether a forked worker that reads the run's data fits the memory budget. Reading a
-    Python object writes its reference count, so such a worker ends up copying most of what it
-    reads: count it as a second copy of everything the run holds."""
-    return 2 * rss_mb() <= budget_mb
 
 
 def default_workers() -> int:
@@ -158,19 +122,3 @@ def mapped(fn: Callable, jobs: list, workers: int | None, serial_below: int, chu
             if following is not None:
                 pending.append(pool.submit(_run_chunk, fn, following))
             yield from done
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a stage builds and scans many objects that hold no cycles
-    and live till it ends: a year of a group's records (a million dicts), the Excel report's 1.7
-    million cells. The collector would traverse them all again each time the heap grows by a
-    quarter (1-2 s of validation and as much of the KPIs at 300 properties, 0.5 s of the Excel
-    file); what little cyclic garbage the stage leaves is collected once it is back on."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()

@@ -18,7 +18,6 @@ from pathlib import Path
 import xlsxwriter
 
 from pipeline.infra.atomic import atomic_path
-from pipeline.infra.pool import collector_paused
 from pipeline.kpi.core import RATE_KEYS
 from pipeline.registers import REGISTERS
 from pipeline.render.model import (
@@ -405,7 +404,7 @@ def _contents(ws, fmt: Formats, report: Report) -> None:
 
 
 def write_excel(report: Report, path: Path) -> Path:
-    with collector_paused(), atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(
             str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
         )

@@ -116,7 +116,7 @@ def check_files(paths: list[Path], config: Config, as_of: datetime, store: Store
                 zip([key] * len(f), f["_property"].astype(object), f["_month"].astype(object), strict=True)
             )
             mine = [(k, None if p != p else p, None if m != m else m) not in scopes for k, p, m in scope]
-            records[key].append(f[mine].drop(columns="_rule_error"))
+            records[key].append(f.loc[pd.Series(mine, index=f.index, dtype=bool)].drop(columns="_rule_error"))
     columns = dict(store.sheet_columns()) if store is not None else {}
     checked: dict[str, list[dict]] = {key: [] for key in REGISTERS}
     for lf in loaded:
