@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from pipeline.workdays import CalendarGap, WorkCalendar
@@ -64,6 +65,13 @@ def numbers(df, column: str = "id"):
     num = df[column]
     key = df["_property"].fillna("").astype("str") + SEP + num.fillna("").astype("str")
     return key.where(num.notna() & (num.astype("str") != ""), pd.NA)
+
+
+def among(values: pd.Series, known: pd.Series) -> np.ndarray:
+    """Which values are among the known ones (number keys: a hash lookup, not Arrow's isin, which
+    walks a large value set in Python)."""
+    index = pd.Index(pd.unique(known.dropna().to_numpy(dtype=object)))
+    return index.get_indexer(values.to_numpy(dtype=object, na_value=None)) >= 0
 
 
 def attribute(frames: dict, complaints=None) -> None:

@@ -35,7 +35,10 @@ def open_items(data: Data, as_of: datetime) -> list[dict]:
         f = data[register]
         hit = f[open_at(f, register, as_of)]
         since = hit[OPENS[register]]
-        for rec, age in zip(rows(hit), _days(since, as_of).tolist(), strict=True):
+        wanted = {"id", "_property", "unit", what, OPENS[register], *owner, "person", "phone", "promised"}
+        for rec, age in zip(
+            rows(hit, [k for k in hit.columns if k in wanted]), _days(since, as_of).tolist(), strict=True
+        ):
             out.append(
                 {
                     "type": kind,
@@ -66,7 +69,7 @@ def overdue_items(data: Data, as_of: datetime) -> list[dict]:
     c = data["complaints"]
     late = c["promised"].notna() & _unanswered(c, "replied", as_of) & (c["received"] <= as_of)
     late &= c["promised"].dt.normalize() < today
-    for rec in rows(c[late]):
+    for rec in rows(c[late], ["id", "_property", "promised", "department", "handler"]):
         out.append(
             {
                 "type": "投诉逾期未答复",
@@ -79,7 +82,7 @@ def overdue_items(data: Data, as_of: datetime) -> list[dict]:
         )
     r = data["reinspections"]
     late = _unanswered(r, "notified", as_of) & (r["_due"] < today)
-    for rec in rows(r[late]):
+    for rec in rows(r[late], ["id", "_property", "_due", "inspectors"]):
         out.append(
             {
                 "type": "复检逾期未答复",
@@ -102,7 +105,7 @@ def pending_callbacks(data: Data, as_of: datetime) -> list[dict]:
         f = data[register]
         closed = f[CLOSES[register]]
         waiting = (closed <= as_of) & ~called_back(f, register, latest)
-        for rec in rows(f[waiting]):
+        for rec in rows(f[waiting], ["id", "_property", "unit", CLOSES[register], owner, "person", "phone"]):
             out.append(
                 {
                     "type": kind,
@@ -135,7 +138,7 @@ def reinspections_due_soon(data: Data, as_of: datetime, days: int = DUE_SOON_DAY
             "days_left": (rec["_due"].date() - today.date()).days,
             "owner": rec.get("inspectors"),
         }
-        for rec in rows(r[soon])
+        for rec in rows(r[soon], ["id", "_property", "_due", "urgent", "inspectors"])
     ]
     return sorted(out, key=lambda x: x["days_left"])
 
@@ -164,7 +167,9 @@ def unhappy_feedback(data: Data, as_of: datetime) -> list[dict]:
             "days_waiting": (as_of.date() - rec["date"].date()).days,
             "owner": value(owner),
         }
-        for rec, owner in zip(rows(hit), owners.tolist(), strict=True)
+        for rec, owner in zip(
+            rows(hit, ["id", "complaint_id", "_property", "date"]), owners.tolist(), strict=True
+        )
     ]
 
 
