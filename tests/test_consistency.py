@@ -158,3 +158,47 @@ def test_the_rule_the_kpi_and_the_lists_share_the_configured_deadline(inbox, day
             if r["code"] == "reinspection-late" and "东区" in r["file"]
         }
     assert len(flagged) == len(late) + len(overdue)  # each case the KPI or the list calls late, and no other
+
+
+def test_the_followup_rule_and_the_followup_rate_agree_on_what_counts_as_written():
+    """A callback that found a problem is followed up when its follow-up is written (not blank, 无,
+    没有 or /) or dated (domain.followed_up): the rule flags exactly the misses the KPI counts."""
+    from datetime import datetime
+
+    from pipeline.config import parse_config
+    from pipeline.kpi.model import compute_kpis
+    from pipeline.periods import month
+    from pipeline.validate import run_rules
+
+    def cb(n, **kw):
+        return {
+            "_file": "回访.xlsx",
+            "_sheet": "2026年10月",
+            "_row": n,
+            "_id": n,
+            "_property": "甲",
+            "id": f"HF-{n}",
+            "date": "2026-10-08",
+            **kw,
+        }
+
+    callbacks = [
+        cb(1, satisfaction="不满意", followup="/"),
+        cb(2, satisfaction="不满意", followup="无"),
+        cb(3, satisfaction="不满意", followup="已二次上门维修"),
+        cb(4, solved=False, followup_date="2026-10-10"),
+        cb(5, solved=False),
+        cb(6, satisfaction="满意", followup="/"),  # no problem: nothing to follow up
+    ]
+    config = parse_config({"properties": {"甲": {"households": 100}}}, Path("."))
+    flagged = sorted(
+        f.row
+        for f in run_rules({"callbacks": callbacks}, datetime(2026, 11, 1), config)
+        if f.code == "followup-missing"
+    )
+    assert flagged == [1, 2, 5]
+    quality = {"rows_read": 0, "rows_loaded": 0, "rows_set_aside": 0}
+    rate = compute_kpis(
+        {"callbacks": callbacks}, month("2026-10"), datetime(2026, 11, 1), config, quality, []
+    )["kpis"]["callback_followup_rate"]
+    assert (rate["numerator"], rate["denominator"]) == (2, 5)
