@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import ConfigError
-from pipeline.registers import CHOICE, REGISTERS, ValueList, value_list
+from pipeline.registers import CHOICE, CORE, REGISTERS, ValueList, value_list
 
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 
@@ -23,6 +23,9 @@ DEFAULT_TARGETS: dict[str, float] = {
     "callback_followup_rate": 1.0,
     "reinspection_on_time_rate": 1.0,
     "satisfaction_rate": 0.9,
+    "routine_callback_coverage": 1.0,  # every household once a quarter (物管员按区域每季回访 1 次)
+    "director_visit_coverage": 1.0,  # every household once a year (办公室主任每年登门回访)
+    "action_on_time_rate": 1.0,  # the meetings' decisions done by their deadline
 }
 
 
@@ -31,7 +34,7 @@ class Property:
     name: str
     households: int | None
     aliases: tuple[str, ...] = ()
-    registers: tuple[str, ...] = tuple(REGISTERS)  # the registers it is expected to hand in each month
+    registers: tuple[str, ...] = CORE  # the registers it is expected to hand in each month
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def _properties(data: dict, where: str) -> dict[str, Property]:
         aliases = spec.get("aliases", [])
         if isinstance(aliases, str):
             aliases = [aliases]
-        registers = spec.get("registers", list(REGISTERS))
+        registers = spec.get("registers", list(CORE))
         if not isinstance(registers, list) or not all(r in REGISTERS for r in registers):
             raise _fail(
                 where,

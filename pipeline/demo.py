@@ -26,7 +26,7 @@ from pathlib import Path
 import xlsxwriter
 import xlwt
 
-from pipeline.registers import REGISTERS
+from pipeline.registers import CORE, REGISTERS
 
 DEMO_START, DEMO_END = date(2026, 9, 1), date(2026, 10, 30)  # nine Friday-meeting weeks, W36–W44
 PROPERTIES = {"翠湖花园": "CH", "金桂苑": "JG", "滨江壹号": "BJ"}
@@ -157,6 +157,8 @@ class Books:
     reinspections: list[dict] = field(default_factory=list)
     feedback: list[dict] = field(default_factory=list)
     repairs: list[dict] = field(default_factory=list)
+    households: list[dict] = field(default_factory=list)  # the roster (optional register)
+    actions: list[dict] = field(default_factory=list)  # the meetings' problem tracker (optional register)
 
 
 def _complaints(prop: str, code: str, rng: random.Random, books: Books, span: Span) -> None:
@@ -376,7 +378,133 @@ def build_books(seed: int = 2026) -> dict[str, Books]:
     rng = random.Random(seed)
     out = {prop: property_books(prop, code, rng) for prop, code in PROPERTIES.items()}
     _plant_violations(out)
+    for prop, code in PROPERTIES.items():  # after the five: their random draws stay as they were
+        _roster(prop, random.Random(f"{seed}{prop}"), out[prop])
+        _actions(prop, code, random.Random(f"{seed}{prop}actions"), out[prop])
     return out
+
+
+DEMO_HOUSEHOLDS = {"翠湖花园": 1200, "金桂苑": 860, "滨江壹号": 640}  # as config.toml says
+
+
+def _roster(prop: str, rng: random.Random, books: Books) -> None:
+    """住户名册: the property's units, by building (区域), with owners; a few empty or let."""
+    units = [
+        (b, f"{b}-{u}-{floor}{room:02d}")
+        for b in range(1, 13)
+        for u in range(1, 4)
+        for floor in range(1, 29)
+        for room in range(1, 5)
+    ]
+    for b, unit in sorted(rng.sample(units, DEMO_HOUSEHOLDS[prop])):
+        books.households.append(
+            {
+                "property": prop,
+                "area": f"{b}栋",
+                "unit": unit,
+                "owner": _name(rng),
+                "phone": _phone(rng),
+                "status": rng.choices(["已入住", "空置", "出租"], [88, 6, 6])[0],
+            }
+        )
+    roster = [h["unit"] for h in books.households]
+    staff = STAFF[prop]["客服"]
+    n = 0
+    for day in (date(2026, 9, 15), date(2026, 10, 9), date(2026, 10, 20)):  # the quarter's routine rounds
+        for unit in rng.sample(roster, 25):
+            n += 1
+            area = int(unit.split("-")[0])
+            if area > 9:
+                continue  # 10–12栋 not reached this quarter
+            books.callbacks.append(
+                {
+                    "id": f"{PROPERTIES[prop]}LF-{day:%Y%m}-{n:03d}",
+                    "ref": None,
+                    "property": prop,
+                    "unit": unit,
+                    "person": _name(rng),
+                    "phone": _phone(rng),
+                    "date": day + timedelta(days=rng.randint(0, 4)),
+                    "method": "上门",
+                    "kind": "例行回访",
+                    "staff": staff[area % 2],  # each covers their buildings
+                    "opinion": "无意见",
+                    "satisfaction": "满意",
+                    "solved": True,
+                    "followup": None,
+                    "followup_date": None,
+                }
+            )
+    books.callbacks.append(
+        {
+            "id": f"{PROPERTIES[prop]}ZT-202609-001",
+            "ref": None,
+            "property": prop,
+            "unit": None,
+            "person": None,
+            "phone": None,
+            "date": date(2026, 9, 26),
+            "method": "座谈会",
+            "kind": "例行回访",
+            "staff": STAFF[prop]["主任"],
+            "opinion": "业主代表 12 人参加",
+            "satisfaction": None,
+            "solved": None,
+            "followup": None,
+            "followup_date": None,
+        }
+    )
+
+
+ACTION_ITEMS = [
+    ("例会", "地下车库照明不足", "灯具老化，巡查未覆盖车库", "更换车库灯具 40 套，纳入每周巡查", "工程部"),
+    ("晨会", "3栋电梯困人投诉两次", "维保单位响应慢", "约谈维保单位，24 小时驻场", "工程部"),
+    ("回访", "业主反映垃圾清运不及时", "清运车辆调度冲突", "调整清运时间至早 7 点前", "环境部"),
+    ("巡查", "消防通道被占用", "临时停车无人劝离", "增设禁停标识，秩序员每 2 小时巡查", "秩序维护部"),
+    ("例会", "收费处排队时间长", "月初集中缴费", "开通线上缴费并在群内提醒", "客服部"),
+    ("晨会", "绿化带枯死苗木未补种", "养护合同到期未续", "续签养护合同并补种", "环境部"),
+]
+
+
+def _actions(prop: str, code: str, rng: random.Random, books: Books) -> None:
+    """问题跟踪表: two items from each Friday meeting (and the mornings'), with owner, deadline and
+    follow-up; most done on time, some late, some open and past their deadline."""
+    friday = date(2026, 9, 4)
+    n = 0
+    while friday <= DEMO_END:
+        for occasion, problem, cause, measure, department in rng.sample(ACTION_ITEMS, 2):
+            n += 1
+            raised = friday - timedelta(days=0 if occasion == "例会" else rng.randint(1, 4))
+            due = friday + timedelta(days=rng.choice([7, 7, 14]))
+            outcome = rng.choices(["on time", "late", "open"], [70, 15, 15])[0]
+            done = None
+            if outcome == "on time":
+                done = due - timedelta(days=rng.randint(0, 3))
+            elif outcome == "late":
+                done = due + timedelta(days=rng.randint(1, 5))
+            if done and done > DEMO_END:
+                done = None
+            escalated = department == "工程部" and rng.random() < 0.5
+            books.actions.append(
+                {
+                    "id": f"{code}WT-{n:03d}",
+                    "property": prop,
+                    "raised": raised,
+                    "occasion": occasion,
+                    "problem": problem,
+                    "cause": cause,
+                    "measure": measure,
+                    "owner": STAFF[prop]["工程" if department == "工程部" else "客服"][0],
+                    "department": department,
+                    "due": due,
+                    "escalated_to": "项目经理" if escalated else None,
+                    "done": done,
+                    "progress": ("已完成" if done else "跟进中")
+                    if escalated or done or rng.random() < 0.6
+                    else None,
+                }
+            )
+        friday += timedelta(days=7)
 
 
 def _plant_violations(books: dict[str, Books]) -> None:
@@ -550,7 +678,7 @@ def write_demo_inbox(inbox: Path, seed: int = 2026) -> list[Path]:
     inbox.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for prop, books in build_books(seed).items():
-        for register in REGISTERS:
+        for register in CORE:
             recs = getattr(books, register)
             title = REGISTERS[register].title
             if prop == "翠湖花园":
@@ -563,7 +691,27 @@ def write_demo_inbox(inbox: Path, seed: int = 2026) -> list[Path]:
                 paths.append(path)
             else:
                 paths.extend(_write_csv(inbox, prop, register, recs))
+        roster = inbox / f"{prop}住户名册.xlsx"
+        _write_roster(roster, prop, books.households)
+        paths.append(roster)
+        actions = inbox / f"{prop}问题跟踪表2026.xlsx"
+        _write_xlsx(actions, prop, "actions", books.actions)
+        paths.append(actions)
     return paths
+
+
+def _write_roster(path: Path, prop: str, units: list[dict]) -> None:
+    """The roster as offices keep it: a title, the header, one row per unit, no month."""
+    reg = REGISTERS["households"]
+    keys = [c.key for c in reg.columns if c.key != "property"]
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"created": datetime(2026, 9, 1)})
+    ws = wb.add_worksheet("住户名册")
+    ws.write(0, 0, f"{prop}住户名册（2026年9月更新）")
+    ws.write_row(1, 0, ["序号", *(reg.column(k).header for k in keys)])
+    for i, rec in enumerate(units, start=1):
+        ws.write_row(1 + i, 0, [i, *("" if rec.get(k) is None else rec[k] for k in keys)])
+    wb.close()
 
 
 WRITERS = {"xlsx": _write_xlsx, "xls": _write_xls}
@@ -592,7 +740,7 @@ def write_property_month(
     upto: only the rows entered by then — the register as it stood when the clerk dropped it that week.
     """
     paths = []
-    for register in REGISTERS:
+    for register in CORE:
         recs = getattr(books, register)
         if upto:
             recs = _upto(recs, REGISTERS[register].date_key, upto)

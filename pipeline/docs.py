@@ -70,7 +70,12 @@ def registers_reference() -> str:
             f"## {reg.title}",
             "",
             f"识别用词：{'、'.join(reg.keywords)}；编号列：{reg.column(reg.id_key).header}；"
-            f"按“{reg.column(reg.date_key).header}”归入周、月。",
+            + (
+                f"按“{reg.column(reg.date_key).header}”归入周、月。"
+                if reg.date_key
+                else "不分月份：新交的名册整份替换旧的。"
+            )
+            + ("（选交：有就交，不交不算缺交）" if reg.optional else ""),
             "",
         ]
         lines += ["| 列名 | 类型 | 必填 | 可选值 | 其他写法 | 说明 |", "|---|---|---|---|---|---|"]

@@ -152,6 +152,17 @@ CODES: dict[str, Code] = {
     "reinspection-late": Code(
         "复检答复超期", "{note}", "复检结果须在受理后 15 日内书面通知，紧急申诉 3 个工作日内"
     ),
+    "action-overdue": Code(
+        "问题逾期未完成", "{note}", "请责任人说明进展并在问题跟踪表中登记完成日期，或在例会上重新确定完成时限"
+    ),
+    "action-escalated-no-followup": Code(
+        "上报问题无跟进", "已上报{note}，但没有跟进情况", "上报的问题须登记跟进情况（晨会、例会跟进直至解决）"
+    ),
+    "households-differ": Code(
+        "名册户数与配置不符",
+        "住户名册有 {value} 户，config.toml 登记 {note} 户",
+        "以住户名册为准计算有效投诉率和回访覆盖率；请核对名册，并更新 config.toml 的 households",
+    ),
 }
 
 

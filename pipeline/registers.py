@@ -86,8 +86,9 @@ class Register:
     title: str
     columns: tuple[Column, ...]
     id_key: str
-    date_key: str  # the date that places a row in a week and a month
+    date_key: str | None  # the date that places a row in a week and a month (None: a roster, no month)
     keywords: tuple[str, ...]  # title / sheet / file-name words, most specific first
+    optional: bool = False  # kept where a centre keeps it; never missing (completeness)
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -458,7 +459,82 @@ REPAIRS = Register(
     ),
 )
 
-REGISTERS: dict[str, Register] = {r.key: r for r in (COMPLAINTS, CALLBACKS, REINSPECTIONS, FEEDBACK, REPAIRS)}
+HOUSEHOLDS = Register(
+    key="households",
+    title="住户名册",
+    id_key="unit",
+    date_key=None,
+    keywords=("住户名册", "业主名册", "住户名单", "业主名单", "住户花名册", "名册"),
+    optional=True,
+    columns=(
+        _property(),
+        Column(
+            "area",
+            "区域",
+            aliases=("楼栋", "片区", "管理区域", "所属区域", "区域范围", "片区范围", "责任区域", "楼栋区域"),
+            width=10,
+            hint="楼栋或片区，例如 3栋、东区：物管员按区域分工回访",
+        ),
+        Column(
+            "unit",
+            "房号",
+            required=True,
+            aliases=("房屋编号", "房间号", "门牌号", "楼栋房号", "栋号房号", "户号", "房屋", "住址", "地址"),
+            width=12,
+            hint="栋-单元-室，例如 3-2-1201；每户一行",
+        ),
+        Column(
+            "owner", "业主", aliases=("业主姓名", "户主", "住户", "住户姓名", "姓名"), personal=True, width=10
+        ),
+        _phone(),
+        Column(
+            "status",
+            "入住状态",
+            CHOICE,
+            aliases=("状态", "入住情况", "居住状态", "房屋状态"),
+            choices=("已入住", "空置", "出租", "装修中"),
+            width=10,
+        ),
+    ),
+)
+
+ACTIONS = Register(
+    key="actions",
+    title="问题跟踪表",
+    id_key="id",
+    date_key="raised",
+    keywords=("问题跟踪", "问题整改", "整改跟踪", "会议决议", "决议跟踪"),
+    optional=True,
+    columns=(
+        Column("id", "问题编号", required=True, aliases=("编号", "问题序号", "决议编号"), width=10),
+        _property(),
+        _date("raised", "提出日期", ("提出时间", "发现日期", "登记日期", "会议日期"), required=True),
+        Column(
+            "occasion",
+            "提出场合",
+            CHOICE,
+            aliases=("场合", "问题来源", "来源", "提出会议"),
+            choices=("晨会", "例会", "回访", "巡查", "其他"),
+            width=10,
+        ),
+        Column(
+            "problem", "问题描述", required=True, aliases=("问题", "存在问题", "问题内容", "事项"), width=28
+        ),
+        Column("cause", "原因分析", aliases=("原因", "问题原因"), width=24),
+        Column("measure", "整改措施", aliases=("措施", "解决措施", "处理措施", "整改方案", "决议"), width=24),
+        Column("owner", "责任人", aliases=("负责人", "跟进人", "落实人"), width=10),
+        Column("department", "责任部门", aliases=("负责部门", "落实部门"), width=10),
+        _date("due", "完成时限", ("完成期限", "计划完成日期", "期限", "截止日期", "要求完成日期")),
+        Column("escalated_to", "上报对象", aliases=("上报", "上报给", "上报领导", "上报至"), width=10),
+        _date("done", "完成日期", ("实际完成日期", "完成时间", "关闭日期")),
+        Column("progress", "跟进情况", aliases=("跟进", "进展", "进度", "跟进记录"), width=24),
+    ),
+)
+
+REGISTERS: dict[str, Register] = {
+    r.key: r for r in (COMPLAINTS, CALLBACKS, REINSPECTIONS, FEEDBACK, REPAIRS, HOUSEHOLDS, ACTIONS)
+}
+CORE = tuple(key for key, r in REGISTERS.items() if not r.optional)  # the five every centre hands in
 
 
 @dataclass(frozen=True)

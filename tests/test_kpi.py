@@ -314,6 +314,9 @@ def test_rates_are_bounded_and_properties_sum_to_the_company(data):
     for key, k in m["kpis"].items():
         if key in ("counts", "reinspection_turnaround_days", "repeat_complaints"):
             continue
+        if key == "resident_forums":  # a count, not a rate: the properties' forums add up to the company's
+            assert sum(m["by_property"][p][key]["count"] for p in ("甲", "乙")) == k["count"]
+            continue
         assert k["numerator"] <= k["denominator"] or k["denominator"] == 0
         assert k["value"] is None or 0 <= k["value"] <= 1
         if key in ("effective_complaint_rate_ytd",):

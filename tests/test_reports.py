@@ -406,7 +406,8 @@ def test_one_propertys_report_is_scoped_to_it(demo, tmp_path):
         == demo["monthly"].model["by_property"]["金桂苑"]["callback_rate"]["denominator"]
     )
     names = [f["name"] for f in m["data_quality"]["files"]]
-    assert len(names) == 5 and all(n.startswith("金桂苑") for n in names)  # its five registers, no one else's
+    # its five registers, its roster and its problem tracker, no one else's
+    assert len(names) == 7 and all(n.startswith("金桂苑") for n in names)
     text = _pdftotext(result.outputs["pdf"])
     assert "金桂苑" in text and "翠湖花园" not in text
     wb = openpyxl.load_workbook(result.outputs["validation"], read_only=True)

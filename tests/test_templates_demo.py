@@ -81,6 +81,8 @@ def test_demo_inbox_loads_all_registers_for_three_properties(tmp_path: Path, con
         for register in REGISTERS:
             recs = store.records(register)
             assert {r["_property"] for r in recs} == {"翠湖花园", "金桂苑", "滨江壹号"}, register
+            if REGISTERS[register].date_key is None:  # the roster: no month
+                continue
             weeks = {
                 date.fromisoformat(r[REGISTERS[register].date_key][:10]).isocalendar().week for r in recs
             }

@@ -28,6 +28,7 @@ from pipeline.kpi.core import (
     within,
 )
 from pipeline.kpi.lists import meeting_lists
+from pipeline.kpi.programme import action_lists, actions_on_time, programme, with_roster
 from pipeline.kpi.scorecard import scorecard
 from pipeline.periods import Period, month_of, months_in, previous, week_of
 from pipeline.workdays import WorkCalendar
@@ -172,6 +173,7 @@ def compute_kpis(
     """
     frames = {k: f.copy() for k, f in to_frames(raw).items()}
     attribute(frames)  # feedback naming no property: its complaint's (already done for a run's records)
+    config, differ = with_roster(config, frames)  # households from the roster where there is one
     calendar = WorkCalendar(config.holidays)
     data = Data(frames, as_of, calendar, Terms.of(config))
     errors: list[str] = []
@@ -189,6 +191,7 @@ def compute_kpis(
             )
 
     model = _model(data, period, as_of, config, props, total_households, set_aside)
+    _duties(model, frames, period, as_of, config, props)
     handed_in_only(model["kpis"], handed_in, props, period, as_of, config)
     for name, k in model["by_property"].items():
         handed_in_only(k, handed_in, (name,), period, as_of, config)
@@ -196,10 +199,27 @@ def compute_kpis(
     model.update(
         # in the meeting's time zone, with its offset (2026-11-01T08:00:05+08:00), like every time a user reads
         generated_at=(generated_at or datetime.now(ZoneInfo(config.timezone))).isoformat(timespec="seconds"),
-        data_quality=data_quality,
+        data_quality={**data_quality, "households_differ": differ},
         errors=errors,
     )
     return model
+
+
+def _duties(model: dict, frames: dict, period: Period, as_of: datetime, config: Config, props) -> None:
+    """The routine callback programme and the problem tracker, beside the cases' KPIs."""
+    scope = _scope(period, as_of)
+    duties = programme(frames, scope, config, props)
+    model["kpis"].update(duties["kpis"])
+    company, per = actions_on_time(frames, scope, config, props)
+    model["kpis"]["action_on_time_rate"] = company
+    for name, k in model["by_property"].items():
+        k.update(duties["by_property"].get(name, {}))
+        k["action_on_time_rate"] = per[name]
+    model["programme"] = {"areas": duties["areas"]}
+    before = previous(period, config) if period.kind == "weekly" else None
+    lists = action_lists(frames, scope, (before.start, before.end) if before else None)
+    lists["areas_not_reached"] = [a for a in duties["areas"] if not a["reached"]]
+    model["lists"].update(lists)
 
 
 def _model(data: Data, period, as_of, config, props, total_households, set_aside) -> dict:

@@ -302,7 +302,7 @@ def normalize_sheet(
     return records, skipped
 
 
-def _place(record: Record, ctx: SheetContext, date_key: str) -> None:
+def _place(record: Record, ctx: SheetContext, date_key: str | None) -> None:
     """Property and month of a record: from its own cells first, then from the sheet.
 
     A name that fits two configured properties equally (翠湖 for 翠湖一期 and 翠湖二期) sets the
@@ -339,7 +339,7 @@ def _place(record: Record, ctx: SheetContext, date_key: str) -> None:
                 note="（表中无“项目”列，标题、工作表名和文件名中也没有已登记的项目名称）",
             )
         )
-    when = record.values.get(date_key)
+    when = record.values.get(date_key) if date_key else None
     record.month = when[:7] if isinstance(when, str) and len(when) >= 7 else ctx.month
 
 

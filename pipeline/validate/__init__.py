@@ -43,6 +43,7 @@ def rule_settings(config: Config) -> dict[str, tuple[bool, str, dict]]:
         out[code] = (enabled, severity, {**spec.params, **given})
     enabled, severity, params = out["value-not-allowed"]
     params["choices"] = {f"{reg}.{key}": list(values.choices) for (reg, key), values in config.values.items()}
+    out["households-differ"][2]["households"] = {name: p.households for name, p in config.properties.items()}
     return out
 
 

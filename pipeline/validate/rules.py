@@ -145,9 +145,9 @@ def allowed_values(ctx: RuleContext) -> list[Finding]:
 def unique_ids(ctx: RuleContext) -> list[Finding]:
     """A number is given once in its property; later rows giving it again name the first."""
     out = []
-    for key in REGISTERS:
+    for key, reg in REGISTERS.items():
         f = ctx.frames[key]
-        number = numbers(f)
+        number = numbers(f, reg.id_key)
         again = number.notna() & number.duplicated()
         if not again.any():
             continue
@@ -160,7 +160,7 @@ def unique_ids(ctx: RuleContext) -> list[Finding]:
             f"与“{value(file)}”工作表“{value(sheet)}”第{value(row)}行相同"
             for file, sheet, row in other.itertuples(index=False, name=None)
         ]
-        out += ctx.found(key, rows, "id", rows["id"], notes)
+        out += ctx.found(key, rows, reg.id_key, rows[reg.id_key], notes)
     return out
 
 
@@ -228,7 +228,7 @@ def date_order(ctx: RuleContext) -> list[Finding]:
     return out
 
 
-FUTURE_OK = {"promised"}  # a promise to answer lies in the future by nature
+FUTURE_OK = {"promised", "due"}  # a promise to answer, a deadline: in the future by nature
 
 
 def future_dates(ctx: RuleContext) -> list[Finding]:
@@ -249,6 +249,8 @@ def sheet_month_dates(ctx: RuleContext) -> list[Finding]:
     """A row's date lies in the month its sheet is named after (2026年10月), when it is."""
     out = []
     for key, reg in REGISTERS.items():
+        if reg.date_key is None:
+            continue
         f = ctx.frames[key]
         when = f[reg.date_key]
         has = when.notna() & f["_sheet"].notna()
@@ -464,6 +466,38 @@ def reinspection_on_time(ctx: RuleContext) -> list[Finding]:
     return out
 
 
+def actions_overdue(ctx: RuleContext) -> list[Finding]:
+    """A tracked problem past its deadline (完成时限) without a completion date."""
+    a = ctx.frames["actions"]
+    today = pd.Timestamp(ctx.as_of.date())
+    late = a[(a["due"] < today) & ~(a["done"] <= ctx.as_of)]
+    notes = [
+        f"完成时限 {day_text(d)}，已逾期 {(today - d.normalize()).days} 天，尚未完成" for d in late["due"]
+    ]
+    return ctx.found("actions", late, "done", None, notes)
+
+
+def escalated_followed(ctx: RuleContext) -> list[Finding]:
+    """A problem escalated (上报对象) has its follow-up written (跟进情况)."""
+    a = ctx.frames["actions"]
+    bad = a[_given(a["escalated_to"]) & ~_given(a["progress"])]
+    return ctx.found("actions", bad, "progress", None, [f"给{value(v)}" for v in bad["escalated_to"]])
+
+
+def roster_households(ctx: RuleContext) -> list[Finding]:
+    """A property's roster counts the households config.toml gives it (params["households"]): a
+    difference is said once, on the roster's first row of that property."""
+    h = ctx.frames["households"]
+    known = ctx.params.get("households", {})
+    units = h[h["_property"].notna() & h["unit"].notna()]
+    out = []
+    for name, group in units.groupby("_property", sort=True):
+        n, given = int(group["unit"].nunique()), known.get(name)
+        if given is not None and n != given:
+            out += ctx.found("households", group.iloc[:1], "unit", n, str(given))
+    return out
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     code: str
@@ -499,6 +533,9 @@ RULES: dict[str, RuleSpec] = {
             "复检按时答复",
             {"days": Terms.reinspection_days, "urgent_workdays": Terms.urgent_workdays},
         ),
+        RuleSpec("action-overdue", actions_overdue, WARNING, "问题按时完成"),
+        RuleSpec("action-escalated-no-followup", escalated_followed, WARNING, "上报问题有跟进"),
+        RuleSpec("households-differ", roster_households, WARNING, "名册户数与配置一致"),
     )
 }
 SEVERITIES = (ERROR, WARNING, INFO)
