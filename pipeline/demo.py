@@ -411,7 +411,7 @@ def _roster(prop: str, rng: random.Random, books: Books) -> None:
     staff = STAFF[prop]["客服"]
     n = 0
     for day in (date(2026, 9, 15), date(2026, 10, 9), date(2026, 10, 20)):  # the quarter's routine rounds
-        for unit in rng.sample(roster, 25):
+        for unit in rng.sample(roster, len(roster) // 7):
             n += 1
             area = int(unit.split("-")[0])
             if area > 9:

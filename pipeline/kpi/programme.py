@@ -8,6 +8,7 @@ counts as reached when a callback of that kind names it (on the roster, where th
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 
@@ -53,12 +54,16 @@ def _half(when: datetime) -> tuple[datetime, datetime]:
     return datetime(when.year, 7, 1), datetime(when.year + 1, 1, 1)
 
 
+def visits(cb: pd.DataFrame, kind: str) -> pd.Series:
+    """Callbacks of `kind` that reached a household: a visit or a call naming its unit (a forum or a
+    questionnaire is a duty of its own, counted apart)."""
+    return ((cb["kind"] == kind) & ~cb["method"].isin([FORUM, SURVEY])).fillna(False) & cb["unit"].notna()
+
+
 def _reached(cb: pd.DataFrame, h: pd.DataFrame, kind: str, start: datetime, stop: datetime) -> pd.DataFrame:
-    """Distinct (property, unit) a callback of `kind` named in [start, stop); on the roster where
+    """Distinct (property, unit) a callback of `kind` reached in [start, stop); on the roster where
     the property has one."""
-    got = cb[
-        (cb["kind"] == kind).fillna(False) & cb["unit"].notna() & (cb["date"] >= start) & (cb["date"] < stop)
-    ]
+    got = cb[visits(cb, kind) & (cb["date"] >= start) & (cb["date"] < stop)]
     got = got[["_property", "unit"]].drop_duplicates()
     on_roster = set(h["_property"].dropna().unique().tolist())
     if on_roster:
@@ -151,7 +156,7 @@ def areas(cb: pd.DataFrame, h: pd.DataFrame, start: datetime, stop: datetime, pr
         ["_property", "unit"]
     )
     listed = listed.assign(area=listed["area"].fillna("（未分区）"))
-    routine = cb[(cb["kind"] == ROUTINE).fillna(False) & cb["unit"].notna()]
+    routine = cb[visits(cb, ROUTINE)]
     located = routine.merge(listed, on=["_property", "unit"], how="inner")
     now = located[(located["date"] >= start) & (located["date"] < stop)]
     reached = now[["_property", "area", "unit"]].drop_duplicates().groupby(["_property", "area"]).size()
@@ -175,7 +180,12 @@ def areas(cb: pd.DataFrame, h: pd.DataFrame, start: datetime, stop: datetime, pr
                 "staff": value(staff.get((prop, area))),
             }
         )
-    return out
+    return sorted(out, key=lambda a: (a["property"], _natural(a["area"])))
+
+
+def _natural(text: str) -> tuple:
+    """2栋 before 10栋: the numbers in a name compared as numbers."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 
 def actions_on_time(frames: dict, scope: Scope, config: Config, props: list[str]) -> tuple[dict, dict]:
@@ -236,6 +246,11 @@ def action_lists(frames: dict, scope: Scope, last_week: tuple[datetime, datetime
         }
         if rec["due"] is not None and done is None and rec["due"] < today:
             out["days_overdue"] = int((today - rec["due"].normalize()).days)
+        if done is not None:
+            late = rec["due"] is not None and done.normalize() > rec["due"].normalize()
+            out["state"] = "逾期完成" if late else "已完成"
+        else:
+            out["state"] = f"逾期 {out['days_overdue']} 天未完成" if "days_overdue" in out else "进行中"
         return out
 
     overdue = sorted(

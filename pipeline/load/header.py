@@ -21,7 +21,7 @@ HEADER_SEARCH_ROWS = 20
 MIN_MATCHED = 3
 STRONG_COLUMNS = 3  # strongly named headers that make a register without its required ones
 # Keyword check order: most specific register first (a feedback title also says 投诉).
-KEYWORD_ORDER = ("feedback", "reinspections", "callbacks", "repairs", "complaints")
+KEYWORD_ORDER = ("actions", "households", "feedback", "reinspections", "callbacks", "repairs", "complaints")
 
 _BRACKETS = re.compile(r"[(（\[【<《][^)）\]】>》]*[)）\]】>》]")
 _NOISE = re.compile(r"[\s*※★☆:：;；,，。.、_\-—/\\|#?？!！\"'“”‘’]")
@@ -230,12 +230,17 @@ def _score(register: Register, prepared: list) -> tuple[float, dict[str, int], d
     return len(columns) + 0.5 * required, columns, used, strong
 
 
-def strong_evidence(register: Register, columns: dict[str, int], strong: int) -> bool:
+def strong_evidence(register: Register, columns: dict[str, int], strong: int, named: bool = False) -> bool:
     """A sheet is taken as a register on its required headers (two of them or more named
     strongly), or on several headers named strongly; three loose matches (编号, 日期, 类型) are
-    not enough."""
+    not enough, unless the title, sheet or file name names the register (named) and they include
+    its required headers (a 住户名单 with 楼栋, 房屋编号, 户主)."""
     required = all(col.key in columns for col in register.columns if col.required)
-    return strong >= STRONG_COLUMNS or (required and strong >= 2)
+    return (
+        strong >= STRONG_COLUMNS
+        or (required and strong >= 2)
+        or (named and required and len(columns) >= STRONG_COLUMNS)
+    )
 
 
 def keyword_register(*texts: str) -> str | None:
@@ -294,7 +299,7 @@ def find_header(
                 score, columns, used, strong = _score(register, prepared)
                 if len(columns) < MIN_MATCHED:
                     continue
-                if not strong_evidence(register, columns, strong):
+                if not strong_evidence(register, columns, strong, hinted == key):
                     if weak is None or len(columns) > len(weak.headers):
                         weak = WeakHeader(register, i + 1, [used[c] for c in sorted(used)])
                     continue

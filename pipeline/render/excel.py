@@ -446,6 +446,10 @@ def write_excel(report: Report, path: Path) -> Path:
             _table_sheet(wb, fmt, report, LIST_SPECS[name][0].split("（")[0], table, records=True)
         if report.scorecard:
             _table_sheet(wb, fmt, report, "员工考评", report.scorecard)
+        if report.programme:
+            _table_sheet(wb, fmt, report, "回访计划执行", report.programme)
+        if report.areas:
+            _table_sheet(wb, fmt, report, "各区域例行回访", report.areas)
         _table_sheet(wb, fmt, report, "其他未结事项", report.next_week, records=True)
         _table_sheet(wb, fmt, report, "数据质量", report.data_quality)
         _provenance_sheet(wb, fmt, report)

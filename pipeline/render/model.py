@@ -25,6 +25,9 @@ KPI_LABELS = {
     "reinspection_on_time_rate": "复检按时率",
     "satisfaction_rate": "满意率",
     "repeat_complaints": "重复投诉",
+    "routine_callback_coverage": "例行回访覆盖率",
+    "director_visit_coverage": "主任走访覆盖率",
+    "action_on_time_rate": "决议按时完成率",
 }
 DEFINITIONS = {
     "callback_rate": (
@@ -311,6 +314,50 @@ LIST_SPECS = {
             ("owner", "责任部门"),
         ],
     ),
+    "actions_last_week": (
+        "上周决议跟进（问题跟踪表）",
+        [
+            ("id", "编号"),
+            ("property", "项目"),
+            ("problem", "问题"),
+            ("measure", "整改措施"),
+            ("owner", "责任人"),
+            ("due", "完成时限"),
+            ("state", "完成情况"),
+            ("progress", "跟进情况"),
+        ],
+    ),
+    "actions_raised": (
+        "本期提出的问题与措施",
+        [
+            ("id", "编号"),
+            ("property", "项目"),
+            ("occasion", "场合"),
+            ("problem", "问题"),
+            ("cause", "原因分析"),
+            ("measure", "整改措施"),
+            ("owner", "责任人"),
+            ("due", "完成时限"),
+        ],
+    ),
+    "actions_overdue": (
+        "逾期未完成的问题",
+        [
+            ("id", "编号"),
+            ("property", "项目"),
+            ("problem", "问题"),
+            ("owner", "责任人"),
+            ("department", "责任部门"),
+            ("due", "完成时限"),
+            ("days_overdue", "逾期天数"),
+            ("escalated_to", "上报对象"),
+            ("progress", "跟进情况"),
+        ],
+    ),
+    "areas_not_reached": (
+        "本季度尚未例行回访的区域",
+        [("property", "项目"), ("area", "区域"), ("households", "户数"), ("staff", "负责回访人")],
+    ),
     "set_aside": (
         "暂存（未计入指标）的行",
         [("file", "文件"), ("sheet", "工作表"), ("row", "行"), ("id", "编号"), ("reasons", "原因")],
@@ -398,6 +445,10 @@ class Report:
     footnote: str = ""
     extra: dict = field(default_factory=dict)
     terms: dict = field(default_factory=dict)  # the deadlines judged by (domain.Terms, from kpis.json)
+    programme: Table | None = (
+        None  # 回访计划执行: the routine callback programme and the tracker, per property
+    )
+    areas: Table | None = None  # each roster area's routine callbacks this quarter
 
 
 def _property_table(m: dict) -> Table:
@@ -542,11 +593,79 @@ def _next_week(m: dict, unmasked: bool) -> Table:
                 f"已 {it['age_days']} 天",
             ]
         )
+    for it in m["lists"].get("actions_due_next_week", []):  # the tracker's decisions falling due
+        rows.append(
+            [
+                f"问题整改：{it['problem']}",
+                it["id"],
+                it["property"],
+                it.get("due") or "",
+                it.get("owner") or "",
+                "下周到期",
+            ]
+        )
     return Table(
         "其他未结事项（逾期、到期、待回访与不满意各表之外）",
         ["事项", "编号", "项目", "期限", "责任人/部门", "状态"],
         rows,
     )
+
+
+PROGRAMME = ("routine_callback_coverage", "director_visit_coverage", "action_on_time_rate")
+
+
+def _programme(m: dict) -> Table | None:
+    """回访计划执行: each property's routine callbacks this quarter and the director's visits this
+    year against their pace, the half-year's forums and questionnaires, the tracker's decisions done
+    on time; None for a kpis.json from before these figures."""
+    if "routine_callback_coverage" not in m["kpis"]:
+        return None
+    rows = []
+    for name, ks in [*m["by_property"].items(), ("合计", m["kpis"])]:
+        forums = ks["resident_forums"]
+        rows.append(
+            [
+                name,
+                *(Rate.of(k, ks[k]) for k in PROGRAMME[:2]),
+                *(pct(ks[k].get("pace"), 0) for k in PROGRAMME[:2]),
+                forums["count"],
+                forums["questionnaires"],
+                Rate.of(PROGRAMME[2], ks[PROGRAMME[2]]),
+            ]
+        )
+    return Table(
+        "回访计划执行",
+        [
+            "项目",
+            "例行回访覆盖（本季）",
+            "主任走访覆盖（本年）",
+            "本季应达",
+            "本年应达",
+            "座谈会（本半年）",
+            "问卷",
+            "决议按时完成率",
+        ],
+        rows,
+        note="覆盖率 = 已回访/走访的户数 ÷ 户数（有住户名册的项目以名册为准）；季度、年度未结束时按进度判定",
+    )
+
+
+def _areas(m: dict) -> Table | None:
+    areas = (m.get("programme") or {}).get("areas") or []
+    if not areas:
+        return None
+    rows = [
+        [
+            a["property"],
+            a["area"],
+            a["households"],
+            a["reached"],
+            pct(a["value"], 0),
+            a.get("staff") or "（无记录）",
+        ]
+        for a in areas
+    ]
+    return Table("各区域例行回访（本季）", ["项目", "区域", "户数", "已回访户数", "覆盖", "负责回访人"], rows)
 
 
 def _data_quality(m: dict) -> Table:
@@ -655,6 +774,7 @@ def build_report(m: dict, unmasked: bool = False, config_note: str = "") -> Repo
         name: list_table(name, m["lists"].get(name, []), unmasked, at=m.get("lists_at"))
         for name in LIST_SPECS
     }
+    lists["actions_raised"].title = f"本{'周' if weekly else '月'}问题与措施"
     definitions = Table(
         "指标定义",
         ["指标", "计算方法", "依据 / 判定", "分子", "分母", "目标"],
@@ -696,6 +816,8 @@ def build_report(m: dict, unmasked: bool = False, config_note: str = "") -> Repo
         group=len(m.get("by_property") or {}) > 1,
         next_week=_next_week(m, unmasked),
         scorecard=_scorecard(m),
+        programme=_programme(m),
+        areas=_areas(m),
         footnote="本报告显示客户真实姓名和电话（--unmasked），请勿外传"
         if unmasked
         else "客户姓名、电话已打码",
