@@ -107,6 +107,9 @@ def widths(table: Table, small: bool = False, wrap_at: int = 36) -> list[float]:
         weights.append(max(min(text_width(head), 8), grown, 2) + 3)
     short = [n <= wrap_at * 0.75 for n in needs]
     fixed = sum(n for n, s in zip(needs, short, strict=True) if s)
+    if not (any(short) and not all(short) and fixed <= 0.6 * room):
+        short = [n <= 16 for n in needs]  # many middling texts: at least codes and dates keep their width
+        fixed = sum(n for n, s in zip(needs, short, strict=True) if s)
     if any(short) and not all(short) and fixed <= 0.6 * room:
         rest = sum(w for w, s in zip(weights, short, strict=True) if not s)
         share = 100 - 100 * fixed / room
