@@ -260,3 +260,38 @@ def test_the_reports_show_the_programme_and_the_trackers_week(result, tmp_path: 
     assert "上周决议跟进" in text and "本周问题与措施" in text
     assert "收费排队" in text and "线上缴费" in text  # this week's problem with its measure
     assert "本季度尚未例行回访的区域" in text and "3栋" in text
+
+
+def test_a_propertys_own_report_counts_the_duties_as_the_group_report_does(result, tmp_path: Path):
+    _, group = result
+    config = parse_config(
+        {
+            "properties": {
+                "翠湖花园": {"households": 10, "registers": ["callbacks"]},
+                "金桂苑": {"households": 4},
+            }
+        },
+        tmp_path,
+    )
+    own = run(
+        config,
+        RunOptions(
+            inbox=tmp_path / "inbox",
+            reports=tmp_path / "reports",
+            store=tmp_path / "s.sqlite",
+            archive=tmp_path / "a",
+            month="2026-10",
+            as_of=AS_OF,
+            workers=1,
+            property="翠湖花园",
+            render=False,
+        ),
+    ).model
+    theirs = group["by_property"]["翠湖花园"]
+    for key in ("routine_callback_coverage", "director_visit_coverage", "action_on_time_rate"):
+        assert nd(own["kpis"][key]) == nd(theirs[key]), key
+    assert own["kpis"]["resident_forums"]["count"] == theirs["resident_forums"]["count"]
+    assert own["lists"]["areas_not_reached"] == [
+        a for a in group["lists"]["areas_not_reached"] if a["property"] == "翠湖花园"
+    ]
+    assert own["lists"]["actions_overdue"] == group["lists"]["actions_overdue"]
