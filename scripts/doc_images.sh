@@ -5,6 +5,6 @@
 set -euo pipefail
 out=docs/images
 mkdir -p "$out"
-pdftoppm -png -scale-to-x 1240 -scale-to-y -1 -f 1 -l 2 demo/reports/weekly/2026-W44/report.pdf "$out/weekly"
-pdftoppm -png -scale-to-x 1240 -scale-to-y -1 -f 1 -l 3 demo/reports/monthly/2026-10/report.pdf "$out/monthly"
+pdftoppm -png -scale-to-x 1240 -scale-to-y -1 -f 1 -l 3 demo/reports/weekly/2026-W44/report.pdf "$out/weekly"
+pdftoppm -png -scale-to-x 1240 -scale-to-y -1 -f 1 -l 4 demo/reports/monthly/2026-10/report.pdf "$out/monthly"
 ls -la "$out"
