@@ -118,12 +118,8 @@ TRACKER_ROWS = [
 ]
 
 
-@pytest.fixture
-def result(tmp_path: Path):
-    inbox = tmp_path / "inbox"
-    xlsx(inbox / "翠湖花园住户名单.xlsx", {"名册": ROSTER})
-    xlsx(inbox / "翠湖花园回访记录表.xlsx", {"回访": [["翠湖花园回访记录表"], CALLBACKS, *CALLBACK_ROWS]})
-    xlsx(inbox / "翠湖花园问题跟踪表.xlsx", {"2026年": [["翠湖花园问题跟踪表"], TRACKER, *TRACKER_ROWS]})
+def _run(tmp_path: Path, **options):
+    """A run over the test's inbox and store (October by default; another period, or one property)."""
     config = parse_config(
         {
             "properties": {
@@ -133,18 +129,18 @@ def result(tmp_path: Path):
         },
         tmp_path,
     )
-    out = run(
-        config,
-        RunOptions(
-            inbox=inbox,
-            reports=tmp_path / "reports",
-            store=tmp_path / "s.sqlite",
-            archive=tmp_path / "a",
-            month="2026-10",
-            as_of=AS_OF,
-            workers=1,
-        ),
-    )
+    folders = {"inbox": tmp_path / "inbox", "reports": tmp_path / "reports", "archive": tmp_path / "a"}
+    given = {"month": "2026-10", "as_of": AS_OF, "workers": 1, **options}
+    return run(config, RunOptions(store=tmp_path / "s.sqlite", **folders, **given))
+
+
+@pytest.fixture
+def result(tmp_path: Path):
+    inbox = tmp_path / "inbox"
+    xlsx(inbox / "翠湖花园住户名单.xlsx", {"名册": ROSTER})
+    xlsx(inbox / "翠湖花园回访记录表.xlsx", {"回访": [["翠湖花园回访记录表"], CALLBACKS, *CALLBACK_ROWS]})
+    xlsx(inbox / "翠湖花园问题跟踪表.xlsx", {"2026年": [["翠湖花园问题跟踪表"], TRACKER, *TRACKER_ROWS]})
+    out = _run(tmp_path)
     return out, json.loads(out.outputs["kpis"].read_text(encoding="utf-8"))
 
 
@@ -229,27 +225,7 @@ def test_the_reports_show_the_programme_and_the_trackers_week(result, tmp_path: 
     assert "五、回访计划执行与问题整改" in monthly and "各区域例行回访（本季）" in monthly
     assert "WT-3" in monthly and "垃圾清运不及时" in monthly  # overdue, in the supervisor's words
     assert {"回访计划执行", "各区域例行回访"} <= set(openpyxl.load_workbook(out.outputs["xlsx"]).sheetnames)
-    config = parse_config(
-        {
-            "properties": {
-                "翠湖花园": {"households": 10, "registers": ["callbacks"]},
-                "金桂苑": {"households": 4},
-            }
-        },
-        tmp_path,
-    )
-    week = run(
-        config,
-        RunOptions(
-            inbox=tmp_path / "inbox",
-            reports=tmp_path / "reports",
-            store=tmp_path / "s.sqlite",
-            archive=tmp_path / "a",
-            week="2026-W44",
-            as_of=AS_OF,
-            workers=1,
-        ),
-    )
+    week = _run(tmp_path, month=None, week="2026-W44")
     lists = week.model["lists"]
     # the Friday 23 October meeting's decision is last week's, for the 30 October meeting; done on the 30th
     assert [(a["id"], a["state"]) for a in lists["actions_last_week"]] == [("WT-4", "已完成")]
@@ -264,29 +240,7 @@ def test_the_reports_show_the_programme_and_the_trackers_week(result, tmp_path: 
 
 def test_a_propertys_own_report_counts_the_duties_as_the_group_report_does(result, tmp_path: Path):
     _, group = result
-    config = parse_config(
-        {
-            "properties": {
-                "翠湖花园": {"households": 10, "registers": ["callbacks"]},
-                "金桂苑": {"households": 4},
-            }
-        },
-        tmp_path,
-    )
-    own = run(
-        config,
-        RunOptions(
-            inbox=tmp_path / "inbox",
-            reports=tmp_path / "reports",
-            store=tmp_path / "s.sqlite",
-            archive=tmp_path / "a",
-            month="2026-10",
-            as_of=AS_OF,
-            workers=1,
-            property="翠湖花园",
-            render=False,
-        ),
-    ).model
+    own = _run(tmp_path, property="翠湖花园", render=False).model
     theirs = group["by_property"]["翠湖花园"]
     for key in ("routine_callback_coverage", "director_visit_coverage", "action_on_time_rate"):
         assert nd(own["kpis"][key]) == nd(theirs[key]), key
