@@ -67,11 +67,37 @@ def numbers(df, column: str = "id"):
     return key.where(num.notna() & (num.astype("str") != ""), pd.NA)
 
 
-def among(values: pd.Series, known: pd.Series) -> np.ndarray:
-    """Which values are among the known ones (number keys: a hash lookup, not Arrow's isin, which
-    walks a large value set in Python)."""
-    index = pd.Index(pd.unique(known.dropna().to_numpy(dtype=object)))
-    return index.get_indexer(values.to_numpy(dtype=object, na_value=None)) >= 0
+def _codes(*parts) -> list[np.ndarray]:
+    """Joint integer codes of text keys (pandas' factorize, Arrow-native for Arrow strings): equal
+    texts get equal codes across the parts; -1 for <NA>."""
+    joined = pd.concat([pd.Series(p).reset_index(drop=True) for p in parts], ignore_index=True)
+    codes, _ = pd.factorize(joined)
+    out, start = [], 0
+    for p in parts:
+        out.append(codes[start : start + len(p)])
+        start += len(p)
+    return out
+
+
+def among(values: pd.Series, known) -> np.ndarray:
+    """Which values are among the known ones (number keys: joint integer codes, not Arrow's isin,
+    which walks a large value set in Python)."""
+    v, k = _codes(values, pd.Series(known).dropna())
+    seen = np.zeros(max(v.max(initial=-1), k.max(initial=-1)) + 2, dtype=bool)  # the last slot: <NA>'s
+    seen[k] = True
+    return seen[v]
+
+
+def lookup(keys: pd.Series, table: pd.Series) -> np.ndarray:
+    """table's value at each key (table: a Series indexed by keys, each once), its missing value
+    (NaT, NaN) where a key is <NA> or not in it."""
+    k, t = _codes(keys, pd.Series(table.index))
+    where = np.full(max(k.max(initial=-1), t.max(initial=-1)) + 2, -1)  # the last slot: <NA>'s
+    where[t] = np.arange(len(t))
+    at = where[k]
+    values = table.to_numpy()
+    missing = np.datetime64("NaT", "ns") if values.dtype.kind == "M" else np.nan
+    return np.where(at >= 0, values[np.maximum(at, 0)] if len(values) else missing, missing)
 
 
 def attribute(frames: dict, complaints=None) -> None:
@@ -123,9 +149,7 @@ def latest_callbacks(callbacks, as_of: datetime):
 def called_back(df, register: str, latest):
     """A closed case has a callback on or after the day it closed (latest: latest_callbacks)."""
     closed = df[CLOSES[register]].dt.normalize()
-    found = pd.Series(
-        latest.reindex(numbers(df).to_numpy()).to_numpy(), index=df.index, dtype="datetime64[ns]"
-    )
+    found = pd.Series(lookup(numbers(df), latest), index=df.index, dtype="datetime64[ns]")
     return (found >= closed).astype(bool)
 
 

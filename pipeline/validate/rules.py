@@ -30,6 +30,7 @@ from pipeline.domain import (
     deadlines,
     followed_up,
     latest_callbacks,
+    lookup,
     numbers,
 )
 from pipeline.findings import ERROR, INFO, WARNING, Finding
@@ -337,7 +338,7 @@ def callback_refs(ctx: RuleContext) -> list[Finding]:
     has = number.notna()
     found = pd.Series(among(number, known), index=cb.index)
     unknown = cb[has & ~found]
-    closed = pd.Series(_closed_days(ctx).reindex(number[has].to_numpy()).to_numpy(), index=number[has].index)
+    closed = pd.Series(lookup(number[has], _closed_days(ctx)), index=number[has].index)
     closed = closed.astype("datetime64[ns]")
     early = cb.loc[closed.index][(_day(cb.loc[closed.index, "date"]) < closed) & found[has]]
     early_closed = closed.loc[early.index]
