@@ -100,6 +100,12 @@ def lookup(keys: pd.Series, table: pd.Series) -> np.ndarray:
     return np.where(at >= 0, values[np.maximum(at, 0)] if len(values) else missing, missing)
 
 
+def roster_households(households: pd.DataFrame) -> dict[str, int]:
+    """Property → the households its roster (住户名册) lists: distinct units."""
+    units = households[households["_property"].notna() & households["unit"].notna()]
+    return {k: int(v) for k, v in units.groupby("_property")["unit"].nunique().items()}
+
+
 def attribute(frames: dict, complaints=None) -> None:
     """Feedback naming no property takes its complaint's, where exactly one property has that
     complaint number among the loaded complaints (`complaints`, default frames["complaints"]: valid

@@ -171,7 +171,7 @@ def compute_kpis(
     raw: each register's records, as typed frames (pipeline.frames) or as the store's dicts.
     handed_in: Store.handed_in(); a household rate that no complaints register covers is null.
     """
-    frames = {k: f.copy() for k, f in to_frames(raw).items()}
+    frames = {k: f.copy(deep=False) for k, f in to_frames(raw).items()}  # ours to add columns to
     attribute(frames)  # feedback naming no property: its complaint's (already done for a run's records)
     config, differ = with_roster(config, frames)  # households from the roster where there is one
     calendar = WorkCalendar(config.holidays)

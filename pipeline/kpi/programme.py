@@ -15,23 +15,17 @@ from datetime import datetime
 import pandas as pd
 
 from pipeline.config import Config
+from pipeline.domain import roster_households
 from pipeline.frames import rows, value
 from pipeline.kpi.core import Scope, iso, kpi
 
 ROUTINE, DIRECTOR, FORUM, SURVEY = "例行回访", "主任走访", "座谈会", "问卷"
 
 
-def roster_households(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
-    """Property → distinct units on its roster."""
-    h = frames["households"]
-    units = h[h["_property"].notna() & h["unit"].notna()]
-    return {k: int(v) for k, v in units.groupby("_property")["unit"].nunique().items()}
-
-
 def with_roster(config: Config, frames: dict[str, pd.DataFrame]) -> tuple[Config, list[dict]]:
     """The config with each property's households taken from its roster where it has one, and
     the properties whose roster and config.toml disagree (said in the data quality section)."""
-    roster = roster_households(frames)
+    roster = roster_households(frames["households"])
     props, differ = dict(config.properties), []
     for name, n in roster.items():
         if name in props:

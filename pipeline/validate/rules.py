@@ -32,6 +32,7 @@ from pipeline.domain import (
     latest_callbacks,
     lookup,
     numbers,
+    roster_households,
 )
 from pipeline.findings import ERROR, INFO, WARNING, Finding
 from pipeline.frames import value
@@ -485,17 +486,17 @@ def escalated_followed(ctx: RuleContext) -> list[Finding]:
     return ctx.found("actions", bad, "progress", None, [f"给{value(v)}" for v in bad["escalated_to"]])
 
 
-def roster_households(ctx: RuleContext) -> list[Finding]:
+def households_match(ctx: RuleContext) -> list[Finding]:
     """A property's roster counts the households config.toml gives it (params["households"]): a
-    difference is said once, on the roster's first row of that property."""
+    difference is said once, on the roster's first row of that property (domain.roster_households)."""
     h = ctx.frames["households"]
     known = ctx.params.get("households", {})
-    units = h[h["_property"].notna() & h["unit"].notna()]
     out = []
-    for name, group in units.groupby("_property", sort=True):
-        n, given = int(group["unit"].nunique()), known.get(name)
+    for name, n in sorted(roster_households(h).items()):
+        given = known.get(name)
         if given is not None and n != given:
-            out += ctx.found("households", group.iloc[:1], "unit", n, str(given))
+            first = h[(h["_property"] == name).fillna(False) & h["unit"].notna()].iloc[:1]
+            out += ctx.found("households", first, "unit", n, str(given))
     return out
 
 
@@ -536,7 +537,7 @@ RULES: dict[str, RuleSpec] = {
         ),
         RuleSpec("action-overdue", actions_overdue, WARNING, "问题按时完成"),
         RuleSpec("action-escalated-no-followup", escalated_followed, WARNING, "上报问题有跟进"),
-        RuleSpec("households-differ", roster_households, WARNING, "名册户数与配置一致"),
+        RuleSpec("households-differ", households_match, WARNING, "名册户数与配置一致"),
     )
 }
 SEVERITIES = (ERROR, WARNING, INFO)
