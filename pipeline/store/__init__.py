@@ -99,9 +99,6 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-DECODE_BATCH = 2000  # records decoded per json.loads call
-
-
 CACHE_KIB = 131_072  # SQLite page cache: a group's store is ~1 GB; index inserts thrash the 2 MB default
 
 PG_SCHEMES = ("postgresql://", "postgres://")
@@ -652,8 +649,8 @@ class Store:
         sql += " ORDER BY r.id"
         cursor = self.db.execute(sql, params)
         out: list[dict] = []
-        while rows := cursor.fetchmany(DECODE_BATCH):
-            out.extend(self._decode(register, rows, lean))
+        while rows := cursor.fetchmany(snapshot.DECODE_BATCH):
+            out.extend(snapshot.decode_rows(register, rows, lean))
         return out
 
     def current_frames(self) -> dict:
@@ -662,29 +659,6 @@ class Store:
         the store's Parquet snapshot (store/snapshot.py), brought up to date first when files came."""
         generation = self.generation()
         return {key: snapshot.current_frame(self.db, key, generation) for key in REGISTERS}
-
-    def _decode(self, register: str, rows: list, lean: bool) -> list[dict]:
-        """Rows (id, data, property, month, sheet, row, file name) → records with provenance."""
-        memo = tuple(c.key for c in REGISTERS[register].columns if c.memo) if lean else ()
-        out = []
-        for start in range(0, len(rows), DECODE_BATCH):
-            batch = rows[start : start + DECODE_BATCH]
-            # one JSON document per batch: one call into the decoder instead of one per row
-            decoded = json.loads("[" + ",".join(r[1] for r in batch) + "]")
-            for (rid, _, prop, month, sheet, row, name), rec in zip(batch, decoded, strict=True):
-                for k in memo:
-                    rec.pop(k, None)
-                rec.update(
-                    _id=rid,
-                    _register=register,
-                    _property=prop,
-                    _month=month,
-                    _file=name,
-                    _sheet=sheet,
-                    _row=row,
-                )
-                out.append(rec)
-        return out
 
     def files(self) -> list[dict]:
         cols = [

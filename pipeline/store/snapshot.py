@@ -49,9 +49,32 @@ def _chunks(items: list):
         yield items[i : i + CHUNK]
 
 
+DECODE_BATCH = 2000  # records decoded per json.loads call
+
+
+def decode_rows(register: str, rows: list, lean: bool = True) -> list[dict]:
+    """Store rows (id, data, property, month, sheet, row, file name[, file id]) → records with their
+    provenance; lean: without the memo columns (free text no rule or KPI reads)."""
+    memo = _memo(register) if lean else ()
+    out = []
+    for start in range(0, len(rows), DECODE_BATCH):
+        batch = rows[start : start + DECODE_BATCH]
+        # one JSON document per batch: one call into the decoder instead of one per row
+        decoded = json.loads("[" + ",".join(r[1] for r in batch) + "]")
+        for (rid, _, prop, month, sheet, row, name, *file_id), rec in zip(batch, decoded, strict=True):
+            for k in memo:
+                rec.pop(k, None)
+            rec.update(
+                _id=rid, _register=register, _property=prop, _month=month, _file=name, _sheet=sheet, _row=row
+            )
+            if file_id:
+                rec["_file_id"] = file_id[0]
+            out.append(rec)
+    return out
+
+
 def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
     """The loaded rows of these files (superseded ones too: a snapshot keeps whole files) as a frame."""
-    memo = _memo(register)
     records = []
     for chunk in _chunks(file_ids):
         marks = ",".join("?" * len(chunk))
@@ -61,16 +84,7 @@ def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
             " ORDER BY r.id",
             (register, *chunk),
         ).fetchall()
-        for start in range(0, len(rows), 2000):
-            batch = rows[start : start + 2000]
-            decoded = json.loads("[" + ",".join(r[1] for r in batch) + "]")
-            for (rid, _, prop, month, sheet, row, name, fid), rec in zip(batch, decoded, strict=True):
-                for k in memo:
-                    rec.pop(k, None)
-                rec.update(
-                    _id=rid, _property=prop, _month=month, _file=name, _sheet=sheet, _row=row, _file_id=fid
-                )
-                records.append(rec)
+        records += decode_rows(register, rows)
     out = frame(register, records)
     out["_file_id"] = pd.array([r["_file_id"] for r in records], dtype="Int64")
     return out
