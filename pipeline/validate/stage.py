@@ -112,11 +112,10 @@ def check_files(paths: list[Path], config: Config, as_of: datetime, store: Store
     records: dict[str, list] = {key: [] for key in REGISTERS}
     if store is not None:
         for key, f in store.current_frames().items():
-            scope = list(
-                zip([key] * len(f), f["_property"].astype(object), f["_month"].astype(object), strict=True)
-            )
-            mine = [(k, None if p != p else p, None if m != m else m) not in scopes for k, p, m in scope]
-            records[key].append(f.loc[pd.Series(mine, index=f.index, dtype=bool)].drop(columns="_rule_error"))
+            # the stored rows of the scopes these files would supersede are left out, as storing would
+            scope = f["_property"].fillna("\0") + "\x1f" + f["_month"].fillna("\0")
+            replaced = [f"{p or chr(0)}\x1f{m or chr(0)}" for k, p, m in scopes if k == key]
+            records[key].append(f[~scope.isin(replaced).to_numpy(dtype=bool)].drop(columns="_rule_error"))
     columns = dict(store.sheet_columns()) if store is not None else {}
     checked: dict[str, list[dict]] = {key: [] for key in REGISTERS}
     for lf in loaded:
