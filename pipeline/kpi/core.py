@@ -209,24 +209,23 @@ class _Rates:
         for i, slot in enumerate(self.out):
             slot[key] = kpi(n[i], d[i], target, direction)
         if self.trace is not None:
-            self.trace[key] = {"numerator": self.refs(num), "denominator": self.refs(den)}
-            self.records(den)
+            members = self.ordered(den)
+            self.trace[key] = {"numerator": refs(self.ordered(num)), "denominator": refs(members)}
+            self.records(members)
 
-    def refs(self, parts) -> list[str]:
-        out = []
-        for reg, mask, key in parts:
-            rows = self.view.frames[reg].loc[mask].sort_values(key, kind="stable")
-            out.extend(ref(rows).tolist())
-        return out
+    def ordered(self, parts) -> list[tuple[str, pd.DataFrame]]:
+        """(register, its masked rows in date order, ties in register order) of each part."""
+        return [
+            (reg, self.view.frames[reg].loc[mask].sort_values(key, kind="stable")) for reg, mask, key in parts
+        ]
 
-    def records(self, parts) -> None:
+    def records(self, ordered) -> None:
         """Where the rows behind a figure live: enough to find the clerk's row, no customer data."""
         found = self.trace.setdefault("_records", {})
-        for reg, mask, key in parts:
-            rows = self.view.frames[reg].loc[mask].sort_values(key, kind="stable")
+        for reg, chosen in ordered:
             for r, (rid, prop, file, sheet, row) in zip(
-                ref(rows),
-                rows[["id", "_property", "_file", "_sheet", "_row"]].itertuples(index=False),
+                ref(chosen),
+                chosen[["id", "_property", "_file", "_sheet", "_row"]].itertuples(index=False),
                 strict=True,
             ):
                 if r not in found:
@@ -238,6 +237,11 @@ class _Rates:
                         "sheet": value(sheet),
                         "row": value(row),
                     }
+
+
+def refs(ordered) -> list[str]:
+    """The trace's names of the rows (Rates.ordered), in order."""
+    return [r for _, chosen in ordered for r in ref(chosen).tolist()]
 
 
 def measure(
@@ -317,11 +321,11 @@ def measure(
         slot["effective_complaint_rate_ytd"] = ytd
     if trace is not None:
         trace["effective_complaint_rate"] = {
-            "numerator": rates.refs([("complaints", valid, "received")]),
+            "numerator": refs(rates.ordered([("complaints", valid, "received")])),
             "denominator": [],
         }
-        ytd_part = [("complaints", ytd_valid, "received")]
-        trace["effective_complaint_rate_ytd"] = {"numerator": rates.refs(ytd_part), "denominator": []}
+        ytd_part = rates.ordered([("complaints", ytd_valid, "received")])
+        trace["effective_complaint_rate_ytd"] = {"numerator": refs(ytd_part), "denominator": []}
         rates.records(ytd_part)
 
     cbs = within(cb, "date", start, stop)
