@@ -100,22 +100,16 @@ def programme(frames: dict, scope: Scope, config: Config, props: list[str]) -> d
     cb, h = frames["callbacks"], frames["households"]
     stop, t = scope.stop, config.targets
     q_start, q_end = _quarter(scope.start)
-    routine = _reached(cb, h, ROUTINE, q_start, stop)
+    year = (datetime(scope.start.year, 1, 1), datetime(scope.start.year + 1, 1, 1))
     company, per = {}, {name: {} for name in props}
-    pace = _fraction(q_start, q_end, stop)
-    company["routine_callback_coverage"], each = _coverage(
-        routine, props, config, t["routine_callback_coverage"], pace
-    )
-    for name in props:
-        per[name]["routine_callback_coverage"] = each[name]
-    y_start, y_end = datetime(scope.start.year, 1, 1), datetime(scope.start.year + 1, 1, 1)
-    visits = _reached(cb, h, DIRECTOR, y_start, stop)
-    pace = _fraction(y_start, y_end, stop)
-    company["director_visit_coverage"], each = _coverage(
-        visits, props, config, t["director_visit_coverage"], pace
-    )
-    for name in props:
-        per[name]["director_visit_coverage"] = each[name]
+    for key, kind, (start, end) in (
+        ("routine_callback_coverage", ROUTINE, (q_start, q_end)),
+        ("director_visit_coverage", DIRECTOR, year),
+    ):
+        reached = _reached(cb, h, kind, start, stop)
+        company[key], each = _coverage(reached, props, config, t[key], _fraction(start, end, stop))
+        for name in props:
+            per[name][key] = each[name]
     h_start, h_end = _half(scope.start)
     in_half = (cb["date"] >= h_start) & (cb["date"] < stop)
     forums = cb[in_half & (cb["method"] == FORUM).fillna(False)]
