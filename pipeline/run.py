@@ -28,7 +28,7 @@ from pipeline.load.loader import file_hash, skipped_text
 from pipeline.periods import Period
 from pipeline.registers import REGISTERS
 from pipeline.render import reuse
-from pipeline.render.clerk import plan_clerk_outputs, write_clerk_outputs
+from pipeline.render.clerk import plan_clerk_outputs, write_annotated, write_validation
 from pipeline.render.reports import render_reports
 from pipeline.store import Store, store_lock
 from pipeline.store.ingest import IngestResult, ingest
@@ -347,21 +347,36 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     lap("annotate")
     outputs: dict = {"kpis": report_dir / "kpis.json"}
 
-    def meanwhile() -> None:  # while the Excel report's worker runs (the longer half of rendering)
+    def meanwhile() -> None:  # before the PDF, while the worker writes the workbooks
         write_json(outputs["kpis"], model)
-        clerk_outputs, lap.timings["clerk_files"] = timed(write_clerk_outputs, plan)
-        outputs.update(clerk_outputs)
+        annotated, seconds = timed(write_annotated, plan)
+        outputs.update(annotated)
+        lap.timings["clerk_files"] = lap.timings.get("clerk_files", 0) + seconds
+
+    def alongside() -> dict:  # in the worker, after report.xlsx: the clerks' validation.xlsx
+        validation, seconds = timed(write_validation, plan)
+        return {**validation, "_seconds": seconds}
 
     store.ping()  # a database gone while the KPIs ran stops the run here, not after rendering
     if options.render:
         parts: dict[str, float] = {}
-        outputs.update(
-            render_reports(model, report_dir, config, options.unmasked, timings=parts, meanwhile=meanwhile)
+        rendered = render_reports(
+            model,
+            report_dir,
+            config,
+            options.unmasked,
+            timings=parts,
+            meanwhile=meanwhile,
+            alongside=alongside,
         )
         lap.timings.update(parts)
-        lap("render")
     else:
         meanwhile()
+        rendered = alongside()
+    lap.timings["clerk_files"] = round(lap.timings.get("clerk_files", 0) + rendered.pop("_seconds"), 3)
+    outputs.update(rendered)
+    if options.render:
+        lap("render")
     store.mark_recovered(run_id)  # only now are the copies of an unfinished run's files written
     return findings, outputs, model
 

@@ -21,8 +21,8 @@ from pipeline.validate.stage import check_files, file_infos, finding_from_row
 @dataclass
 class ClerkOutputs:
     """What the clerks get from a run, planned from the store: validation.xlsx and the annotated
-    copies. Writing them needs no store, so a run does it once the records are freed, while the
-    Excel report's worker finishes."""
+    copies. Writing them needs no store, so a run does it while it renders, once the records are
+    freed: validation.xlsx in the Excel report's worker, the copies before the PDF."""
 
     report_dir: Path
     findings: list[Finding]
@@ -90,15 +90,18 @@ def plan_clerk_outputs(
     return plan
 
 
-def write_clerk_outputs(plan: ClerkOutputs) -> dict[str, Path | list[Path]]:
-    for path in plan.stale:  # a clerk is never sent back a problem that is fixed
+def write_validation(plan: ClerkOutputs) -> dict[str, Path]:
+    """validation.xlsx, stale annotated copies removed (a clerk is never sent back a problem that
+    is fixed)."""
+    for path in plan.stale:
         path.unlink(missing_ok=True)
-    outputs: dict = {
-        "validation": write_validation_workbook(
-            plan.report_dir / "validation.xlsx", plan.findings, plan.files
-        ),
-        "annotated": annotate_all(plan.jobs),
-    }
+    path = write_validation_workbook(plan.report_dir / "validation.xlsx", plan.findings, plan.files)
+    return {"validation": path}
+
+
+def write_annotated(plan: ClerkOutputs) -> dict[str, list[Path] | int]:
+    """The annotated copies of the new files with findings (and how many the limit left out)."""
+    outputs: dict = {"annotated": annotate_all(plan.jobs)}
     if plan.skipped:
         outputs["annotated_skipped"] = plan.skipped
     return outputs
