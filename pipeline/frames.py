@@ -103,7 +103,7 @@ def rows(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict]:
     (pandas Timestamp) for a date, Python's bool, int, float and str for the rest. Converted a column
     at a time: lists turn tens of thousands of rows into dicts."""
     keys = list(df.columns if columns is None else columns)
-    values = [_plain_column(df[k]) for k in keys]
+    values = [plain(df[k]) for k in keys]
     return (
         [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
         if keys
@@ -111,7 +111,8 @@ def rows(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict]:
     )
 
 
-def _plain_column(s: pd.Series) -> list:
+def plain(s: pd.Series) -> list:
+    """A column as plain Python values (as `rows` gives them)."""
     if s.dtype.kind == "M":
         return [None if v is pd.NaT else v for v in s.astype(object)]
     blank = s.isna().to_numpy()

@@ -35,7 +35,7 @@ from pipeline.domain import (
     roster_households,
 )
 from pipeline.findings import ERROR, INFO, WARNING, Finding
-from pipeline.frames import value
+from pipeline.frames import plain, value
 from pipeline.load.normalize import sheet_month
 from pipeline.registers import CHOICE, DATE, REGISTERS, relation
 from pipeline.workdays import WorkCalendar
@@ -84,33 +84,36 @@ class RuleContext:
         """A finding on each of `rows` (of `register`'s frame), at column `key`: values and notes
         one per row, or one for all."""
         n = len(rows)
-        values = list(values) if isinstance(values, pd.Series | list | np.ndarray) else [values] * n
-        notes = list(notes) if isinstance(notes, pd.Series | list | np.ndarray) else [notes] * n
+        values = _plain(values) if isinstance(values, pd.Series | list | np.ndarray) else [value(values)] * n
+        notes = _plain(notes) if isinstance(notes, pd.Series | list | np.ndarray) else [notes] * n
         default = REGISTERS[register].column(key).header if key else None
+        code, severity = code or self.code, severity or self.severity
+        where = zip(*(plain(rows[k]) for k in ("_file", "_sheet", "_row", "_id")), strict=True)
         out = []
-        where = rows[["_file", "_sheet", "_row", "_id"]].itertuples(index=False, name=None)
         for (file, sheet, row, rid), v, note in zip(where, values, notes, strict=True):
-            file, sheet = value(file), value(sheet)
             header, letter = None, None
             if key:
                 header, letter = self.columns.get((file, sheet), {}).get(key, [None, None])
                 header = header or default
-            v = value(v)
             out.append(
                 Finding(
-                    code or self.code,
-                    severity or self.severity,
+                    code,
+                    severity,
                     file,
                     sheet,
-                    value(row),
+                    row,
                     header,
                     letter,
                     None if v is None else str(v),
                     note,
-                    ref=value(rid),
+                    ref=rid,
                 )
             )
         return out
+
+
+def _plain(values) -> list:
+    return plain(values) if isinstance(values, pd.Series) else [value(v) for v in values]
 
 
 Rule = Callable[[RuleContext], list[Finding]]
@@ -166,8 +169,11 @@ def unique_ids(ctx: RuleContext) -> list[Finding]:
     return out
 
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+# Digits are [0-9], not \d: texts are NFKC-normalised when loaded (full-width digits are ASCII by
+# then), and pandas hands a \d over text that is not ASCII (a unit's 栋) to Python's re, one value
+# at a time, where Arrow's RE2 matches the whole column in one call.
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
 _PHONE = re.compile(f"{_MOBILE.pattern}|{_LANDLINE.pattern}")
 
 
@@ -180,8 +186,8 @@ def phone_numbers(ctx: RuleContext) -> list[Finding]:
     return out
 
 
-_UNIT = re.compile(
-    r"^\d{1,3}\s*(?:-|栋|幢|号楼|座)\s*(?:\d{1,2}\s*(?:-|单元)\s*)?\d{2,5}(?:室|号)?$|^[A-Za-z]\d?\s*-\s*\d{2,5}$"
+_UNIT = re.compile(  # matched with spaces removed (and \s, like \d, is Python's only)
+    r"^[0-9]{1,3}(?:-|栋|幢|号楼|座)(?:[0-9]{1,2}(?:-|单元))?[0-9]{2,5}(?:室|号)?$|^[A-Za-z][0-9]?-[0-9]{2,5}$"
 )
 
 
@@ -258,10 +264,15 @@ def sheet_month_dates(ctx: RuleContext) -> list[Finding]:
         has = when.notna() & f["_sheet"].notna()
         if not has.any():
             continue
-        pair = f.loc[has, "_sheet"] + "\x1f" + when[has].dt.year.astype("str")
-        months = {p: sheet_month(p.split("\x1f")[0], int(p.split("\x1f")[1])) for p in pair.unique()}
-        month = pair.map(months)
-        bad = month.notna() & (month != when[has].dt.strftime("%Y-%m"))
+        # the month each (sheet, year) names, worked out once per distinct pair, compared as
+        # year × 12 + month over the whole column
+        sheets, names = pd.factorize(f.loc[has, "_sheet"])
+        years = when[has].dt.year.to_numpy().astype(np.int64)
+        pairs, which = np.unique(sheets * 10_000 + years, return_inverse=True)
+        named = [sheet_month(names[p // 10_000], int(p % 10_000)) for p in pairs]
+        month = np.array([int(m[:4]) * 12 + int(m[5:7]) if m else -1 for m in named], dtype=np.int64)[which]
+        actual = years * 12 + when[has].dt.month.to_numpy()
+        bad = pd.Series((month >= 0) & (month != actual), index=when[has].index)
         rows = f.loc[bad[bad].index]
         out += ctx.found(key, rows, reg.date_key, [day_text(w) for w in rows[reg.date_key]], rows["_sheet"])
     return out
