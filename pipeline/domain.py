@@ -23,6 +23,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from pipeline.registers import REGISTERS, RELATIONS
 from pipeline.workdays import CalendarGap, WorkCalendar
 
 OPENS = {"complaints": "received", "repairs": "reported"}  # when a case starts
@@ -56,20 +57,65 @@ class Terms:
 
 # --- over typed frames ------------------------------------------------------------------------------
 
-SEP = "\x1f"  # between a property and a number in a number key: no clerk types it
+KEY = "_key_"  # + a column holding case numbers: the frame's column of their keys (key_cases)
+
+
+def _numbered() -> dict[str, tuple[str, ...]]:
+    """Register → its columns holding a case number: its own number, and the reference a relation
+    follows (callbacks' 关联编号, feedback's 投诉编号)."""
+    out = {key: [reg.id_key] for key, reg in REGISTERS.items()}
+    for link in RELATIONS:
+        out[link.register].append(link.column)
+    return {key: tuple(dict.fromkeys(cols)) for key, cols in out.items()}
+
+
+NUMBERED = _numbered()
+
+
+def key_cases(frames: dict) -> None:
+    """Give every case number its key, in place: a column KEY + column of integers, equal for equal
+    (property, number) pairs across all the registers given, <NA> where the row gives no number.
+    Worked out once per run over every register (one factorize of the texts); numbers, the joins
+    and the group-bys then compare integers. Called by the rules and the KPIs on the frames they
+    get, after domain.attribute (a key is its row's property's)."""
+    parts = [(reg, col) for reg, cols in NUMBERED.items() if reg in frames for col in cols]
+    if not parts:
+        return
+    texts = [frames[reg][col] for reg, col in parts]
+    number_codes = _codes(*texts)
+    property_codes = _codes(*(frames[reg]["_property"] for reg, _ in parts))
+    width = max((c.max(initial=-1) for c in number_codes), default=-1) + 2
+    pairs = [(p + 1) * width + (n + 1) for p, n in zip(property_codes, number_codes, strict=True)]
+    keys = _codes(*pairs)
+    for (reg, col), text, n, k in zip(parts, texts, number_codes, keys, strict=True):
+        given = (n >= 0) & (text.astype("str") != "").to_numpy(dtype=bool, na_value=False)
+        frames[reg][KEY + col] = pd.arrays.IntegerArray(k.astype(np.int64), ~given)
+
+
+def keyed(frames: dict) -> bool:
+    """Whether the frames carry case keys for every number they give (key_cases was called on them
+    as they are: the rules key the frames a run's KPIs then get). A frame filtered since keeps
+    its keys; one put together with unkeyed rows has none for them, and is keyed again."""
+    for reg, cols in NUMBERED.items():
+        f = frames.get(reg)
+        for col in cols if f is not None else ():
+            if KEY + col not in f.columns or (f[col].notna() & f[KEY + col].isna()).any():
+                return False
+    return True
 
 
 def numbers(df, column: str = "id"):
-    """Each row's case number within its property as one text key, <NA> where the row gives no
-    number: two centres' TS-001 are two keys."""
-    num = df[column]
-    key = df["_property"].fillna("").astype("str") + SEP + num.fillna("").astype("str")
-    return key.where(num.notna() & (num.astype("str") != ""), pd.NA)
+    """Each row's case number within its property, as its key (Int64; <NA> where the row gives no
+    number): two centres' TS-001 are two keys. The frames must have been keyed (key_cases)."""
+    key = KEY + column
+    if key not in df.columns:
+        raise KeyError(f"{column}: the frames have no case keys (domain.key_cases)")
+    return df[key]
 
 
 def _codes(*parts) -> list[np.ndarray]:
-    """Joint integer codes of text keys (pandas' factorize, Arrow-native for Arrow strings): equal
-    texts get equal codes across the parts; -1 for <NA>."""
+    """Joint integer codes of keys (pandas' factorize, Arrow-native for Arrow strings): equal
+    values get equal codes across the parts; -1 for <NA>."""
     joined = pd.concat([pd.Series(p).reset_index(drop=True) for p in parts], ignore_index=True)
     codes, _ = pd.factorize(joined)
     out, start = [], 0
@@ -79,10 +125,17 @@ def _codes(*parts) -> list[np.ndarray]:
     return out
 
 
+def _keys(*parts) -> list[np.ndarray]:
+    """Case keys (numbers) as they are, -1 for <NA>; other values by their joint codes."""
+    if all(pd.api.types.is_integer_dtype(getattr(p, "dtype", None)) for p in parts):
+        return [pd.Series(p).to_numpy(dtype=np.int64, na_value=-1) for p in parts]
+    return _codes(*parts)
+
+
 def among(values: pd.Series, known) -> np.ndarray:
-    """Which values are among the known ones (number keys: joint integer codes, not Arrow's isin,
-    which walks a large value set in Python)."""
-    v, k = _codes(values, pd.Series(known).dropna())
+    """Which values are among the known ones (case keys, or texts by their joint codes: Arrow's isin
+    walks a large value set in Python)."""
+    v, k = _keys(values, pd.Series(known).dropna())
     seen = np.zeros(max(v.max(initial=-1), k.max(initial=-1)) + 2, dtype=bool)  # the last slot: <NA>'s
     seen[k] = True
     return seen[v]
@@ -91,7 +144,7 @@ def among(values: pd.Series, known) -> np.ndarray:
 def lookup(keys: pd.Series, table: pd.Series) -> np.ndarray:
     """table's value at each key (table: a Series indexed by keys, each once), its missing value
     (NaT, NaN) where a key is <NA> or not in it."""
-    k, t = _codes(keys, pd.Series(table.index))
+    k, t = _keys(keys, pd.Series(table.index))
     where = np.full(max(k.max(initial=-1), t.max(initial=-1)) + 2, -1)  # the last slot: <NA>'s
     where[t] = np.arange(len(t))
     at = where[k]

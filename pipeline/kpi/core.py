@@ -28,6 +28,8 @@ from pipeline.domain import (
     called_back,
     deadlines,
     followed_up,
+    key_cases,
+    keyed,
     latest_callbacks,
     numbers,
     open_at,
@@ -95,6 +97,8 @@ class Data:
 
     def __post_init__(self) -> None:
         f = self.frames
+        if not keyed(f):
+            key_cases(f)
         self.latest = latest_callbacks(f["callbacks"], self.as_of)
         for register in CLOSES:
             f[register]["_called_back"] = called_back(f[register], register, self.latest)

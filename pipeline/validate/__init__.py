@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipeline.config import Config
-from pipeline.domain import attribute
+from pipeline.domain import attribute, key_cases
 from pipeline.errors import ConfigError
 from pipeline.findings import Finding
 from pipeline.frames import frames
@@ -53,6 +53,7 @@ def run_rules(records: dict, as_of: datetime, config: Config, columns: dict | No
     its complaint's, where that is one property (domain.attribute), in the frames given."""
     data = frames(records)
     attribute(data)
+    key_cases(data)
     calendar = WorkCalendar(config.holidays)
     findings: list[Finding] = []
     for code, (enabled, severity, params) in rule_settings(config).items():
