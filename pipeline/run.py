@@ -30,7 +30,7 @@ from pipeline.registers import REGISTERS
 from pipeline.render import reuse
 from pipeline.render.clerk import plan_clerk_outputs, write_annotated, write_validation
 from pipeline.render.reports import render_reports
-from pipeline.store import Store, store_lock
+from pipeline.store import Store, store_lock, totals
 from pipeline.store.ingest import IngestResult, ingest
 from pipeline.validate.stage import file_infos, validate_store
 
@@ -93,11 +93,10 @@ class RunResult:
 
 
 def data_quality(store: Store, property_name: str | None = None, files: list[dict] | None = None) -> dict:
-    """Rows read, loaded and set aside, and the files (file_infos, when the caller has them)."""
-    return {
-        **store.counts(property_name),
-        "files": file_infos(store, property_name) if files is None else files,
-    }
+    """Rows read, loaded and set aside, and the files (file_infos, when the caller has them): the
+    totals are those of the files' counts (Store.file_counts, read once)."""
+    files = file_infos(store, property_name) if files is None else files
+    return {**totals(files), "files": files}
 
 
 def kpi_inputs(

@@ -72,8 +72,12 @@ CREATE TABLE IF NOT EXISTS records (
     rule_error INTEGER NOT NULL DEFAULT 0,  -- set aside by a validation rule (recomputed every run)
     superseded_by INTEGER REFERENCES files(id)
 );
-CREATE INDEX IF NOT EXISTS records_active ON records(register, superseded_by, set_aside);
-CREATE INDEX IF NOT EXISTS records_scope ON records(register, property, month);
+-- Indexes that hold every column their queries read, so SQLite answers from the index alone (at
+-- 300 properties a year: the snapshot's current files 0.2 → 0.05 s a register, the rows a rule
+-- set aside 0.13 → 0.04 s, file_counts 0.45 → 0.22 s, handed_in 0.7 → 0.2 s)
+CREATE INDEX IF NOT EXISTS records_current ON records(register, superseded_by, set_aside, file_id, rule_error);
+CREATE INDEX IF NOT EXISTS records_counted ON records(superseded_by, file_id, set_aside, rule_error);
+CREATE INDEX IF NOT EXISTS records_scopes ON records(register, property, month, superseded_by, set_aside);
 CREATE INDEX IF NOT EXISTS records_file ON records(file_id);  -- a file's rows: snapshots, counts, supersession
 CREATE INDEX IF NOT EXISTS files_name ON files(name);  -- an earlier version of a file (_replace_whole_files)
 CREATE TABLE IF NOT EXISTS findings (
@@ -282,7 +286,7 @@ def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
 
 def of_property(alias: str = "") -> str:
     """SQL for one property's rows (parameters: `_property_params`), register first so that the
-    records_scope index finds them: a bare `property=?` reads every row of a group (0.6 s at 300)."""
+    records_scopes index finds them: a bare `property=?` reads every row of a group (0.6 s at 300)."""
     a = f"{alias}." if alias else ""
     return f"{a}register IN ({', '.join('?' * len(REGISTERS))}) AND {a}property = ?"
 
@@ -356,7 +360,10 @@ class Store:
         self.db.execute("SELECT 1").fetchone()
 
     def _upgrade(self) -> None:
-        """Columns added since a store was made (its older files count nothing there)."""
+        """Columns added since a store was made (its older files count nothing there), and indexes
+        that newer ones replace."""
+        for index in ("records_active", "records_scope"):
+            self.db.execute(f"DROP INDEX IF EXISTS {index}")
         have = {d[0] for d in self.db.execute("SELECT * FROM files LIMIT 0").description}
         for column, kind in (
             ("rows_skipped", "INTEGER DEFAULT 0"),
@@ -726,8 +733,10 @@ class Store:
         property is None here (completeness.missing_registers reads it so)."""
         out = set(
             self.db.execute(
+                # +superseded_by: not by records_counted (a third of a year's rows, then each row
+                # read from the table) but through records_scopes, which holds every column here
                 "SELECT DISTINCT register, property, month FROM records"
-                " WHERE superseded_by IS NULL AND month IS NOT NULL"
+                " WHERE +superseded_by IS NULL AND month IS NOT NULL"
                 " AND (property IS NOT NULL OR (register = 'feedback' AND set_aside = 0))"
             ).fetchall()
         )
