@@ -493,3 +493,29 @@ def test_a_groups_roll_up_ranks_properties_worst_first_and_leaves_long_lists_to_
     wanted = sum(len(t.get("denominator") or t.get("numerator") or []) for t in mine["provenance"].values())
     sheet = openpyxl.load_workbook(own.outputs["xlsx"])["指标明细"]
     assert len([r for r in sheet.iter_rows(min_row=2, values_only=True) if r[1]]) == wanted
+
+
+def test_a_groups_long_list_is_built_only_as_far_as_it_is_shown_and_still_counted_whole(demo, tmp_path):
+    """A group's lists run to tens of thousands of rows (36,000 待回访 at 300 properties); the roll-up
+    shows GROUP_ROWS of them, so only those are made into table rows, and every output still says
+    how many there are."""
+    from pipeline.render.excel import write_excel
+    from pipeline.render.model import GROUP_ROWS, build_report
+    from pipeline.render.pdf import cap
+
+    result = demo["monthly"]
+    model = json.loads((result.report_dir / "kpis.json").read_text(encoding="utf-8"))
+    assert len(model["by_property"]) > 1
+    item = dict(model["lists"]["pending_callbacks"][0])
+    model["lists"]["pending_callbacks"] = [{**item, "id": f"TS-{i:05d}"} for i in range(GROUP_ROWS * 3 + 7)]
+    report = build_report(model)
+    table = report.lists["pending_callbacks"]
+    assert len(table.rows) == GROUP_ROWS and table.count == GROUP_ROWS * 3 + 7
+    assert table.rows[-1][1] == f"TS-{GROUP_ROWS - 1:05d}"
+    assert f"共 {GROUP_ROWS * 3 + 7} 项" in cap(table, group=True).note
+    path = write_excel(report, tmp_path / "r.xlsx")
+    sheet = next(
+        ws for ws in openpyxl.load_workbook(path) if ws["A1"].value == "类型" and ws.max_row > GROUP_ROWS
+    )
+    values = [r[0] for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]]
+    assert len(values) == GROUP_ROWS + 1 and f"共 {GROUP_ROWS * 3 + 7} 行" in values[-1]

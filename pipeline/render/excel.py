@@ -157,8 +157,8 @@ def _table_sheet(
 ) -> None:
     """One table on its own sheet. records: a list of registers' rows; in a group's roll-up it is
     cut at GROUP_ROWS, saying where the rest is (each property's own report)."""
-    if records and report.group and len(table.rows) > GROUP_ROWS:
-        note = f"共 {len(table.rows)} 行，此处列出前 {GROUP_ROWS} 行。{ELSEWHERE}"
+    if records and report.group and table.count > GROUP_ROWS:
+        note = f"共 {table.count} 行，此处列出前 {GROUP_ROWS} 行。{ELSEWHERE}"
         table = Table(table.title, table.columns, table.rows[:GROUP_ROWS], table.empty, note)
     ws = wb.add_worksheet(name[:31])
     fmt.sheets.append((ws.name, about or table.title))

@@ -236,6 +236,11 @@ class Table:
     rows: list[list]
     empty: str = "无"
     note: str = ""
+    total: int | None = None  # the rows the table stands for, when only the first were built
+
+    @property
+    def count(self) -> int:
+        return len(self.rows) if self.total is None else self.total
 
 
 LIST_SPECS = {
@@ -383,9 +388,16 @@ def _cell(key: str, value, unmasked: bool):
 
 
 def list_table(
-    name: str, items: list[dict], unmasked: bool, limit: int | None = None, at: str | None = None
+    name: str,
+    items: list[dict],
+    unmasked: bool,
+    limit: int | None = None,
+    at: str | None = None,
+    built: int | None = None,
 ) -> Table:
-    """One meeting list; `at` (the model's lists_at) names the moment its days are counted to."""
+    """One meeting list; `at` (the model's lists_at) names the moment its days are counted to.
+    built: only so many rows are made (a group's roll-up shows GROUP_ROWS; its lists run to tens of
+    thousands), the table still counting them all (Table.count)."""
     title, cols = LIST_SPECS[name]
     if at and any(key in ("days_overdue", "days_waiting", "days_left", "age_days") for key, _ in cols):
         when = datetime.fromisoformat(at)
@@ -401,8 +413,9 @@ def list_table(
     return Table(
         title,
         [c for _, c in cols],
-        [[_cell(k, it.get(k), unmasked) for k, _ in cols] for it in shown],
+        [[_cell(k, it.get(k), unmasked) for k, _ in cols] for it in shown[:built]],
         note=note,
+        total=len(shown) if built is not None and len(shown) > built else None,
     )
 
 
@@ -770,8 +783,15 @@ def build_report(m: dict, unmasked: bool = False, config_note: str = "") -> Repo
     terms = m.get("terms") or {"reinspection_days": 15, "urgent_workdays": 3}  # a kpis.json from before terms
     prev = m.get("previous")
     headline = [kpi_row(k, m["kpis"][k], prev) for k in HEADLINE]
+    group = len(m.get("by_property") or {}) > 1
     lists = {
-        name: list_table(name, m["lists"].get(name, []), unmasked, at=m.get("lists_at"))
+        name: list_table(
+            name,
+            m["lists"].get(name, []),
+            unmasked,
+            at=m.get("lists_at"),
+            built=GROUP_ROWS if group else None,
+        )
         for name in LIST_SPECS
     }
     lists["actions_raised"].title = f"本{'周' if weekly else '月'}问题与措施"
@@ -813,7 +833,7 @@ def build_report(m: dict, unmasked: bool = False, config_note: str = "") -> Repo
         missing=[missing_text(x) for x in m["data_quality"].get("missing_register_months", [])],
         conclusion=conclusion(m),
         terms=terms,
-        group=len(m.get("by_property") or {}) > 1,
+        group=group,
         next_week=_next_week(m, unmasked),
         scorecard=_scorecard(m),
         programme=_programme(m),

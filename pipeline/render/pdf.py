@@ -83,10 +83,10 @@ PDF_ROWS = 25  # the PDF is read in the meeting; the Excel report has every row
 def cap(table: Table, n: int = PDF_ROWS, group: bool = False) -> Table:
     """The first n rows, and a note saying where the rest is (the Excel report, or in a group's
     roll-up past excel.GROUP_ROWS, each property's own report)."""
-    if len(table.rows) <= n:
+    if table.count <= n:
         return table
-    where = ELSEWHERE if group and len(table.rows) > GROUP_ROWS else "完整清单见 Excel 报告"
-    note = f"共 {len(table.rows)} 项，此处列出前 {n} 项，{where}。" + (table.note or "")
+    where = ELSEWHERE if group and table.count > GROUP_ROWS else "完整清单见 Excel 报告"
+    note = f"共 {table.count} 项，此处列出前 {n} 项，{where}。" + (table.note or "")
     return replace(table, rows=table.rows[:n], note=note)
 
 
