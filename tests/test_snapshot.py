@@ -110,3 +110,67 @@ def test_a_snapshot_is_brought_up_to_date_by_file(tmp_path: Path, config, monkey
         got = store.current_frames()["complaints"]
         assert got["id"].tolist() == ["A1", "A3"]  # b.xlsx's November supersedes a.xlsx's
         _same(got, "complaints", store, False)
+
+
+def test_rows_read_by_arrows_json_reader_equal_rows_decoded_one_by_one():
+    """frames.from_json (Arrow's JSON reader, how a snapshot reads new files) types every value as
+    frame() does from decoded dicts: blanks, dates with and without a time, a date that is not one,
+    unknown booleans, amounts, a row the store files under no property; and texts holding a value
+    of another kind (a number where text belongs, as an older loader wrote) take frame()'s way."""
+    import json
+
+    from pipeline.frames import from_json
+
+    rows = [
+        {
+            "id": "A1",
+            "property": "翠湖花园",
+            "received": "2026-10-01 09:30",
+            "category": "维修",
+            "valid": True,
+            "compensation": 120.5,
+            "unit": "",
+        },
+        {
+            "id": "A2",
+            "property": "翠湖花园",
+            "received": "2026-10-02",
+            "category": "",
+            "valid": None,
+            "compensation": None,
+            "closed": "not a date",
+        },
+        {
+            "id": "A3",
+            "property": "金桂苑",
+            "received": None,
+            "category": "保洁",
+            "valid": False,
+            "memo": "略",
+            "extra": {"nested": 1},
+        },
+    ]
+    provenance = {
+        "_id": [1, 2, 3],
+        "_property": ["翠湖花园", None, None],  # the store's own; the third row's data names 金桂苑
+        "_month": ["2026-10", "2026-10", None],
+        "_file": ["a.xlsx", "a.xlsx", "b.csv"],
+        "_sheet": ["2026年10月", "2026年10月", None],
+        "_row": [2, 3, 2],
+    }
+
+    def decoded(texts):
+        return frame(
+            "complaints",
+            [{**json.loads(t), **{k: v[i] for k, v in provenance.items()}} for i, t in enumerate(texts)],
+        )
+
+    texts = [json.dumps(r, ensure_ascii=False) for r in rows]
+    fast = from_json("complaints", texts, provenance)
+    assert fast.equals(decoded(texts))
+    assert fast["_property"].tolist() == ["翠湖花园", "翠湖花园", "金桂苑"]
+    assert fast["received"].isna().tolist() == [False, False, True] and fast["closed"].isna().all()
+    odd = [*texts[:2], json.dumps({**rows[2], "id": 3}, ensure_ascii=False)]  # a number as 投诉编号
+    slow = from_json("complaints", odd, provenance)
+    assert slow.equals(decoded(odd)) and slow["id"].tolist() == ["A1", "A2", "3"]
+    assert from_json("complaints", [], {k: [] for k in provenance}).equals(frame("complaints", []))

@@ -23,7 +23,7 @@ import json
 
 import pandas as pd
 
-from pipeline.frames import frame
+from pipeline.frames import from_json
 from pipeline.registers import REGISTERS
 
 FORMAT = 1  # bump when frames.frame's columns or types change
@@ -74,19 +74,30 @@ def decode_rows(register: str, rows: list, lean: bool = True) -> list[dict]:
 
 
 def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
-    """The loaded rows of these files (superseded ones too: a snapshot keeps whole files) as a frame."""
-    records = []
+    """The loaded rows of these files (superseded ones too: a snapshot keeps whole files) as a frame
+    (frames.from_json: the JSON texts parsed by Arrow, not row by row)."""
+    rows = []
     for chunk in _chunks(file_ids):
         marks = ",".join("?" * len(chunk))
-        rows = db.execute(
+        rows += db.execute(
             "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, f.name, r.file_id FROM records r"
             f" JOIN files f ON f.id = r.file_id WHERE r.register=? AND r.set_aside=0 AND r.file_id IN ({marks})"
             " ORDER BY r.id",
             (register, *chunk),
         ).fetchall()
-        records += decode_rows(register, rows)
-    out = frame(register, records)
-    out["_file_id"] = pd.array([r["_file_id"] for r in records], dtype="Int64")
+    ids, texts, props, months, sheets, numbers, names, files = (
+        (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 8
+    )
+    provenance = {
+        "_id": ids,
+        "_property": props,
+        "_month": months,
+        "_file": names,
+        "_sheet": sheets,
+        "_row": numbers,
+    }
+    out = from_json(register, texts, provenance)
+    out["_file_id"] = pd.array(files, dtype="Int64")
     return out
 
 
