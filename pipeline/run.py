@@ -251,7 +251,7 @@ def _run_locked(
     for stale in report_dir.rglob(".*.part") if report_dir.exists() else ():
         stale.unlink(missing_ok=True)  # temp files of a killed run; we hold the folder's lock
     with Store(store_path) as store:
-        store.check()
+        store.start_check()  # ingest waits for it before it stores anything
         run_id = store.start_run({"inbox": str(inbox), "period": period.label, "as_of": as_of.isoformat()})
         try:
             result = ingest(

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -316,6 +317,8 @@ class Store:
 
     def __init__(self, location: str | Path):
         self.location = location
+        self._checking: threading.Thread | None = None  # start_check's thread
+        self._checked: str | None = None
         target = _locate(location)
         if is_url(target):
             self.db = _PgConnection(target)
@@ -345,15 +348,37 @@ class Store:
 
     def check(self) -> None:
         """A damaged SQLite store is said before a run relies on it, with how to restore it
-        (PRAGMA quick_check: 0.3 s for a 276 MB store); a PostgreSQL server checks its own pages."""
+        (PRAGMA quick_check: 0.3 s for a 276 MB store whose pages are in memory, seconds when they
+        are not); a PostgreSQL server checks its own pages. After start_check, waits for its result."""
         if isinstance(self.db, _PgConnection):
             return
-        try:
-            result = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            result = str(exc)
+        if self._checking is None:
+            self.start_check()
+        self._checking.join()
+        result, self._checking = self._checked, None
         if result != "ok":
             raise StoreError(f"数据库 {self.location} 已损坏（完整性检查：{result}）。{RESTORE}")
+
+    def start_check(self) -> None:
+        """Begin check() on a connection of its own, in a thread (SQLite leaves Python's lock while
+        it reads pages), so that a run reads its inbox and loads files meanwhile; check() then
+        waits for it before anything is stored."""
+        if isinstance(self.db, _PgConnection) or self._checking is not None:
+            return
+
+        def quick_check() -> None:
+            try:
+                db = sqlite3.connect(_locate(self.location), timeout=60)
+                try:
+                    self._checked = db.execute("PRAGMA quick_check(1)").fetchone()[0]
+                finally:
+                    db.close()
+            except sqlite3.DatabaseError as exc:
+                self._checked = str(exc)
+
+        self._checked = None
+        self._checking = threading.Thread(target=quick_check, name="store-check", daemon=True)
+        self._checking.start()
 
     def ping(self) -> None:
         """Raises at once if the database has gone (a PostgreSQL server stopped mid-run)."""

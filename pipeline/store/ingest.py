@@ -168,12 +168,13 @@ def ingest(
     known = store.known_hashes()
     todo: list[tuple[Path, str, str]] = []
     seen_now: set[str] = set()
+    hashed: list[tuple[Path, os.stat_result, str]] = []  # remembered once the store is checked
     for path in paths:
         stat = path.stat()
         sha = store.cached_hash(path, stat)
         if sha is None:
             sha = file_hash(path)
-            store.remember_hash(path, stat, sha)
+            hashed.append((path, stat, sha))
         if sha in known or sha in seen_now:
             result.unchanged += 1
             continue
@@ -184,7 +185,13 @@ def ingest(
         progress("start", len(jobs))
     result.outcomes.extend(recovered_outcomes(store, run_id))
     loading = mapped(_load_job, jobs, workers, PARALLEL_FROM, chunksize=4)
-    _store_all(loading, store, run_id, result, progress, force)
+
+    def ready() -> None:  # before the first write: the store's check (Store.start_check) has passed
+        store.check()
+        for path, stat, sha in hashed:
+            store.remember_hash(path, stat, sha)
+
+    _store_all(loading, store, run_id, result, progress, force, ready)
     return result
 
 
@@ -228,7 +235,9 @@ def recovered_outcomes(store: Store, run_id: int | None) -> list[FileOutcome]:
 STORE_BATCH = 50  # files per store transaction: fewer commits, and a crash loses at most one batch
 
 
-def _store_all(loaded_iter, store, run_id, result, progress, force: bool = False) -> None:
+def _store_all(loaded_iter, store, run_id, result, progress, force: bool = False, ready=None) -> None:
+    """Store the loaded files in batches; `ready()` is called once before the first write (while
+    the workers load the first files), or at the end when nothing new came."""
     batch: list[tuple[FileOutcome, FileRows]] = []
 
     def flush() -> None:
@@ -242,10 +251,15 @@ def _store_all(loaded_iter, store, run_id, result, progress, force: bool = False
         batch.clear()
 
     for outcome, rows in loaded_iter:
+        if ready:
+            ready()
+            ready = None
         batch.append((outcome, rows))
         if progress:
             progress("file", outcome.name)
         if len(batch) >= STORE_BATCH:
             flush()
+    if ready:
+        ready()
     if batch:
         flush()
