@@ -174,3 +174,43 @@ def test_rows_read_by_arrows_json_reader_equal_rows_decoded_one_by_one():
     slow = from_json("complaints", odd, provenance)
     assert slow.equals(decoded(odd)) and slow["id"].tolist() == ["A1", "A2", "3"]
     assert from_json("complaints", [], {k: [] for k in provenance}).equals(frame("complaints", []))
+
+
+def test_a_snapshot_encoded_while_the_rules_run_holds_the_rows_as_stored(tmp_path: Path, config):
+    """validate_store has the updated snapshot encoded in a thread while the rules run on the same
+    frames, which they change: feedback naming no property takes its complaint's, every case number
+    gets its key. The snapshot holds the rows as stored, none of that."""
+    import io
+    from datetime import datetime
+
+    import pandas as pd
+
+    from pipeline.store.ingest import ingest
+    from pipeline.validate.stage import validate_store
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    xlsx(
+        inbox / "a.xlsx",
+        {"2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-01", "维修", "2026-10-02", "已修"]]},
+    )
+    xlsx(
+        inbox / "反馈.xlsx",
+        {
+            "2026年10月": [
+                ["投诉处理结果客户反馈登记表"],
+                ["反馈编号", "投诉编号", "反馈日期", "满意度"],
+                ["F1", "A1", "2026-10-05", "满意"],
+            ]
+        },
+    )
+    with Store(tmp_path / "s.sqlite") as store:
+        ingest(config, store, inbox, tmp_path / "archive", datetime(2026, 11, 1, 8), workers=1)
+        _, passed = validate_store(store, config, datetime(2026, 11, 1, 8))
+        assert passed["feedback"]["_property"].tolist() == ["翠湖花园"]  # attributed for the run
+        assert any(c.startswith("_key_") for c in passed["feedback"].columns)
+        blobs = dict(store.db.execute("SELECT register, blob FROM frame_snapshots").fetchall())
+        saved = pd.read_parquet(io.BytesIO(bytes(blobs["feedback"])))
+        assert saved["_property"].isna().all() and not any(c.startswith("_key_") for c in saved.columns)
+        assert "_rule_error" not in saved.columns
+        _same(store.current_frames()["complaints"], "complaints", store, False)

@@ -319,6 +319,7 @@ class Store:
         self.location = location
         self._checking: threading.Thread | None = None  # start_check's thread
         self._checked: str | None = None
+        self._snapshots: list = []  # snapshots being encoded (current_frames(save_later=True))
         target = _locate(location)
         if is_url(target):
             self.db = _PgConnection(target)
@@ -685,12 +686,21 @@ class Store:
             out.extend(snapshot.decode_rows(register, rows, lean))
         return out
 
-    def current_frames(self) -> dict:
+    def current_frames(self, save_later: bool = False) -> dict:
         """Every register's current records (loaded, not superseded) as typed frames (pipeline.frames)
         in store order, with `_rule_error`: whether the last validation set the row aside. Read from
-        the store's Parquet snapshot (store/snapshot.py), brought up to date first when files came."""
+        the store's Parquet snapshot (store/snapshot.py), brought up to date first when files came.
+        save_later: the updated snapshots are encoded in a thread while the caller works, and
+        written by save_snapshots()."""
         generation = self.generation()
-        return {key: snapshot.current_frame(self.db, key, generation) for key in REGISTERS}
+        later = self._snapshots if save_later else None
+        return {key: snapshot.current_frame(self.db, key, generation, later) for key in REGISTERS}
+
+    def save_snapshots(self) -> None:
+        """Write the snapshots current_frames(save_later=True) left to encode."""
+        while self._snapshots:
+            register, stamp, encoding = self._snapshots.pop(0)
+            snapshot.write(self.db, register, stamp, encoding.result())
 
     def files(self) -> list[dict]:
         cols = [

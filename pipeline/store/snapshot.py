@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
@@ -105,15 +106,18 @@ def _read(blob) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(bytes(blob)))
 
 
-def _write(db, register: str, stamp: str, f: pd.DataFrame) -> None:
+def parquet(f: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     f.to_parquet(buffer, index=False, compression="lz4")  # as small as snappy's, read twice as fast
+    return buffer.getvalue()
+
+
+def write(db, register: str, stamp: str, blob: bytes) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
         db.execute("DELETE FROM frame_snapshots WHERE register=?", (register,))
         db.execute(
-            "INSERT INTO frame_snapshots(register, stamp, blob) VALUES (?,?,?)",
-            (register, stamp, buffer.getvalue()),
+            "INSERT INTO frame_snapshots(register, stamp, blob) VALUES (?,?,?)", (register, stamp, blob)
         )
         db.execute("COMMIT")
     except BaseException:
@@ -121,15 +125,26 @@ def _write(db, register: str, stamp: str, f: pd.DataFrame) -> None:
         raise
 
 
-def current_frame(db, register: str, generation: str) -> pd.DataFrame:
+_ENCODER = ThreadPoolExecutor(1, thread_name_prefix="snapshot")
+
+
+def current_frame(db, register: str, generation: str, later: list | None = None) -> pd.DataFrame:
     """The register's current loaded rows as a typed frame in store order, with `_file_id` and
-    `_rule_error` (set aside by the last validation)."""
+    `_rule_error` (set aside by the last validation).
+
+    later: where a snapshot brought up to date is left to be written, as (register, stamp, future
+    of its Parquet bytes) encoded in a thread meanwhile (Store.save_snapshots writes them); None:
+    written now. The thread encodes a shallow copy: under pandas' copy-on-write, what the caller
+    then changes in the frame (feedback's property, case keys) never reaches the snapshot."""
     stamp = _stamp(generation)
     row = db.execute("SELECT stamp, blob FROM frame_snapshots WHERE register=?", (register,)).fetchone()
     old = _read(row[1]) if row and row[0].split("/")[0] == str(FORMAT) else None
     if old is None or row[0] != stamp:
         old = _update(db, register, old)
-        _write(db, register, stamp, old)
+        if later is None:
+            write(db, register, stamp, parquet(old))
+        else:
+            later.append((register, stamp, _ENCODER.submit(parquet, old.copy(deep=False))))
     errors = [
         rid for (rid,) in db.execute(f"SELECT id FROM records WHERE {CURRENT} AND rule_error=1", (register,))
     ]

@@ -40,9 +40,10 @@ def validate_store(
 
     Returns the findings and the frames of the records that passed (what the KPIs count, feedback
     attributed), so that a run reads its store once."""
-    data = store.current_frames()
+    data = store.current_frames(save_later=True)  # the snapshot is encoded while the rules run
     findings = run_rules(data, as_of, config, store.sheet_columns())
     store.apply_rule_findings(findings)
+    store.save_snapshots()
     rejected = pd.array([f.ref for f in findings if f.severity == "error" and f.ref], dtype="Int64")
     return findings, {key: f[~f["_id"].isin(rejected)].drop(columns="_rule_error") for key, f in data.items()}
 
