@@ -34,7 +34,7 @@ from pipeline.domain import (
     numbers,
     open_at,
 )
-from pipeline.frames import ref, rows, value
+from pipeline.frames import plain, ref, rows
 from pipeline.workdays import WorkCalendar
 
 RATE_KEYS = (
@@ -227,20 +227,21 @@ class _Rates:
         """Where the rows behind a figure live: enough to find the clerk's row, no customer data."""
         found = self.trace.setdefault("_records", {})
         for reg, chosen in ordered:
-            for r, (rid, prop, file, sheet, row) in zip(
-                ref(chosen),
-                chosen[["id", "_property", "_file", "_sheet", "_row"]].itertuples(index=False),
-                strict=True,
-            ):
-                if r not in found:
-                    found[r] = {
-                        "register": reg,
-                        "id": value(rid),
-                        "property": value(prop),
-                        "file": value(file),
-                        "sheet": value(sheet),
-                        "row": value(row),
-                    }
+            names = ref(chosen).tolist()
+            new = [i for i, r in enumerate(names) if r not in found]
+            if not new:
+                continue
+            part = chosen.iloc[new]
+            where = (plain(part[k]) for k in ("id", "_property", "_file", "_sheet", "_row"))
+            for i, rid, prop, file, sheet, row in zip(new, *where, strict=True):
+                found[names[i]] = {
+                    "register": reg,
+                    "id": rid,
+                    "property": prop,
+                    "file": file,
+                    "sheet": sheet,
+                    "row": row,
+                }
 
 
 def refs(ordered) -> list[str]:
