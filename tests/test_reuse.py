@@ -97,3 +97,25 @@ def test_another_period_with_the_same_data_and_as_of_does_not_validate_again(tmp
     forced = run(config, _opts(tmp_path, month=None, week="2026-W44", reuse=False))
     assert forced.model["kpis"] == weekly.model["kpis"]
     assert first.counts == weekly.counts
+
+
+def test_the_store_is_checked_before_a_run_relies_on_it_and_a_reusing_run_does_not_wait(
+    tmp_path: Path, config, monkeypatch
+):
+    """The integrity check runs in a thread from the start of a run: a run that stores a file or
+    computes waits for it (a damaged store stops it, test_faults), a run that only reuses its
+    outputs never does (a year's store not in memory takes 12 s to check)."""
+    from pipeline.store import Store
+
+    waited: list[str] = []
+    real = Store.check
+    monkeypatch.setattr(Store, "check", lambda self: waited.append("check") or real(self))
+    _drop(tmp_path, "a.xlsx", [["A1", "翠湖花园", "2026-10-08", "2026-10-08", "维修", "张三", "13812345678"]])
+    run(config, _opts(tmp_path))
+    assert waited == ["check", "check"]  # before storing a.xlsx, and before the rules read the records
+    waited.clear()
+    again = run(config, _opts(tmp_path))
+    assert again.reused_from and waited == []
+    waited.clear()
+    run(config, _opts(tmp_path, as_of="2026-11-02 08:00"))  # computes again: checked first
+    assert waited == ["check"]

@@ -353,18 +353,21 @@ class Store:
         are not); a PostgreSQL server checks its own pages. After start_check, waits for its result."""
         if isinstance(self.db, _PgConnection):
             return
-        if self._checking is None:
+        if self._checked is None and self._checking is None:
             self.start_check()
-        self._checking.join()
-        result, self._checking = self._checked, None
+        if self._checking is not None:
+            self._checking.join()
+            self._checking = None
+        result = self._checked  # once known, not checked again while this store is open
         if result != "ok":
             raise StoreError(f"数据库 {self.location} 已损坏（完整性检查：{result}）。{RESTORE}")
 
     def start_check(self) -> None:
         """Begin check() on a connection of its own, in a thread (SQLite leaves Python's lock while
         it reads pages), so that a run reads its inbox and loads files meanwhile; check() then
-        waits for it before anything is stored."""
-        if isinstance(self.db, _PgConnection) or self._checking is not None:
+        waits for it before a file is stored or the records are read (a run that only reuses its
+        outputs never waits)."""
+        if isinstance(self.db, _PgConnection) or self._checking is not None or self._checked is not None:
             return
 
         def quick_check() -> None:
@@ -377,7 +380,6 @@ class Store:
             except sqlite3.DatabaseError as exc:
                 self._checked = str(exc)
 
-        self._checked = None
         self._checking = threading.Thread(target=quick_check, name="store-check", daemon=True)
         self._checking.start()
 

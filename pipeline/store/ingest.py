@@ -186,8 +186,9 @@ def ingest(
     result.outcomes.extend(recovered_outcomes(store, run_id))
     loading = mapped(_load_job, jobs, workers, PARALLEL_FROM, chunksize=4)
 
-    def ready() -> None:  # before the first write: the store's check (Store.start_check) has passed
-        store.check()
+    def ready() -> None:  # before the first file is stored, the store's check (Store.start_check) has passed
+        if jobs:
+            store.check()
         for path, stat, sha in hashed:
             store.remember_hash(path, stat, sha)
 
