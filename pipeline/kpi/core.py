@@ -105,6 +105,18 @@ class Data:
         f["reinspections"]["_due"], f["reinspections"]["_gap"] = deadlines(
             f["reinspections"], self.calendar, self.terms
         )
+        # what a row is, whatever the period: worked out here once, not in each of the 31 slice-sets
+        c, cb, ri = f["complaints"], f["callbacks"], f["reinspections"]
+        c["_promise_kept"] = (_day(c["replied"]) <= _day(c["promised"])).to_numpy()
+        c["_same_day"] = (_day(c["verified"]) == _day(c["received"])).to_numpy()
+        c["_valid"] = _true(c["valid"])
+        cb["_problem"] = callback_problem(cb).to_numpy(dtype=bool)
+        cb["_followed_up"] = followed_up(cb).to_numpy(dtype=bool)
+        ri["_on_time"] = (_day(ri["notified"]) <= ri["_due"]).to_numpy()
+        for register in ("callbacks", "feedback"):
+            satisfaction = f[register]["satisfaction"]
+            f[register]["_rated"] = _given(satisfaction)
+            f[register]["_good"] = satisfaction.isin(GOOD).to_numpy(dtype=bool)
 
     def __getitem__(self, register: str) -> pd.DataFrame:
         return self.frames[register]
@@ -288,7 +300,7 @@ def measure(
         t["reply_rate"],
     )
     replies = within(c, "replied", start, stop) & c["promised"].notna().to_numpy()
-    kept = (_day(c["replied"]) <= _day(c["promised"])).to_numpy()
+    kept = c["_promise_kept"].to_numpy()
     rates.rate(
         "promise_kept_rate",
         [("complaints", replies, "replied")],
@@ -296,7 +308,7 @@ def measure(
         t["promise_kept_rate"],
     )
     received = within(c, "received", start, stop)
-    same_day = (_day(c["verified"]) == _day(c["received"])).to_numpy()
+    same_day = c["_same_day"].to_numpy()
     rates.rate(
         "same_day_verification_rate",
         [("complaints", received, "received")],
@@ -304,7 +316,7 @@ def measure(
         t["same_day_verification_rate"],
     )
 
-    valid_flag = _true(c["valid"])
+    valid_flag = c["_valid"].to_numpy()
     valid = received & valid_flag
     ytd_valid = within(c, "received", ytd_start, stop) & valid_flag
     n_valid, n_ytd = view.tally("complaints", valid), view.tally("complaints", ytd_valid)
@@ -334,18 +346,18 @@ def measure(
         rates.records(ytd_part)
 
     cbs = within(cb, "date", start, stop)
-    problems = cbs & callback_problem(cb).to_numpy()
+    problems = cbs & cb["_problem"].to_numpy()
     rates.rate(
         "callback_followup_rate",
         [("callbacks", problems, "date")],
-        [("callbacks", problems & followed_up(cb).to_numpy(), "date")],
+        [("callbacks", problems & cb["_followed_up"].to_numpy(), "date")],
         t["callback_followup_rate"],
     )
 
     notified = within(ri, "notified", start, stop)
     gap = ri["_gap"].notna().to_numpy()
     done = notified & ~gap
-    on_time = (_day(ri["notified"]) <= ri["_due"]).to_numpy()
+    on_time = ri["_on_time"].to_numpy()
     rates.rate(
         "reinspection_on_time_rate",
         [("reinspections", done, "notified")],
@@ -355,14 +367,14 @@ def measure(
     _gaps(view, ri, notified & gap, rates.out)
     _turnaround(view, ri, done, rates.out)
 
-    rated_fb = within(fb, "date", start, stop) & _given(fb["satisfaction"])
-    rated_cb = cbs & _given(cb["satisfaction"])
+    rated_fb = within(fb, "date", start, stop) & fb["_rated"].to_numpy()
+    rated_cb = cbs & cb["_rated"].to_numpy()
     rates.rate(
         "satisfaction_rate",
         [("feedback", rated_fb, "date"), ("callbacks", rated_cb, "date")],
         [
-            ("feedback", rated_fb & fb["satisfaction"].isin(GOOD).to_numpy(), "date"),
-            ("callbacks", rated_cb & cb["satisfaction"].isin(GOOD).to_numpy(), "date"),
+            ("feedback", rated_fb & fb["_good"].to_numpy(), "date"),
+            ("callbacks", rated_cb & cb["_good"].to_numpy(), "date"),
         ],
         t["satisfaction_rate"],
     )
