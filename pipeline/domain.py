@@ -9,6 +9,8 @@ KPIs, lists and reports call these; before writing a predicate about cases, look
 - when a case is open (`open_span`, `open_at`), closed (`CLOSES`), called back after closing
   (`latest_callbacks`, `called_back`), a callback's problem and its follow-up (`callback_problem`,
   `followed_up`);
+- a complaint answered by the day promised (`promise_kept`) and verified the day it came
+  (`verified_same_day`);
 - the deadline of a re-inspection's written notice under the config and the working-day calendar
   (`Terms`, `deadlines`).
 
@@ -195,6 +197,17 @@ def open_at(df, register: str, at: datetime):
     """Open at `at`: started before it and not ended before it (open_span)."""
     start, end = open_span(df, register)
     return (start < at) & ~(end < at)
+
+
+def promise_kept(complaints):
+    """A complaint answered (回复日期) on or before the day promised (承诺回复日期); False where
+    either is blank."""
+    return complaints["replied"].dt.normalize() <= complaints["promised"].dt.normalize()
+
+
+def verified_same_day(complaints):
+    """A complaint verified (调查核实日期) on the day it was received; False where either is blank."""
+    return complaints["verified"].dt.normalize() == complaints["received"].dt.normalize()
 
 
 def latest_callbacks(callbacks, as_of: datetime):

@@ -33,6 +33,8 @@ from pipeline.domain import (
     latest_callbacks,
     numbers,
     open_at,
+    promise_kept,
+    verified_same_day,
 )
 from pipeline.frames import plain, ref, rows
 from pipeline.workdays import WorkCalendar
@@ -107,8 +109,8 @@ class Data:
         )
         # what a row is, whatever the period: worked out here once, not in each of the 31 slice-sets
         c, cb, ri = f["complaints"], f["callbacks"], f["reinspections"]
-        c["_promise_kept"] = (_day(c["replied"]) <= _day(c["promised"])).to_numpy()
-        c["_same_day"] = (_day(c["verified"]) == _day(c["received"])).to_numpy()
+        c["_promise_kept"] = promise_kept(c).to_numpy()
+        c["_same_day"] = verified_same_day(c).to_numpy()
         c["_valid"] = _true(c["valid"])
         cb["_problem"] = callback_problem(cb).to_numpy(dtype=bool)
         cb["_followed_up"] = followed_up(cb).to_numpy(dtype=bool)

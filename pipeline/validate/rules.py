@@ -32,7 +32,9 @@ from pipeline.domain import (
     latest_callbacks,
     lookup,
     numbers,
+    promise_kept,
     roster_households,
+    verified_same_day,
 )
 from pipeline.findings import ERROR, INFO, WARNING, Finding
 from pipeline.frames import plain, value
@@ -283,8 +285,7 @@ def sheet_month_dates(ctx: RuleContext) -> list[Finding]:
 
 def same_day_verification(ctx: RuleContext) -> list[Finding]:
     c = ctx.frames["complaints"]
-    bad = c[_day(c["verified"]) != _day(c["received"])]
-    bad = bad[bad["verified"].notna() & bad["received"].notna()]
+    bad = c[~verified_same_day(c) & c["verified"].notna() & c["received"].notna()]
     return ctx.found(
         "complaints",
         bad,
@@ -297,7 +298,7 @@ def same_day_verification(ctx: RuleContext) -> list[Finding]:
 def reply_by_promise(ctx: RuleContext) -> list[Finding]:
     c = ctx.frames["complaints"]
     promised, replied = _day(c["promised"]), _day(c["replied"])
-    late = c[replied > promised]
+    late = c[~promise_kept(c) & promised.notna() & replied.notna()]
     today = pd.Timestamp(ctx.as_of.date())
     overdue = c[promised.notna() & replied.isna() & (promised < today)]
     return ctx.found(
