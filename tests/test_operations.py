@@ -25,6 +25,7 @@ HEAD = ["投诉编号", "项目", "受理日期", "调查核实日期", "投诉�
 
 
 def _opts(tmp_path: Path, **kw) -> RunOptions:
+    kw.setdefault("render", False)
     return RunOptions(
         inbox=tmp_path / "inbox",
         reports=tmp_path / "reports",
@@ -32,7 +33,6 @@ def _opts(tmp_path: Path, **kw) -> RunOptions:
         archive=tmp_path / "a",
         as_of="2026-11-01 08:00",
         workers=1,
-        render=False,
         **kw,
     )
 
@@ -75,6 +75,37 @@ def test_run_writes_a_manifest_and_a_log_without_customer_data(tmp_path: Path, c
     log = Path(manifest["log"]).read_text(encoding="utf-8")
     assert "run 2026-W45" in log and "13812345678" not in log and "张三" not in log
     assert stat.S_IMODE((result.report_dir / "kpis.json").stat().st_mode) == 0o600
+
+
+def test_a_run_whose_pdf_fails_stops_its_workbook_worker(tmp_path: Path, config, monkeypatch):
+    """The workbooks are written by a forked worker while the PDF is rendered: when the PDF fails,
+    the worker is stopped, so the failed run leaves no new report.xlsx or validation.xlsx beside
+    the old report.pdf, and no temp file."""
+    import pipeline.render.reports as reports
+
+    (tmp_path / "inbox").mkdir()
+    xlsx(tmp_path / "inbox" / "a.xlsx", {"2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-08", "", "维修"]]})
+    result = run(config, _opts(tmp_path, render=True))
+    folder = result.report_dir
+    assert {"pdf", "xlsx", "validation"} <= set(result.outputs)
+    for name in ("report.xlsx", "validation.xlsx"):
+        (folder / name).unlink()
+    write_excel = reports.write_excel
+
+    def slow_excel(*args):
+        time.sleep(3)  # still writing when the PDF fails
+        return write_excel(*args)
+
+    def failing_pdf(*args, **kwargs):
+        raise RuntimeError("PDF 生成失败")
+
+    monkeypatch.setattr(reports, "write_excel", slow_excel)
+    monkeypatch.setattr(reports, "write_pdf", failing_pdf)
+    with pytest.raises(RuntimeError, match="PDF 生成失败"):
+        run(config, _opts(tmp_path, render=True, reuse=False))
+    time.sleep(3.5)  # a worker left running would have written them by now
+    assert not (folder / "report.xlsx").exists() and not (folder / "validation.xlsx").exists()
+    assert (folder / "report.pdf").exists() and not list(folder.glob(".*.part"))
 
 
 def test_status_shows_runs_waiting_files_and_next_times(tmp_path: Path, config):

@@ -70,7 +70,9 @@ def forked(fn: Callable, *args, **kwargs) -> Iterator[Future]:
     The arguments reach the worker through the fork (it starts while they are in memory), never
     through pickling: a year of records or a report model costs nothing to hand over; only the
     result travels back. The heap is frozen for the fork (gc.freeze), so the worker's collector
-    does not copy the run's memory page by page. Leaving the block waits for the worker."""
+    does not copy the run's memory page by page. Leaving the block waits for the worker; leaving it
+    by an exception stops the worker (a failed run writes none of its outputs after the failure;
+    what it had written whole stays, whatever was half-written is a temp file the next run removes)."""
     key = id(args)
     _INHERITED[key] = (fn, args, kwargs)
     try:
@@ -80,9 +82,19 @@ def forked(fn: Callable, *args, **kwargs) -> Iterator[Future]:
                 job = pool.submit(_inherited_call, key)  # forks here (the fork start method)
             finally:
                 gc.unfreeze()
-            yield job
+            try:
+                yield job
+            except BaseException:
+                _stop(pool)
+                raise
     finally:
         del _INHERITED[key]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers (Python 3.11's executor has no public way; 3.14 adds terminate_workers)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
 
 
 def rss_mb() -> float:
