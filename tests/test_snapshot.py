@@ -214,3 +214,46 @@ def test_a_snapshot_encoded_while_the_rules_run_holds_the_rows_as_stored(tmp_pat
         assert saved["_property"].isna().all() and not any(c.startswith("_key_") for c in saved.columns)
         assert "_rule_error" not in saved.columns
         _same(store.current_frames()["complaints"], "complaints", store, False)
+
+
+def test_a_validation_writes_only_the_findings_that_changed(tmp_path: Path, config):
+    """apply_rule_findings keeps the stored findings a run finds again (same row ids), deletes the
+    others and adds the new ones, and sets aside exactly the rows of the current errors."""
+    from pipeline.findings import Finding
+
+    (tmp_path / "inbox").mkdir()
+    rows = [[f"T{i}", "翠湖花园", "2026-10-08", "维修", "", ""] for i in range(1, 4)]
+    xlsx(tmp_path / "inbox" / "a.xlsx", {"2026年10月": [HEAD, *rows]})
+    _run(tmp_path, config)
+    with Store(tmp_path / "store.sqlite") as store:
+        ids = [rid for (rid,) in store.db.execute("SELECT id FROM records ORDER BY id")]
+
+        def found(code, severity, row, ref, note=""):
+            return Finding(code, severity, "a.xlsx", "2026年10月", row, "投诉编号", "A", "x", note, ref=ref)
+
+        def stored():
+            sql = "SELECT id, record_id, code, severity, note FROM findings WHERE stage='rules' ORDER BY id"
+            return [tuple(r) for r in store.db.execute(sql)]
+
+        def flagged():
+            return [
+                rid for (rid,) in store.db.execute("SELECT id FROM records WHERE rule_error=1 ORDER BY id")
+            ]
+
+        kept = found("duplicate-id", "error", 2, ids[0])
+        store.apply_rule_findings([kept, found("duplicate-id", "warning", 3, ids[1])])
+        first = stored()
+        assert [r[1:] for r in first] == [
+            (ids[0], "duplicate-id", "error", ""),
+            (ids[1], "duplicate-id", "warning", ""),
+        ]
+        assert flagged() == [ids[0]]
+        # twice the same finding on one row is two findings; the one found again keeps its row
+        again = found("duplicate-id", "error", 4, ids[2], note="n")
+        store.apply_rule_findings([again, kept, again])
+        second = stored()
+        assert second[0] == first[0]
+        assert [r[1:] for r in second[1:]] == [(ids[2], "duplicate-id", "error", "n")] * 2
+        assert flagged() == [ids[0], ids[2]]
+        store.apply_rule_findings([])
+        assert stored() == [] and flagged() == []
