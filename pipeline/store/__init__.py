@@ -837,18 +837,18 @@ class Store:
         db = self.db
         columns = "record_id, code, severity, sheet, row, column_name, letter, value, note, message"
         wanted = Counter((f.ref, *_finding_row(f)) for f in findings)
-        stale = []
-        for fid, *key in db.execute(f"SELECT id, {columns} FROM findings WHERE stage='rules'"):
-            key = tuple(key)
-            if wanted[key] > 0:
-                wanted[key] -= 1  # stored already
-            else:
-                stale.append((fid,))
-        new = [(*key[1:], key[0]) for key, n in wanted.items() for _ in range(n)]
         errors = {f.ref for f in findings if f.severity == "error" and f.ref}
-        flagged = {rid for (rid,) in db.execute("SELECT id FROM records WHERE rule_error=1")}
         db.execute("BEGIN IMMEDIATE")
         try:
+            stale = []
+            for fid, *key in db.execute(f"SELECT id, {columns} FROM findings WHERE stage='rules'"):
+                key = tuple(key)
+                if wanted[key] > 0:
+                    wanted[key] -= 1  # stored already
+                else:
+                    stale.append((fid,))
+            new = [(*key[1:], key[0]) for key, n in wanted.items() for _ in range(n)]
+            flagged = {rid for (rid,) in db.execute("SELECT id FROM records WHERE rule_error=1")}
             db.executemany("DELETE FROM findings WHERE id=?", stale)
             db.executemany(
                 f"INSERT INTO findings(file_id, stage, {columns})"
