@@ -257,3 +257,19 @@ def test_a_validation_writes_only_the_findings_that_changed(tmp_path: Path, conf
         assert flagged() == [ids[0], ids[2]]
         store.apply_rule_findings([])
         assert stored() == [] and flagged() == []
+
+
+def test_a_damaged_snapshot_is_rebuilt_from_the_rows(tmp_path: Path, config):
+    """A snapshot's bytes damaged inside whole pages (which the store's check cannot see) are not
+    read: the frame is rebuilt from the records' rows, the record of truth, and written again."""
+    (tmp_path / "inbox").mkdir()
+    rows = [[f"T{i}", "翠湖花园", "2026-10-08", "维修", "", ""] for i in range(1, 4)]
+    xlsx(tmp_path / "inbox" / "a.xlsx", {"2026年10月": [HEAD, *rows]})
+    _run(tmp_path, config)
+    with Store(tmp_path / "store.sqlite") as store:
+        (blob,) = store.db.execute("SELECT blob FROM frame_snapshots WHERE register='complaints'").fetchone()
+        damaged = bytes(blob[:100]) + b"\0" * (len(blob) - 100)
+        store.db.execute("UPDATE frame_snapshots SET blob=? WHERE register='complaints'", (damaged,))
+        _same(store.current_frames()["complaints"], "complaints", store, False)
+        (again,) = store.db.execute("SELECT blob FROM frame_snapshots WHERE register='complaints'").fetchone()
+        assert bytes(again) != damaged and snapshot._read(again) is not None

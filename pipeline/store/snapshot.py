@@ -23,6 +23,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.frames import from_json
 from pipeline.registers import REGISTERS
@@ -102,8 +103,13 @@ def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
     return out
 
 
-def _read(blob) -> pd.DataFrame:
-    return pd.read_parquet(io.BytesIO(bytes(blob)))
+def _read(blob) -> pd.DataFrame | None:
+    """The snapshot's frame; None when its bytes are not a readable Parquet file (a damaged blob the
+    store's check cannot see, as its pages are whole): it is then rebuilt from the records' rows."""
+    try:
+        return pd.read_parquet(io.BytesIO(bytes(blob)))
+    except (pa.ArrowException, OSError, ValueError):
+        return None
 
 
 def parquet(f: pd.DataFrame) -> bytes:
