@@ -263,7 +263,10 @@ def test_a_reports_path_that_is_a_file_is_named(tmp_path: Path):
 
 
 @pytest.mark.skipif(os.environ.get("PIPELINE_TEST_STORE") == "postgresql", reason="damages the SQLite file")
-def test_a_damaged_store_is_diagnosed_with_how_to_restore(tmp_path: Path, config):
+@pytest.mark.parametrize("then", ["a new file", "another as-of time"])
+def test_a_damaged_store_is_diagnosed_with_how_to_restore(tmp_path: Path, config, then):
+    """Before a new file is stored, or, with nothing new, before the rules' findings are written
+    (the rules read the records while the store's check reads every page)."""
     _inbox_with_one(tmp_path)
     for n in range(10):
         _good(
@@ -280,8 +283,10 @@ def test_a_damaged_store_is_diagnosed_with_how_to_restore(tmp_path: Path, config
             fh.write(os.urandom(512))
     for suffix in ("-wal", "-shm"):
         Path(str(store) + suffix).unlink(missing_ok=True)
-    _good(tmp_path / "inbox", "新.xlsx", rows=[["Z1", "翠湖花园", "2026-10-09", "维修"]])
-    done = _cli(tmp_path, "--reports", str(tmp_path / "reports"), "--store", str(store))
+    if then == "a new file":
+        _good(tmp_path / "inbox", "新.xlsx", rows=[["Z1", "翠湖花园", "2026-10-09", "维修"]])
+    later = ("--as-of", "2026-11-02 08:00") if then == "another as-of time" else ()
+    done = _cli(tmp_path, "--reports", str(tmp_path / "reports"), "--store", str(store), *later)
     _said(done, "已损坏", "恢复方法", "归档", logged=False)
 
 

@@ -102,20 +102,27 @@ def test_another_period_with_the_same_data_and_as_of_does_not_validate_again(tmp
 def test_the_store_is_checked_before_a_run_relies_on_it_and_a_reusing_run_does_not_wait(
     tmp_path: Path, config, monkeypatch
 ):
-    """The integrity check runs in a thread from the start of a run: a run that stores a file or
-    computes waits for it (a damaged store stops it, test_faults), a run that only reuses its
-    outputs never does (a year's store not in memory takes 12 s to check)."""
+    """The integrity check runs in a thread from the start of a run: a run that stores a file
+    waits for it before the first write, a run that computes reads the records and runs the rules
+    meanwhile and waits before it writes their findings (a damaged store stops it, test_faults), a
+    run that only reuses its outputs never waits (a year's store not in memory takes 12 s to check)."""
     from pipeline.store import Store
 
     waited: list[str] = []
-    real = Store.check
-    monkeypatch.setattr(Store, "check", lambda self: waited.append("check") or real(self))
+    for name, event in (("check", "check"), ("current_frames", "read"), ("apply_rule_findings", "write")):
+        real = getattr(Store, name)
+        monkeypatch.setattr(
+            Store,
+            name,
+            lambda self, *a, _real=real, _event=event, **k: waited.append(_event) or _real(self, *a, **k),
+        )
     _drop(tmp_path, "a.xlsx", [["A1", "翠湖花园", "2026-10-08", "2026-10-08", "维修", "张三", "13812345678"]])
     run(config, _opts(tmp_path))
-    assert waited == ["check", "check"]  # before storing a.xlsx, and before the rules read the records
+    # before storing a.xlsx; then before the rules' findings are written (the result is remembered)
+    assert waited[:4] == ["check", "read", "check", "write"]
     waited.clear()
     again = run(config, _opts(tmp_path))
     assert again.reused_from and waited == []
     waited.clear()
-    run(config, _opts(tmp_path, as_of="2026-11-02 08:00"))  # computes again: checked first
-    assert waited == ["check"]
+    run(config, _opts(tmp_path, as_of="2026-11-02 08:00"))  # computes again: checked before it writes
+    assert waited[:3] == ["read", "check", "write"]

@@ -40,8 +40,13 @@ def validate_store(
 
     Returns the findings and the frames of the records that passed (what the KPIs count, feedback
     attributed), so that a run reads its store once."""
-    data = store.current_frames(save_later=True)  # the snapshot is encoded while the rules run
-    findings = run_rules(data, as_of, config, store.sheet_columns())
+    try:  # the store's check (Store.start_check) reads its pages meanwhile
+        data = store.current_frames(save_later=True)  # the snapshot is encoded while the rules run
+        findings = run_rules(data, as_of, config, store.sheet_columns())
+    except Exception:
+        store.check()  # a damaged store says so, whatever reading it tripped on
+        raise
+    store.check()  # before the first write, and before any figure is made of these records
     store.apply_rule_findings(findings)
     store.save_snapshots()
     rejected = pd.array([f.ref for f in findings if f.severity == "error" and f.ref], dtype="Int64")
