@@ -228,3 +228,29 @@ def test_a_corrected_redrop_leaves_no_old_problem_behind(tmp_path: Path, config)
     with Store(tmp_path / "store.sqlite") as store:
         history = store.records("complaints", include_set_aside=True, include_superseded=True)
         assert len(history) == 8  # the earlier version stays on record
+
+
+def test_the_inbox_scan_walks_folders_oldest_first_and_says_what_it_ignores(tmp_path: Path):
+    from pipeline.store.ingest import scan_inbox
+
+    inbox = tmp_path / "inbox"
+    (inbox / "九月" / "补交").mkdir(parents=True)
+    (inbox / ".隐藏").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "x.xlsx").write_bytes(b"x")
+    os.symlink(tmp_path / "elsewhere", inbox / "链接目录")  # a folder link is not followed
+    made = ["b.xlsx", "九月/补交/c.csv", "a.xls", "九月/d.XLSX"]
+    for n, name in enumerate(made):
+        (inbox / name).write_bytes(b"x")
+        os.utime(inbox / name, ns=(10**18 + n, 10**18 + n))  # dropped in this order
+    (inbox / ".隐藏" / "e.xlsx").write_bytes(b"x")
+    (inbox / "九月" / "~$d.xlsx").write_bytes(b"lock")
+    (inbox / "九月" / "说明.docx").write_bytes(b"x")
+    os.symlink("/etc/passwd", inbox / "九月" / "p.csv")
+    paths, ignored = scan_inbox(inbox)
+    assert [str(p.relative_to(inbox)) for p in paths] == [n.replace("/", os.sep) for n in made]
+    assert sorted(ignored) == [
+        (os.path.join("九月", "p.csv"), "是符号链接，为安全起见不读取"),
+        (os.path.join("九月", "说明.docx"), "不是登记表文件类型（.docx）"),
+    ]
+    assert scan_inbox(tmp_path / "missing") == ([], [])
