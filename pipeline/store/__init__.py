@@ -745,17 +745,20 @@ class Store:
             )
         }
         out, all_ids = {}, list(counts)
+        reasons: dict[str, dict] = {}  # skipped rows' reasons, parsed once per distinct text (a few)
         for chunk in range(0, len(all_ids), 500):
             ids = all_ids[chunk : chunk + 500]
             sql = f"SELECT id, rows_skipped, skipped FROM files WHERE id IN ({','.join('?' * len(ids))})"
             for fid, n, why in self.db.execute(sql, ids):
                 loaded, aside = counts[fid]
+                if why not in reasons:
+                    reasons[why] = json.loads(why) if why else {}
                 out[fid] = {
                     "rows_read": loaded + aside,
                     "rows_loaded": loaded,
                     "rows_set_aside": aside,
                     "rows_skipped": n or 0,
-                    "skipped": json.loads(why) if why else {},
+                    "skipped": dict(reasons[why]),  # a copy: each file's own
                 }
         return out
 
