@@ -251,9 +251,10 @@ def _run_locked(
     for stale in report_dir.rglob(".*.part") if report_dir.exists() else ():
         stale.unlink(missing_ok=True)  # temp files of a killed run; we hold the folder's lock
     with Store(store_path) as store:
-        # checked in a thread; ingest waits for it before it stores a file, _compute before it reads
-        # the records. A run that reuses its outputs reads only a few small tables and does not
-        # wait: a year's store not in memory takes 12 s to check (800 MB at 300 properties).
+        # checked in a thread; ingest waits for it before it stores a file, validation before it
+        # writes the rules' findings (it reads the records and runs the rules meanwhile). A run that
+        # reuses its outputs reads only a few small tables and does not wait: a year's store not in
+        # memory takes 12 s to check (800 MB at 300 properties).
         store.start_check()
         run_id = store.start_run({"inbox": str(inbox), "period": period.label, "as_of": as_of.isoformat()})
         try:

@@ -365,8 +365,8 @@ class Store:
 
     def start_check(self) -> None:
         """Begin check() on a connection of its own, in a thread (SQLite leaves Python's lock while
-        it reads pages), so that a run reads its inbox and loads files meanwhile; check() then
-        waits for it before a file is stored or the records are read (a run that only reuses its
+        it reads pages), so that a run reads its inbox, loads files and runs the rules meanwhile;
+        check() then waits for it before a file or a finding is stored (a run that only reuses its
         outputs never waits)."""
         if isinstance(self.db, _PgConnection) or self._checking is not None or self._checked is not None:
             return
@@ -850,6 +850,7 @@ class Store:
                     wanted[key] -= 1  # stored already
                 else:
                     stale.append((fid,))
+            # the INSERT's parameters: the finding's columns, then the record it is about
             new = [(*key[1:], key[0]) for key, n in wanted.items() for _ in range(n)]
             flagged = {rid for (rid,) in db.execute("SELECT id FROM records WHERE rule_error=1")}
             db.executemany("DELETE FROM findings WHERE id=?", stale)
