@@ -18,15 +18,12 @@ Dates are parsed here once per distinct text (to_datetime caches them) and nowhe
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pajson
 
 from pipeline.registers import BOOL, DATE, NUMBER, REGISTERS
 
@@ -74,35 +71,23 @@ def frame(register: str, records: Iterable[dict]) -> pd.DataFrame:
     return pd.DataFrame(data, index=pd.RangeIndex(len(records)))
 
 
-_ARROW = {DATE: pa.string(), BOOL: pa.bool_(), NUMBER: pa.float64()}  # else text: pa.string()
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
 
 
-def from_json(register: str, texts: list[str], provenance: dict[str, list]) -> pd.DataFrame:
-    """frame(), from the store's JSON texts (one object per row) and the rows' provenance columns
-    (_id, _property, _month, _file, _sheet, _row). Arrow's JSON reader parses them in C, five times
-    faster than decoding each row into a dict and typing it value by value; texts holding a value of
-    another kind than its column's (a number where text belongs, from an older loader) are read the
-    way frame() reads them, with the same result."""
-    if not texts:
+def from_columns(register: str, values: dict[str, list], provenance: dict[str, list]) -> pd.DataFrame:
+    """frame(), from the store's typed tables: each column's values as the database gives them (ISO
+    text or datetime for a date, 1/0 or bool for yes/no) and the rows' provenance columns (_id,
+    _property, _month, _file, _sheet, _row). A column is typed in C through Arrow, three times faster
+    than a dict per row typed value by value, with the same result; a column holding values of another
+    kind than its type (a number where text belongs, as an older loader wrote) is typed the way frame()
+    types it."""
+    n = len(provenance["_id"])
+    if not n:
         return frame(register, [])
-    cols = columns(register)
-    schema = pa.schema([(key, _ARROW.get(kind, pa.string())) for key, kind in cols])
-    try:
-        table = pajson.read_json(
-            io.BytesIO("\n".join(texts).encode()),
-            parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
-        )
-    except pa.ArrowInvalid:
-        records = [json.loads(t) for t in texts]
-        for i, rec in enumerate(records):
-            rec.update({k: v[i] for k, v in provenance.items()})
-        return frame(register, records)
-    n = len(texts)
-    data = {key: _arrow_typed(table.column(key), kind) for key, kind in cols}
+    data = {key: _column(values[key], kind) for key, kind in columns(register)}
     data["_id"] = pd.array(provenance["_id"], dtype="Int64")
     for key in ("_property", "_month", "_file", "_sheet"):
-        data[key] = _arrow_typed(pa.chunked_array([pa.array(provenance[key], pa.string())]), "text")
+        data[key] = _column(provenance[key], "text")
     if "property" in data:  # as frame(): a row the store files under no property keeps its own
         data["_property"] = data["_property"].fillna(data["property"])
     data["_row"] = pd.array(provenance["_row"], dtype="Int64")
@@ -111,18 +96,26 @@ def from_json(register: str, texts: list[str], provenance: dict[str, list]) -> p
     )
 
 
+def _column(values: list, kind: str) -> pd.Series:
+    if kind == BOOL:
+        return pd.Series(pd.array([None if v is None else bool(v) for v in values], dtype="boolean"))
+    if kind == NUMBER:
+        return _typed(values, kind)
+    try:
+        column = pa.chunked_array([pa.array(values, pa.string())])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # datetimes from PostgreSQL, numbers in a text column
+        return _typed(values, kind).reset_index(drop=True)
+    return _arrow_typed(column, kind)
+
+
 def _arrow_typed(column: pa.ChunkedArray, kind: str) -> pd.Series:
-    """An Arrow column of the JSON reader as _typed() types the same values."""
+    """An Arrow text column (a date or text column's) as _typed() types the same values."""
     if kind == DATE:  # parsed once per distinct text (a register has a few hundred days)
         codes, days = pd.factorize(column.to_pandas(types_mapper={pa.string(): _STR}.get))
         parsed = pd.to_datetime(pd.Series(np.asarray(days, dtype=object)), format="ISO8601", errors="coerce")
         out = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
         out[codes >= 0] = parsed.to_numpy(dtype="datetime64[ns]")[codes[codes >= 0]]
         return pd.Series(out)
-    if kind == BOOL:
-        return pd.Series(pd.array(column.to_pandas(), dtype="boolean"))
-    if kind == NUMBER:
-        return pd.Series(column.to_numpy(zero_copy_only=False).astype("float64"))
     blank = pc.equal(column, "")
     text = pc.if_else(pc.fill_null(blank, False), pa.scalar(None, pa.string()), column)
     return pd.Series(

@@ -72,10 +72,12 @@ def demo(tmp_path_factory):
     unmasked = run(
         config, RunOptions(month="2026-10", unmasked=True, **{**opts, "reports": base / "unmasked"})
     )
-    phones = [
-        json.loads(d).get("phone")
-        for (d,) in Store(base / "s.sqlite").db.execute("SELECT data FROM records").fetchall()
-    ]
+    with Store(base / "s.sqlite") as store:
+        phones = [
+            phone
+            for key in ("complaints", "callbacks", "repairs", "households")
+            for (phone,) in store.db.execute('SELECT "联系电话" FROM rows_' + key).fetchall()
+        ]
     return {"monthly": monthly, "weekly": weekly, "unmasked": unmasked, "phones": {p for p in phones if p}}
 
 

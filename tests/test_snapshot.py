@@ -1,5 +1,5 @@
 """The run's read of the store: the Parquet snapshot of the current records (store/snapshot.py),
-equal to the frames built from the JSON rows, through supersession, rules and a format change."""
+equal to the frames built from the typed tables' rows, through supersession, rules and a format change."""
 
 import time
 from pathlib import Path
@@ -75,7 +75,7 @@ def test_the_snapshot_equals_the_json_path_through_supersession_and_rules(
             set(stamps) == set(REGISTERS)
             and stamps["complaints"] == f"{snapshot.FORMAT}/{store.generation()}"
         )
-        # a snapshot of another format is rebuilt from the JSON rows, not read
+        # a snapshot of another format is rebuilt from the typed tables' rows, not read
         monkeypatch.setattr(snapshot, "FORMAT", snapshot.FORMAT + 1)
         _same(store.current_frames()["complaints"], "complaints", store, False)
         assert store.db.execute("SELECT stamp FROM frame_snapshots WHERE register='complaints'").fetchone()[
@@ -112,22 +112,23 @@ def test_a_snapshot_is_brought_up_to_date_by_file(tmp_path: Path, config, monkey
         _same(got, "complaints", store, False)
 
 
-def test_rows_read_by_arrows_json_reader_equal_rows_decoded_one_by_one():
-    """frames.from_json (Arrow's JSON reader, how a snapshot reads new files) types every value as
-    frame() does from decoded dicts: blanks, dates with and without a time, a date that is not one,
-    unknown booleans, amounts, a row the store files under no property; and texts holding a value
-    of another kind (a number where text belongs, as an older loader wrote) take frame()'s way."""
-    import json
+def test_rows_typed_a_column_at_a_time_equal_rows_typed_one_by_one():
+    """frames.from_columns (how a snapshot reads new files from the typed tables) types every value
+    as frame() does from dicts: blanks, dates with and without a time, as ISO text (SQLite) or
+    datetimes (PostgreSQL), a date that is not one, yes/no as 1/0 or bool, unknown booleans,
+    amounts, a row the store files under no property; and a column holding a value of another kind (a
+    number where text belongs, as an older loader wrote) takes frame()'s way."""
+    from datetime import datetime
 
-    from pipeline.frames import from_json
+    from pipeline.frames import columns, from_columns
 
     rows = [
         {
             "id": "A1",
             "property": "翠湖花园",
-            "received": "2026-10-01 09:30",
+            "received": "2026-10-01T09:30",
             "category": "维修",
-            "valid": True,
+            "valid": 1,
             "compensation": 120.5,
             "unit": "",
         },
@@ -140,40 +141,40 @@ def test_rows_read_by_arrows_json_reader_equal_rows_decoded_one_by_one():
             "compensation": None,
             "closed": "not a date",
         },
-        {
-            "id": "A3",
-            "property": "金桂苑",
-            "received": None,
-            "category": "保洁",
-            "valid": False,
-            "memo": "略",
-            "extra": {"nested": 1},
-        },
+        {"id": "A3", "property": "金桂苑", "received": None, "category": "保洁", "valid": False},
     ]
     provenance = {
         "_id": [1, 2, 3],
-        "_property": ["翠湖花园", None, None],  # the store's own; the third row's data names 金桂苑
+        "_property": ["翠湖花园", None, None],  # the store's own; the third row's names 金桂苑
         "_month": ["2026-10", "2026-10", None],
         "_file": ["a.xlsx", "a.xlsx", "b.csv"],
         "_sheet": ["2026年10月", "2026年10月", None],
         "_row": [2, 3, 2],
     }
 
-    def decoded(texts):
+    def by_column(rows):
+        return {key: [r.get(key) for r in rows] for key, _ in columns("complaints")}
+
+    def one_by_one(rows):
+        plain = [{k: bool(v) if k == "valid" and v is not None else v for k, v in r.items()} for r in rows]
         return frame(
-            "complaints",
-            [{**json.loads(t), **{k: v[i] for k, v in provenance.items()}} for i, t in enumerate(texts)],
+            "complaints", [{**r, **{k: v[i] for k, v in provenance.items()}} for i, r in enumerate(plain)]
         )
 
-    texts = [json.dumps(r, ensure_ascii=False) for r in rows]
-    fast = from_json("complaints", texts, provenance)
-    assert fast.equals(decoded(texts))
+    fast = from_columns("complaints", by_column(rows), provenance)
+    assert fast.equals(one_by_one(rows))
     assert fast["_property"].tolist() == ["翠湖花园", "翠湖花园", "金桂苑"]
     assert fast["received"].isna().tolist() == [False, False, True] and fast["closed"].isna().all()
-    odd = [*texts[:2], json.dumps({**rows[2], "id": 3}, ensure_ascii=False)]  # a number as 投诉编号
-    slow = from_json("complaints", odd, provenance)
-    assert slow.equals(decoded(odd)) and slow["id"].tolist() == ["A1", "A2", "3"]
-    assert from_json("complaints", [], {k: [] for k in provenance}).equals(frame("complaints", []))
+    assert fast["valid"].tolist()[0] is True and fast["unit"].isna().all()
+    postgres = [
+        {**r, "received": datetime(2026, 10, 1, 9, 30) if r["id"] == "A1" else r["received"]} for r in rows
+    ]
+    assert from_columns("complaints", by_column(postgres), provenance).equals(fast)
+    odd = [*rows[:2], {**rows[2], "id": 3}]  # a number as 投诉编号
+    slow = from_columns("complaints", by_column(odd), provenance)
+    assert slow.equals(one_by_one(odd)) and slow["id"].tolist() == ["A1", "A2", "3"]
+    empty = from_columns("complaints", by_column([]), {k: [] for k in provenance})
+    assert empty.equals(frame("complaints", []))
 
 
 def test_a_snapshot_encoded_while_the_rules_run_holds_the_rows_as_stored(tmp_path: Path, config):

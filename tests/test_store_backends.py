@@ -126,3 +126,91 @@ def test_each_register_is_a_view_with_the_clerks_column_names(tmp_path: Path):
     assert rows[0][4] == "翠湖花园.xlsx" and rows[0][5] == 2
     if ON_POSTGRES:
         assert isinstance(rows[0][2], datetime)  # a TIMESTAMP there; ISO text in SQLite
+
+
+def _typed_store(tmp_path: Path) -> Path:
+    """A store of two complaints of a property, one set aside by a rule (水电 is not a category)."""
+    inbox = tmp_path / "inbox"
+    rows = [
+        HEAD + ["是否有效投诉", "赔偿金额"],
+        ["A1", "翠湖花园", "2026-10-08 09:30", "2026-10-08", "维修", "是", 120.5],
+    ]
+    rows.append(["A2", "翠湖花园", "2026-10-09", "2026-10-09", "水电", "否", None])
+    xlsx(inbox / "翠湖花园.xlsx", {"2026年10月": rows})
+    config = parse_config({"properties": {"翠湖花园": {"households": 1200}}}, tmp_path)
+    options = RunOptions(
+        inbox=inbox, reports=tmp_path / "r", store=tmp_path / "s.sqlite", archive=tmp_path / "a"
+    )
+    run(config, dc_replace(options, month="2026-10", as_of="2026-11-01 08:00", render=False, workers=1))
+    return tmp_path / "s.sqlite"
+
+
+def test_each_register_is_a_typed_table_with_the_clerks_column_names(tmp_path: Path):
+    """Issue 18: the values are real, typed columns (受理日期 a date, 是否有效投诉 yes/no, 赔偿金额 a
+    number), keyed by the records table's id, that plain SQL filters and sums."""
+    with Store(_typed_store(tmp_path)) as store:
+        db = store.db
+        if ON_POSTGRES:
+            types = dict(
+                db.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns"
+                    " WHERE table_name = 'rows_complaints' AND table_schema = current_schema()"
+                ).fetchall()
+            )
+        else:
+            types = {r[1]: r[2] for r in db.execute("PRAGMA table_info(rows_complaints)").fetchall()}
+        assert types["受理日期"] == ("timestamp without time zone" if ON_POSTGRES else "TEXT")
+        assert types["是否有效投诉"] == ("boolean" if ON_POSTGRES else "INTEGER")
+        assert types["赔偿金额"] == ("double precision" if ON_POSTGRES else "REAL")
+        assert types["投诉编号"] == ("text" if ON_POSTGRES else "TEXT")
+        rows = db.execute(
+            'SELECT t."投诉编号", t."受理日期", t."是否有效投诉", t."赔偿金额", r.sheet, r.row'
+            " FROM rows_complaints t JOIN records r ON r.id = t.id ORDER BY t.id"
+        ).fetchall()
+        assert [(r[0], str(r[1])[:16].replace("T", " "), bool(r[2]), r[3], r[4], r[5]) for r in rows] == [
+            ("A1", "2026-10-08 09:30", True, 120.5, "2026年10月", 2),
+            ("A2", "2026-10-09 00:00" if ON_POSTGRES else "2026-10-09", False, None, "2026年10月", 3),
+        ]
+        since = "2026-10-09"
+        (n,) = db.execute('SELECT COUNT(*) FROM rows_complaints WHERE "受理日期" >= ?', (since,)).fetchone()
+        (total,) = db.execute('SELECT SUM("赔偿金额") FROM rows_complaints').fetchone()
+        assert n == 1 and total == 120.5
+
+
+def test_a_store_that_kept_its_rows_as_json_moves_them_into_the_typed_tables(tmp_path: Path):
+    """A store made before the typed tables held each row's values as one JSON text (records.data).
+    Opened by this version, the values move into the typed tables once, each row gets the fingerprint
+    that tells an older version of a file, the JSON column goes, and every reading is as before."""
+    import json
+
+    from pipeline.registers import REGISTERS
+    from pipeline.store import tables
+
+    path = _typed_store(tmp_path)
+    with Store(path) as store:
+        before = {key: store.records(key, include_set_aside=True) for key in REGISTERS}
+        frames = store.current_frames()
+        prints = store.db.execute("SELECT id, fingerprint FROM records ORDER BY id").fetchall()
+        db = store.db  # now as an older version left it
+        db.execute("ALTER TABLE records ADD COLUMN data TEXT")
+        for key, register in REGISTERS.items():
+            for rec in before[key]:
+                data = {c.key: rec[c.key] for c in register.columns}
+                db.execute(
+                    "UPDATE records SET data=? WHERE id=?", (json.dumps(data, ensure_ascii=False), rec["_id"])
+                )
+            db.execute(f'DROP VIEW "{register.title}"')
+            db.execute(f"DROP TABLE {tables.table(key)}")
+        db.execute("ALTER TABLE records DROP COLUMN fingerprint")
+        db.execute("DELETE FROM frame_snapshots")
+    with Store(path) as store:
+        columns = {d[0] for d in store.db.execute("SELECT * FROM records LIMIT 0").description}
+        assert "data" not in columns
+        assert store.db.execute("SELECT id, fingerprint FROM records ORDER BY id").fetchall() == prints
+        assert {key: store.records(key, include_set_aside=True) for key in REGISTERS} == before
+        for key, frame in store.current_frames().items():
+            assert frame.equals(frames[key]), key
+        view = store.db.execute(
+            'SELECT 投诉编号, 状态 FROM "客户投诉处理登记表" ORDER BY 投诉编号'
+        ).fetchall()
+        assert [tuple(r) for r in view] == [("A1", "入库"), ("A2", "暂存")]

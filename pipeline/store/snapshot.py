@@ -1,8 +1,9 @@
 """The current records as typed frames, kept in the store as one Parquet snapshot per register.
 
-The records table (JSON rows with their provenance and supersession) is the record of truth; a run
-reads the current records as frames (pipeline/frames.py). Decoding a group's 1.3 million JSON rows
-and typing them takes tens of seconds; reading the same frame from Parquet takes a fraction of one.
+The records table (provenance and supersession) with the registers' typed tables (store/tables.py)
+is the record of truth; a run reads the current records as frames (pipeline/frames.py). Reading a
+group's 1.3 million rows through SQL and typing them takes seconds; reading the same frame from
+Parquet takes a fraction of one.
 So each register's frame of current loaded rows (set aside by loading: no; by a rule: yes, the
 rules run on them) is written as Parquet into the store itself (table frame_snapshots), stamped with
 the store's generation, which changes whenever a file is stored:
@@ -10,7 +11,7 @@ the store's generation, which changes whenever a file is stored:
 - same generation: the snapshot is the current records;
 - else it is brought up to date by file: the rows of files still wholly current are kept, those of
   files partly superseded are filtered by their current row ids, and only files not in it yet are
-  decoded from JSON.
+  read from the typed tables.
 
 Parquet holds data, never code: a snapshot that another machine wrote into a shared PostgreSQL
 store is as safe to read as the rows themselves (a pickle would not be).
@@ -19,14 +20,13 @@ store is as safe to read as the rows themselves (a pickle would not be).
 from __future__ import annotations
 
 import io
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.frames import from_json
-from pipeline.registers import REGISTERS
+from pipeline.frames import columns, from_columns
+from pipeline.store import tables
 
 FORMAT = 1  # bump when frames.frame's columns or types change
 SCHEMA = """
@@ -38,10 +38,6 @@ CHUNK = 500  # file ids per query
 CURRENT = "register=? AND superseded_by IS NULL AND set_aside=0"
 
 
-def _memo(register: str) -> tuple[str, ...]:
-    return tuple(c.key for c in REGISTERS[register].columns if c.memo)
-
-
 def _stamp(generation: str) -> str:
     return f"{FORMAT}/{generation}"
 
@@ -51,56 +47,35 @@ def _chunks(items: list):
         yield items[i : i + CHUNK]
 
 
-DECODE_BATCH = 2000  # records decoded per json.loads call
-
-
-def decode_rows(register: str, rows: list, lean: bool = True) -> list[dict]:
-    """Store rows (id, data, property, month, sheet, row, file name[, file id]) → records with their
-    provenance; lean: without the memo columns (free text no rule or KPI reads)."""
-    memo = _memo(register) if lean else ()
-    out = []
-    for start in range(0, len(rows), DECODE_BATCH):
-        batch = rows[start : start + DECODE_BATCH]
-        # one JSON document per batch: one call into the decoder instead of one per row
-        decoded = json.loads("[" + ",".join(r[1] for r in batch) + "]")
-        for (rid, _, prop, month, sheet, row, name, *file_id), rec in zip(batch, decoded, strict=True):
-            for k in memo:
-                rec.pop(k, None)
-            rec.update(
-                _id=rid, _register=register, _property=prop, _month=month, _file=name, _sheet=sheet, _row=row
-            )
-            if file_id:
-                rec["_file_id"] = file_id[0]
-            out.append(rec)
-    return out
+def select(register: str, keys: list[str]) -> str:
+    """SQL for rows with their provenance (id, property, month, sheet, row, file name, file id) and
+    these register columns from its typed table; the caller adds WHERE and ORDER BY over r (records)."""
+    return (
+        f"SELECT r.id, r.property, r.month, r.sheet, r.row, f.name, r.file_id, {tables.select_columns(register, keys)}"
+        f" FROM records r JOIN files f ON f.id = r.file_id JOIN {tables.table(register)} t ON t.id = r.id"
+    )
 
 
 def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
-    """The loaded rows of these files (superseded ones too: a snapshot keeps whole files) as a frame
-    (frames.from_json: the JSON texts parsed by Arrow, not row by row)."""
-    rows = []
-    for chunk in _chunks(file_ids):
+    """The loaded rows of these files (superseded ones too: a snapshot keeps whole files) as a frame,
+    typed a column at a time (frames.from_columns), CHUNK files at a time: a group's year read at once
+    would hold 1.3 million tuples of Python values."""
+    keys = [key for key, _ in columns(register)]
+    parts = []
+    for chunk in _chunks(file_ids) if file_ids else [[]]:
         marks = ",".join("?" * len(chunk))
-        rows += db.execute(
-            "SELECT r.id, r.data, r.property, r.month, r.sheet, r.row, f.name, r.file_id FROM records r"
-            f" JOIN files f ON f.id = r.file_id WHERE r.register=? AND r.set_aside=0 AND r.file_id IN ({marks})"
-            " ORDER BY r.id",
+        rows = db.execute(
+            select(register, keys)
+            + f" WHERE r.register=? AND r.set_aside=0 AND r.file_id IN ({marks}) ORDER BY r.id",
             (register, *chunk),
         ).fetchall()
-    ids, texts, props, months, sheets, numbers, names, files = (
-        (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 8
-    )
-    provenance = {
-        "_id": ids,
-        "_property": props,
-        "_month": months,
-        "_file": names,
-        "_sheet": sheets,
-        "_row": numbers,
-    }
-    out = from_json(register, texts, provenance)
-    out["_file_id"] = pd.array(files, dtype="Int64")
-    return out
+        cols = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(7 + len(keys))]
+        del rows
+        provenance = dict(zip(("_id", "_property", "_month", "_sheet", "_row", "_file"), cols, strict=False))
+        part = from_columns(register, dict(zip(keys, cols[7:], strict=True)), provenance)
+        part["_file_id"] = pd.array(cols[6], dtype="Int64")
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]  # _update sorts by id
 
 
 def _read(blob) -> pd.DataFrame | None:
