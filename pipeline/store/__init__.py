@@ -509,6 +509,8 @@ class Store:
         not stored (unless force: the supervisor applies it knowingly)."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            if isinstance(self.db, _PgConnection):  # as BEGIN IMMEDIATE: one writer picks new row ids
+                self.db.execute("LOCK TABLE records IN EXCLUSIVE MODE")
             out = []
             for rows in batch:
                 older = None if force else self.newer_stored(rows)

@@ -64,11 +64,16 @@ def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
     parts = []
     for chunk in _chunks(file_ids) if file_ids else [[]]:
         marks = ",".join("?" * len(chunk))
-        rows = db.execute(
-            select(register, keys)
-            + f" WHERE r.register=? AND r.set_aside=0 AND r.file_id IN ({marks}) ORDER BY r.id",
-            (register, *chunk),
-        ).fetchall()
+        rows = (
+            chunk
+            and db.execute(  # no files, no query: PostgreSQL refuses "IN ()"
+                select(register, keys)
+                # r.register || '': SQLite looks the rows up by file (records_file) instead of scanning
+                # the register's (records_scopes): a week's 1,500 files of callbacks 0.89 → 0.16 s
+                + f" WHERE r.register || '' = ? AND r.set_aside=0 AND r.file_id IN ({marks}) ORDER BY r.id",
+                (register, *chunk),
+            ).fetchall()
+        )
         cols = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(7 + len(keys))]
         del rows
         provenance = dict(zip(("_id", "_property", "_month", "_sheet", "_row", "_file"), cols, strict=False))

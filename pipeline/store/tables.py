@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 
 from pipeline.registers import BOOL, DATE, NUMBER, REGISTERS
 
@@ -61,6 +62,7 @@ def table_statements(postgres: bool) -> list[str]:
     return out
 
 
+@cache
 def insert_sql(register: str) -> str:
     columns = REGISTERS[register].columns
     names = ", ".join(quoted(c.header) for c in columns)
