@@ -432,9 +432,9 @@ class Store:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {tables.quoted(c.header)} {kind}")
         have = {d[0] for d in self.db.execute("SELECT * FROM records LIMIT 0").description}
         if "data" in have:
-            self._typed_from_json(postgres, "fingerprint" in have)
+            self._typed_from_json(postgres)
 
-    def _typed_from_json(self, postgres: bool, fingerprinted: bool) -> None:
+    def _typed_from_json(self, postgres: bool) -> None:
         """A store from before the typed tables kept each row's values as one JSON text
         (records.data): they move into the typed tables, each row gets its fingerprint, and the
         JSON column goes. Once, in one transaction (half a minute for a group's year)."""
@@ -443,14 +443,15 @@ class Store:
         try:
             if postgres:  # another machine opening the same store waits, then finds it done
                 db.execute("SELECT pg_advisory_xact_lock(?)", (_PG_SCHEMA_LOCK,))
-            if "data" not in {d[0] for d in db.execute("SELECT * FROM records LIMIT 0").description}:
+            have = {d[0] for d in db.execute("SELECT * FROM records LIMIT 0").description}
+            if "data" not in have:
                 db.execute("COMMIT")
                 return
             for register in REGISTERS.values():  # they read records.data
                 db.execute(f"DROP VIEW IF EXISTS {tables.quoted(register.title)}")
             for key in REGISTERS:
                 db.execute(tables.migrate_statement(key, postgres))
-            if not fingerprinted:
+            if "fingerprint" not in have:
                 db.execute("ALTER TABLE records ADD COLUMN fingerprint TEXT")
             last = 0
             while batch := db.execute(

@@ -69,6 +69,9 @@ def insert_sql(register: str) -> str:
     return f"INSERT INTO {table(register)}(id, {names}) VALUES ({', '.join('?' * (len(columns) + 1))})"
 
 
+_KEYS = {k: [(c.key, c.type == DATE) for c in r.columns] for k, r in REGISTERS.items()}  # values()
+
+
 def values(register: str, record: dict) -> tuple:
     """A loaded record's values in its table's column order. Dates are the loader's ISO 8601 text,
     with "T" between day and time however the cell gave it, so that they sort as text in SQLite
@@ -78,9 +81,6 @@ def values(register: str, record: dict) -> tuple:
         v = record.get(key)
         out.append(v.replace(" ", "T", 1) if date and type(v) is str else v)
     return tuple(out)
-
-
-_KEYS = {k: [(c.key, c.type == DATE) for c in r.columns] for k, r in REGISTERS.items()}
 
 
 def select_columns(register: str, keys: list[str], alias: str = "t") -> str:
@@ -125,7 +125,7 @@ def migrate_statement(register: str, postgres: bool) -> str:
         ]
     return (
         f"INSERT INTO {table(register)}(id, {names}) SELECT r.id, {', '.join(exprs)} FROM records r"
-        f" WHERE r.register = '{register}' AND r.id NOT IN (SELECT id FROM {table(register)})"
+        f" WHERE r.register = '{register}'"
     )
 
 
