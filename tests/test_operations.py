@@ -77,11 +77,17 @@ def test_run_writes_a_manifest_and_a_log_without_customer_data(tmp_path: Path, c
     assert stat.S_IMODE((result.report_dir / "kpis.json").stat().st_mode) == 0o600
 
 
-def test_a_run_whose_pdf_fails_stops_its_workbook_worker(tmp_path: Path, config, monkeypatch):
-    """The workbooks are written by a forked worker while the PDF is rendered: when the PDF fails,
-    the worker is stopped, so the failed run leaves no new report.xlsx or validation.xlsx beside
-    the old report.pdf, and no temp file."""
+@pytest.mark.parametrize("background", [False, True], ids=["validation-here", "validation-worker"])
+def test_a_run_whose_pdf_fails_stops_its_workbook_worker(tmp_path: Path, config, monkeypatch, background):
+    """report.xlsx is written by a forked worker while the PDF is rendered, validation.xlsx (when
+    there are many findings) by a spawned one from before the KPIs: when the PDF fails, the workers
+    are stopped or their work is not put in place, so the failed run leaves no new report.xlsx or
+    validation.xlsx beside the old report.pdf, and no temp file."""
     import pipeline.render.reports as reports
+    import pipeline.run as run_module
+
+    if background:
+        monkeypatch.setattr(run_module, "BACKGROUND_FINDINGS", 0)
 
     (tmp_path / "inbox").mkdir()
     xlsx(tmp_path / "inbox" / "a.xlsx", {"2026年10月": [HEAD, ["A1", "翠湖花园", "2026-10-08", "", "维修"]]})

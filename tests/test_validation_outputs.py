@@ -3,7 +3,9 @@
 from pathlib import Path
 
 import openpyxl
+import pytest
 
+import pipeline.run as run_module
 from pipeline.run import RunOptions, run, summary_lines
 from tests.builders import csv_file, xlsx
 
@@ -60,7 +62,14 @@ def test_annotated_copy_marks_the_right_cell(tmp_path: Path, config):
     assert "读取 2 行，入库 1 行，暂存 1 行（不在可选范围 1）" in out and "错误 1，警告" in out
 
 
-def test_validation_workbook_lists_findings_sorted_with_summaries(tmp_path: Path, config):
+@pytest.mark.parametrize("background", [False, True], ids=["here", "worker"])
+def test_validation_workbook_lists_findings_sorted_with_summaries(
+    tmp_path: Path, config, monkeypatch, background
+):
+    """The same workbook whether the run writes it at its end or a spawned worker writes it
+    meanwhile (a group's many findings: run.BACKGROUND_FINDINGS)."""
+    if background:
+        monkeypatch.setattr(run_module, "BACKGROUND_FINDINGS", 0)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     xlsx(
@@ -84,6 +93,7 @@ def test_validation_workbook_lists_findings_sorted_with_summaries(tmp_path: Path
     summary = list(wb["按文件汇总"].iter_rows(min_row=2, values_only=True))
     assert summary == [("b.xlsx", "客户投诉处理登记表", "李静", 2, 1, 1, 1, "签名、日期或合计行 1", 1, 1, 0)]
     assert list(wb["按填表人汇总"].iter_rows(min_row=2, values_only=True)) == [("李静", 1, 1, 1, 0)]
+    assert not list((tmp_path / "reports").rglob(".*.part"))  # the worker's staged copy was put in place
 
 
 def test_file_without_findings_gets_no_annotated_copy(tmp_path: Path, config):

@@ -91,6 +91,28 @@ def forked(fn: Callable, *args, **kwargs) -> Iterator[Future]:
         del _INHERITED[key]
 
 
+@contextmanager
+def spawned(fn: Callable, *args, **kwargs) -> Iterator[Future]:
+    """fn(*args) in one fresh worker (spawned) while the block runs; the future gives (result, seconds).
+
+    For work that starts while the run holds its records: a forked worker would keep, as its own,
+    every page the run rewrites or frees while it lives (0.6–0.8 GB more at 300 properties, measured
+    as the processes' summed PSS); a spawned one holds only its pickled arguments, and takes a second
+    of the other core to import what it needs. Leaving the block by an exception stops the worker."""
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(), ()),  # a spawned process inherits no lock descriptors
+    ) as pool:
+        job = pool.submit(timed, fn, *args, **kwargs)
+        try:
+            yield job
+        except BaseException:
+            _stop(pool)
+            raise
+
+
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Kill the pool's workers (Python 3.11's executor has no public way; 3.14 adds terminate_workers)."""
     for process in list((getattr(pool, "_processes", None) or {}).values()):

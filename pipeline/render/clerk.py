@@ -3,6 +3,7 @@ annotated copy of each new file that has findings, stale copies removed."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,12 +91,27 @@ def plan_clerk_outputs(
     return plan
 
 
-def write_validation(plan: ClerkOutputs) -> dict[str, Path]:
-    """validation.xlsx, stale annotated copies removed (a clerk is never sent back a problem that
-    is fixed)."""
+def staged_validation(plan: ClerkOutputs) -> Path:
+    """Where a worker writes validation.xlsx while the run renders its reports; write_validation puts
+    it in place once they are written (a run that fails leaves the folder's previous one). A hidden
+    .part name: a run killed meanwhile leaves a temp file that the next run removes."""
+    return plan.report_dir / ".validation.xlsx.staged.part"
+
+
+def stage_validation(plan: ClerkOutputs) -> Path:
+    return write_validation_workbook(staged_validation(plan), plan.findings, plan.files)
+
+
+def write_validation(plan: ClerkOutputs, staged: bool = False) -> dict[str, Path]:
+    """validation.xlsx (staged: the one stage_validation wrote), stale annotated copies removed (a
+    clerk is never sent back a problem that is fixed)."""
     for path in plan.stale:
         path.unlink(missing_ok=True)
-    path = write_validation_workbook(plan.report_dir / "validation.xlsx", plan.findings, plan.files)
+    path = plan.report_dir / "validation.xlsx"
+    if staged:
+        os.replace(staged_validation(plan), path)
+    else:
+        write_validation_workbook(path, plan.findings, plan.files)
     return {"validation": path}
 
 
