@@ -36,6 +36,7 @@ from pipeline.render.clerk import (
     write_annotated,
     write_validation,
 )
+from pipeline.render.pdf import preload
 from pipeline.render.reports import render_reports
 from pipeline.store import COUNTED, Store, store_lock, totals
 from pipeline.store.ingest import IngestResult, ingest
@@ -278,6 +279,8 @@ def _run_locked(
                 force=not options.reuse,
             )
             lap("load")
+            if options.render:
+                preload()  # WeasyPrint, imported while the rules and the KPIs run: its loading workers are done
             rules = reuse.rules_key(config, as_of, store.generation())
             key = reuse.outputs_key(rules, period.label, _output_options(options, report_dir))
             previous = (

@@ -6,6 +6,8 @@ WeasyPrint may only load the project's own template assets: register text such a
 
 from __future__ import annotations
 
+import importlib
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +20,31 @@ from pipeline.render.model import ELSEWHERE, GROUP_ROWS, Rate, Report, Table, pc
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=False)
+_importing: list[threading.Thread] = []  # preload()'s thread
+
+
+def preload() -> None:
+    """Import WeasyPrint (0.5 s, a second under load) in a thread while the run validates its
+    records and computes the KPIs, instead of when the PDF is due. Call it when the run will fork
+    no worker before imported() (render_reports calls that first): a process forked mid-import
+    would inherit module locks that no thread of it releases."""
+    if not _importing:
+        thread = threading.Thread(target=_import, name="import-weasyprint", daemon=True)
+        _importing.append(thread)
+        thread.start()
+
+
+def _import() -> None:
+    try:
+        importlib.import_module("weasyprint")
+    except Exception:  # noqa: BLE001 - write_pdf's own import says what is missing
+        pass
+
+
+def imported() -> None:
+    """Wait for preload()'s import, if one was started."""
+    for thread in _importing:
+        thread.join()
 
 
 def _charts(r: Report) -> dict[str, str]:

@@ -14,7 +14,7 @@ from pipeline.config import Config
 from pipeline.infra.pool import forked, timed
 from pipeline.render.excel import write_excel
 from pipeline.render.model import build_report
-from pipeline.render.pdf import write_pdf
+from pipeline.render.pdf import imported, write_pdf
 
 
 def render_reports(
@@ -41,6 +41,7 @@ def render_reports(
     report = build_report(model, unmasked=unmasked, config_note=note)
     scope = model.get("scope", "全部项目")
     xlsx_path = report_dir / "report.xlsx"
+    imported()  # the worker is forked after a preload's import, never in the middle of it
     job = forked(_workbooks, report, xlsx_path, alongside) if parallel else nullcontext()
     with job as xlsx_job:
         if meanwhile:
