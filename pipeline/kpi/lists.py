@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from pipeline.domain import CLOSES, OPENS, called_back, latest_callbacks, numbers, open_at
-from pipeline.frames import plain, rows, value
+from pipeline.frames import plain, value
 from pipeline.kpi.core import Data, Scope, iso, repeat_complaints
 
 DUE_SOON_DAYS = 7
@@ -35,6 +35,13 @@ def _isos(when: pd.Series) -> list:
     hundred days."""
     codes, days = pd.factorize(when)
     texts = [iso(day) for day in days] + [None]  # code -1 (no date): the last
+    return [texts[c] for c in codes.tolist()]
+
+
+def _days_text(when: pd.Series) -> list:
+    """Each date's day as 2026-10-08, worked out once per distinct value (None where there is none)."""
+    codes, days = pd.factorize(when)
+    texts = [day.date().isoformat() for day in days] + [None]
     return [texts[c] for c in codes.tolist()]
 
 
@@ -79,34 +86,26 @@ def _unanswered(f: pd.DataFrame, key: str, as_of: datetime) -> pd.Series:
 def overdue_items(data: Data, as_of: datetime) -> list[dict]:
     """Complaints past their promised reply and re-inspections past their deadline, unanswered."""
     today = pd.Timestamp(as_of).normalize()
-    out = []
     c = data["complaints"]
     late = c["promised"].notna() & _unanswered(c, "replied", as_of) & (c["received"] <= as_of)
-    late &= c["promised"].dt.normalize() < today
-    for rec in rows(c[late], ["id", "_property", "promised", "department", "handler"]):
-        out.append(
-            {
-                "type": "投诉逾期未答复",
-                "id": rec.get("id"),
-                "property": rec["_property"],
-                "deadline": iso(rec["promised"]),
-                "days_overdue": (today.date() - rec["promised"].date()).days,
-                "owner": rec.get("department") or rec.get("handler"),
-            }
-        )
+    hit = c[late & (c["promised"].dt.normalize() < today)]
+    complaints = {
+        "id": _column(hit, "id"),
+        "property": _column(hit, "_property"),
+        "deadline": _isos(hit["promised"]),
+        "days_overdue": _days(hit["promised"], as_of).tolist(),
+        "owner": [a or b for a, b in zip(_column(hit, "department"), _column(hit, "handler"), strict=True)],
+    }
     r = data["reinspections"]
-    late = _unanswered(r, "notified", as_of) & (r["_due"] < today)
-    for rec in rows(r[late], ["id", "_property", "_due", "inspectors"]):
-        out.append(
-            {
-                "type": "复检逾期未答复",
-                "id": rec.get("id"),
-                "property": rec["_property"],
-                "deadline": rec["_due"].date().isoformat(),
-                "days_overdue": (today.date() - rec["_due"].date()).days,
-                "owner": rec.get("inspectors"),
-            }
-        )
+    hit = r[_unanswered(r, "notified", as_of) & (r["_due"] < today)]
+    reinspections = {
+        "id": _column(hit, "id"),
+        "property": _column(hit, "_property"),
+        "deadline": _days_text(hit["_due"]),
+        "days_overdue": _days(hit["_due"], as_of).tolist(),
+        "owner": _column(hit, "inspectors"),
+    }
+    out = _records("投诉逾期未答复", complaints) + _records("复检逾期未答复", reinspections)
     return sorted(out, key=lambda x: -x["days_overdue"])
 
 
@@ -141,18 +140,16 @@ def reinspections_due_soon(data: Data, as_of: datetime, days: int = DUE_SOON_DAY
     soon = (
         _unanswered(r, "notified", as_of) & (r["_due"] >= today) & (r["_due"] <= today + timedelta(days=days))
     )
-    out = [
-        {
-            "id": rec.get("id"),
-            "property": rec["_property"],
-            "deadline": rec["_due"].date().isoformat(),
-            "urgent": bool(rec.get("urgent")),
-            "days_left": (rec["_due"].date() - today.date()).days,
-            "owner": rec.get("inspectors"),
-        }
-        for rec in rows(r[soon], ["id", "_property", "_due", "urgent", "inspectors"])
-    ]
-    return sorted(out, key=lambda x: x["days_left"])
+    hit = r[soon]
+    columns = {
+        "id": _column(hit, "id"),
+        "property": _column(hit, "_property"),
+        "deadline": _days_text(hit["_due"]),
+        "urgent": [bool(u) for u in _column(hit, "urgent")],
+        "days_left": (-_days(hit["_due"], as_of)).tolist(),
+        "owner": _column(hit, "inspectors"),
+    }
+    return sorted(_records(None, columns), key=lambda x: x["days_left"])
 
 
 def unhappy_feedback(data: Data, as_of: datetime) -> list[dict]:
@@ -169,20 +166,15 @@ def unhappy_feedback(data: Data, as_of: datetime) -> list[dict]:
     department = department[department.index.notna()]
     department = department[~department.index.duplicated(keep="last")]  # a number given twice: its last
     hit = f[unhappy]
-    owners = numbers(hit, "complaint_id").map(department)
-    return [
-        {
-            "id": rec.get("id"),
-            "complaint_id": rec.get("complaint_id"),
-            "property": rec.get("_property"),
-            "date": iso(rec["date"]),
-            "days_waiting": (as_of.date() - rec["date"].date()).days,
-            "owner": value(owner),
-        }
-        for rec, owner in zip(
-            rows(hit, ["id", "complaint_id", "_property", "date"]), owners.tolist(), strict=True
-        )
-    ]
+    columns = {
+        "id": _column(hit, "id"),
+        "complaint_id": _column(hit, "complaint_id"),
+        "property": _column(hit, "_property"),
+        "date": _isos(hit["date"]),
+        "days_waiting": _days(hit["date"], as_of).tolist(),
+        "owner": [value(owner) for owner in numbers(hit, "complaint_id").map(department).tolist()],
+    }
+    return _records(None, columns)
 
 
 def meeting_lists(data: Data, scope: Scope, set_aside: list[dict]) -> dict:
