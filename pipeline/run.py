@@ -279,8 +279,6 @@ def _run_locked(
                 force=not options.reuse,
             )
             lap("load")
-            if options.render:
-                preload()  # WeasyPrint, imported while the rules and the KPIs run: its loading workers are done
             rules = reuse.rules_key(config, as_of, store.generation())
             key = reuse.outputs_key(rules, period.label, _output_options(options, report_dir))
             previous = (
@@ -343,6 +341,8 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
     The records are typed frames throughout (pipeline/frames.py): validation hands the KPIs those
     that passed, so a run reads its store once."""
     findings, records = [], None
+    if options.render:
+        preload()  # WeasyPrint, imported while the rules and the KPIs run (the loading workers are done)
     if store.meta(reuse.RULES_STATE) != rules:
         # reads the records and runs the rules while the store's check reads every page (12 s for a
         # year of 300 properties not in memory), and waits for it before its first write
