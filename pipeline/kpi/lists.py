@@ -30,18 +30,16 @@ def _column(f: pd.DataFrame, key: str) -> list:
     return plain(f[key]) if key in f.columns else [None] * len(f)
 
 
-def _isos(when: pd.Series) -> list:
-    """iso() of a date column, worked out once per distinct value: a list of 36,000 rows has a few
-    hundred days."""
-    codes, days = pd.factorize(when)
-    texts = [iso(day) for day in days] + [None]  # code -1 (no date): the last
-    return [texts[c] for c in codes.tolist()]
+def _day(when) -> str:
+    return when.date().isoformat()
 
 
-def _days_text(when: pd.Series) -> list:
-    """Each date's day as 2026-10-08, worked out once per distinct value (None where there is none)."""
+def _texts(when: pd.Series, write=iso) -> list:
+    """Each date of a column as `write` writes it (iso: the day, or the day and minute; _day: the
+    day), worked out once per distinct value: a list of 36,000 rows has a few hundred days. None
+    where there is no date."""
     codes, days = pd.factorize(when)
-    texts = [day.date().isoformat() for day in days] + [None]
+    texts = [write(day) for day in days] + [None]  # code -1 (no date): the last
     return [texts[c] for c in codes.tolist()]
 
 
@@ -67,10 +65,10 @@ def open_items(data: Data, as_of: datetime) -> list[dict]:
             "property": _column(hit, "_property"),
             "unit": _column(hit, "unit"),
             "what": _column(hit, what),
-            "since": _isos(since),
+            "since": _texts(since),
             "age_days": _days(since, as_of).tolist(),
             "owner": [_first(*names) for names in owners],
-            "deadline": _isos(hit["promised"]) if register == "complaints" else [None] * len(hit),
+            "deadline": _texts(hit["promised"]) if register == "complaints" else [None] * len(hit),
             "person": _column(hit, "person"),
             "phone": _column(hit, "phone"),
         }
@@ -92,7 +90,7 @@ def overdue_items(data: Data, as_of: datetime) -> list[dict]:
     complaints = {
         "id": _column(hit, "id"),
         "property": _column(hit, "_property"),
-        "deadline": _isos(hit["promised"]),
+        "deadline": _texts(hit["promised"]),
         "days_overdue": _days(hit["promised"], as_of).tolist(),
         "owner": [a or b for a, b in zip(_column(hit, "department"), _column(hit, "handler"), strict=True)],
     }
@@ -101,7 +99,7 @@ def overdue_items(data: Data, as_of: datetime) -> list[dict]:
     reinspections = {
         "id": _column(hit, "id"),
         "property": _column(hit, "_property"),
-        "deadline": _days_text(hit["_due"]),
+        "deadline": _texts(hit["_due"], _day),
         "days_overdue": _days(hit["_due"], as_of).tolist(),
         "owner": _column(hit, "inspectors"),
     }
@@ -123,7 +121,7 @@ def pending_callbacks(data: Data, as_of: datetime) -> list[dict]:
             "id": _column(hit, "id"),
             "property": _column(hit, "_property"),
             "unit": _column(hit, "unit"),
-            "closed": _isos(when),
+            "closed": _texts(when),
             "days_waiting": _days(when, as_of).tolist(),
             "owner": _column(hit, owner),
             "person": _column(hit, "person"),
@@ -144,7 +142,7 @@ def reinspections_due_soon(data: Data, as_of: datetime, days: int = DUE_SOON_DAY
     columns = {
         "id": _column(hit, "id"),
         "property": _column(hit, "_property"),
-        "deadline": _days_text(hit["_due"]),
+        "deadline": _texts(hit["_due"], _day),
         "urgent": [bool(u) for u in _column(hit, "urgent")],
         "days_left": (-_days(hit["_due"], as_of)).tolist(),
         "owner": _column(hit, "inspectors"),
@@ -170,7 +168,7 @@ def unhappy_feedback(data: Data, as_of: datetime) -> list[dict]:
         "id": _column(hit, "id"),
         "complaint_id": _column(hit, "complaint_id"),
         "property": _column(hit, "_property"),
-        "date": _isos(hit["date"]),
+        "date": _texts(hit["date"]),
         "days_waiting": _days(hit["date"], as_of).tolist(),
         "owner": [value(owner) for owner in numbers(hit, "complaint_id").map(department).tolist()],
     }
