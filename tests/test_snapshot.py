@@ -1,10 +1,13 @@
 """The run's read of the store: the Parquet snapshot of the current records (store/snapshot.py),
 equal to the frames built from the typed tables' rows, through supersession, rules and a format change."""
 
+import io
 import time
 from pathlib import Path
 
-from pipeline.frames import frame
+import pandas as pd
+
+from pipeline.frames import coded, concat, frame
 from pipeline.registers import REGISTERS
 from pipeline.run import RunOptions, run
 from pipeline.store import Store, snapshot
@@ -109,7 +112,24 @@ def test_a_snapshot_is_brought_up_to_date_by_file(tmp_path: Path, config, monkey
         assert [(reg, [names[i] for i in ids]) for reg, ids in decoded if ids] == [("complaints", ["b.xlsx"])]
         got = store.current_frames()["complaints"]
         assert got["id"].tolist() == ["A1", "A3"]  # b.xlsx's November supersedes a.xlsx's
+        assert isinstance(got["_file"].dtype, pd.CategoricalDtype)  # kept coded through the update
+        assert got["_file"].tolist() == ["a.xlsx", "b.xlsx"]
         _same(got, "complaints", store, False)
+
+
+def test_where_rows_came_from_stays_coded_through_concat_and_parquet():
+    """_file and _sheet are categorical; frames with other files or none at all, one under another,
+    keep them so (pandas alone would make plain objects of them), and so does a snapshot's Parquet."""
+    a = frame("complaints", [{"id": "A1", "_file": "a.xlsx", "_sheet": "2026年10月"}])
+    b = frame("complaints", [{"id": "B1", "_file": "b.csv", "_sheet": None}])
+    both = concat([a, frame("complaints", []), b])
+    for key in ("_file", "_sheet"):
+        assert isinstance(both[key].dtype, pd.CategoricalDtype)
+    assert both["_file"].tolist() == ["a.xlsx", "b.csv"] and both["id"].tolist() == ["A1", "B1"]
+    assert both["_sheet"].tolist()[0] == "2026年10月" and pd.isna(both["_sheet"].tolist()[1])
+    assert list(both.index) == [0, 1]
+    for f in (both, frame("complaints", [])):
+        assert coded(pd.read_parquet(io.BytesIO(f.to_parquet()))).equals(f)
 
 
 def test_rows_typed_a_column_at_a_time_equal_rows_typed_one_by_one():

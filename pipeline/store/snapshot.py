@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.frames import columns, from_columns
+from pipeline.frames import coded, columns, concat, from_columns
 from pipeline.store import tables
 
-FORMAT = 1  # bump when frames.frame's columns or types change
+FORMAT = 2  # bump when frames.frame's columns or types change (2: _file and _sheet categorical)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frame_snapshots (
     register TEXT PRIMARY KEY, stamp TEXT NOT NULL, blob BLOB NOT NULL
@@ -76,14 +76,14 @@ def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
         part = from_columns(register, dict(zip(keys, cols[7:], strict=True)), provenance)
         part["_file_id"] = pd.array(cols[6], dtype="Int64")
         parts.append(part)
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]  # _update sorts by id
+    return concat(parts)  # _update sorts by id
 
 
 def _read(blob) -> pd.DataFrame | None:
     """The snapshot's frame; None when its bytes are not a readable Parquet file (a damaged blob the
     store's check cannot see, as its pages are whole): it is then rebuilt from the records' rows."""
     try:
-        return pd.read_parquet(io.BytesIO(bytes(blob)))
+        return coded(pd.read_parquet(io.BytesIO(bytes(blob))))
     except (pa.ArrowException, OSError, ValueError):
         return None
 
@@ -145,7 +145,7 @@ def _update(db, register: str, old: pd.DataFrame | None) -> pd.DataFrame:
     parts = [] if old is None else [old]
     if new or old is None:
         parts.append(_decode(db, register, new))
-    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    out = concat(parts)
     have = out["_file_id"].value_counts().to_dict()
     keep = (
         out["_file_id"].isin([fid for fid, n in current.items() if have.get(fid) == n]).to_numpy(dtype=bool)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.findings import Finding
-from pipeline.frames import frame
+from pipeline.frames import concat, frame
 from pipeline.infra.pool import release_freed
 from pipeline.load.loader import skipped_text
 from pipeline.registers import REGISTERS, relation
@@ -135,10 +135,7 @@ def check_files(paths: list[Path], config: Config, as_of: datetime, store: Store
                 checked[r.register].append(_as_dict(r))
     for key, recs in checked.items():
         records[key].append(frame(key, recs))
-    data = {
-        key: pd.concat(parts, ignore_index=True) if parts else frame(key, [])
-        for key, parts in records.items()
-    }
+    data = {key: concat(parts) if parts else frame(key, []) for key, parts in records.items()}
     names = {lf.name for lf in loaded}
     present = {key for key, f in data.items() if len(f)}
     rule_findings = [
