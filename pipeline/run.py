@@ -22,7 +22,7 @@ from pipeline.domain import attribute
 from pipeline.errors import ConfigError
 from pipeline.infra.atomic import atomic_path
 from pipeline.infra.lock import exclusive
-from pipeline.infra.pool import release_freed, rss_mb, spawned, timed
+from pipeline.infra.pool import rss_mb, spawned, timed
 from pipeline.infra.runlog import run_log
 from pipeline.kpi.model import compute_kpis
 from pipeline.load.loader import file_hash, skipped_text
@@ -347,7 +347,6 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
         # reads the records and runs the rules while the store's check reads every page (12 s for a
         # year of 300 properties not in memory), and waits for it before its first write
         findings, records = validate_store(store, config, as_of)
-        release_freed()  # the snapshot's older frames and the rules' work: the KPIs allocate anew
         store.set_meta(reuse.RULES_STATE, rules)
     store.check()  # a run that computes relies on every record: the store's check has passed first
     lap("validate")
@@ -365,7 +364,6 @@ def _compute(config, options, store, result, report_dir, inbox, run_id, as_of, p
         with spawned(stage_validation, plan) if background else nullcontext() as clerk_job:
             model = _kpis(config, options, store, period, as_of, records, files)
             del records
-            release_freed()  # the records are freed: the reports need a fraction of their memory
             lap("kpi")
             store.ping()  # a database gone while the KPIs ran stops the run here, not after rendering
             outputs, rendered = _render(config, options, report_dir, model, plan, lap)

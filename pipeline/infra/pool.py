@@ -119,16 +119,6 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.kill()
 
 
-def release_freed() -> None:
-    """Give back to the system the memory that Arrow's allocator keeps for reuse once the frames
-    that used it are freed (pandas' text columns are Arrow arrays): at 300 properties, 400 MB that a
-    run's resident memory would carry on into rendering, and that the report's forked worker would
-    share page by page."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
-
-
 def rss_mb() -> float:
     """This process's resident memory now (Linux), else its peak so far."""
     try:

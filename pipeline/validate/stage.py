@@ -12,7 +12,6 @@ import pandas as pd
 from pipeline.config import Config
 from pipeline.findings import Finding
 from pipeline.frames import concat, frame
-from pipeline.infra.pool import release_freed
 from pipeline.load.loader import skipped_text
 from pipeline.registers import REGISTERS, relation
 from pipeline.store import COUNTED, Store
@@ -43,7 +42,6 @@ def validate_store(
     attributed), so that a run reads its store once."""
     try:  # the store's check (Store.start_check) reads its pages meanwhile
         data = store.current_frames(save_later=True)  # the snapshot is encoded while the rules run
-        release_freed()  # the older snapshot's frames, which the rules' numpy arrays cannot reuse
         findings = run_rules(data, as_of, config, store.sheet_columns())
     except Exception:
         store.check()  # a damaged store says so, whatever reading it tripped on
