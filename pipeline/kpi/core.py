@@ -143,7 +143,12 @@ def company(data: Data) -> View:
 
 
 def _codes(values: pd.Series, names: list) -> np.ndarray:
-    return pd.Categorical(values, categories=names).codes.astype(np.int64)
+    """Each value's position in names, -1 for a blank or a value not among them. Factorized first
+    (Arrow-native for Arrow strings), so that only the distinct values are looked up: a Categorical
+    made of the values turned a group's 1.3 M texts into Python objects (0.9 s a run)."""
+    codes, uniques = pd.factorize(values)
+    position = np.append(pd.Index(names).get_indexer(uniques), -1)  # the last slot: a blank's (-1)
+    return position[codes].astype(np.int64)
 
 
 def by_property(data: Data, props: list[str]) -> View:
@@ -196,8 +201,8 @@ class Scope:
 
 def within(f: pd.DataFrame, key: str, start: datetime, stop: datetime) -> np.ndarray:
     """Rows whose date `key` lies in [start, stop)."""
-    s = f[key]
-    return ((s >= start) & (s < stop)).to_numpy()
+    s = f[key].to_numpy()  # numpy's comparisons: pandas' cost 1 ms more each, 300 times a run
+    return (s >= np.datetime64(start)) & (s < np.datetime64(stop))  # NaT: False
 
 
 def _true(s: pd.Series) -> np.ndarray:
@@ -234,7 +239,8 @@ class _Rates:
     def ordered(self, parts) -> list[tuple[str, pd.DataFrame]]:
         """(register, its masked rows in date order, ties in register order) of each part."""
         return [
-            (reg, self.view.frames[reg].loc[mask].sort_values(key, kind="stable")) for reg, mask, key in parts
+            (reg, (f := self.view.frames[reg]).loc[mask, _traced(f, key)].sort_values(key, kind="stable"))
+            for reg, mask, key in parts
         ]
 
     def records(self, ordered) -> None:
@@ -256,6 +262,12 @@ class _Rates:
                     "sheet": sheet,
                     "row": row,
                 }
+
+
+def _traced(f: pd.DataFrame, key: str) -> list[str]:
+    """The columns a trace reads of the rows behind a figure (ref, records): not the whole rows."""
+    wanted = dict.fromkeys(["_id", "id", key, "_property", "_file", "_sheet", "_row"])
+    return [c for c in wanted if c in f.columns]
 
 
 def refs(ordered) -> list[str]:
