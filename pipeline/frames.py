@@ -154,6 +154,23 @@ def coded(f: pd.DataFrame) -> pd.DataFrame:
     return f
 
 
+def contiguous(f: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each Arrow text column one contiguous array, in place. Arrow's take, under
+    every filter of rows, first joins a column's chunks into one: a group's callbacks read from
+    Parquet (in 128 K-row batches) cost 25–80 ms a filter however few rows it kept, 1.6 ms joined."""
+    for key in f.columns:
+        array = f[key].array
+        chunks = getattr(array, "_pa_array", None)
+        if (
+            isinstance(array.dtype, pd.StringDtype)
+            and isinstance(chunks, pa.ChunkedArray)
+            and chunks.num_chunks > 1
+        ):
+            joined = pa.chunked_array([chunks.combine_chunks()], type=chunks.type)
+            f[key] = pd.Series(type(array)(joined, dtype=array.dtype), index=f.index)
+    return f
+
+
 def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """A register's frames one under another, renumbered. The coded columns stay categorical: pandas
     would make plain objects of categoricals whose categories differ."""
@@ -167,7 +184,7 @@ def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
         parts = [
             p.assign(**{key: c.cat.set_categories(categories)}) for p, c in zip(parts, cols, strict=True)
         ]
-    return pd.concat(parts, ignore_index=True)
+    return contiguous(pd.concat(parts, ignore_index=True))
 
 
 def empty(register: str) -> pd.DataFrame:

@@ -128,6 +128,15 @@ def test_where_rows_came_from_stays_coded_through_concat_and_parquet():
     assert both["_file"].tolist() == ["a.xlsx", "b.csv"] and both["id"].tolist() == ["A1", "B1"]
     assert both["_sheet"].tolist()[0] == "2026年10月" and pd.isna(both["_sheet"].tolist()[1])
     assert list(both.index) == [0, 1]
+    # one contiguous Arrow array per text column (a filter would join the chunks every time), the
+    # same frame as the rows made at once
+    chunked = [k for k in both.columns if isinstance(both[k].dtype, pd.StringDtype)]
+    assert chunked and all(both[k].array._pa_array.num_chunks == 1 for k in chunked)
+    rows = [
+        {"id": "A1", "_file": "a.xlsx", "_sheet": "2026年10月"},
+        {"id": "B1", "_file": "b.csv", "_sheet": None},
+    ]
+    assert both.equals(frame("complaints", rows))
     for f in (both, frame("complaints", [])):
         assert coded(pd.read_parquet(io.BytesIO(f.to_parquet()))).equals(f)
 

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.frames import coded, columns, concat, from_columns
+from pipeline.frames import coded, columns, concat, contiguous, from_columns
 from pipeline.store import tables
 
 FORMAT = 2  # bump when frames.frame's columns or types change (2: _file and _sheet categorical)
@@ -83,7 +83,7 @@ def _read(blob) -> pd.DataFrame | None:
     """The snapshot's frame; None when its bytes are not a readable Parquet file (a damaged blob the
     store's check cannot see, as its pages are whole): it is then rebuilt from the records' rows."""
     try:
-        return coded(pd.read_parquet(io.BytesIO(bytes(blob))))
+        return contiguous(coded(pd.read_parquet(io.BytesIO(bytes(blob)))))
     except (pa.ArrowException, OSError, ValueError):
         return None
 
