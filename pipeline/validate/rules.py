@@ -353,7 +353,8 @@ def callback_refs(ctx: RuleContext) -> list[Finding]:
     unknown = cb[has & ~found]
     closed = pd.Series(lookup(number[has], _closed_days(ctx)), index=number[has].index)
     closed = closed.astype("datetime64[ns]")
-    early = cb.loc[closed.index][(_day(cb.loc[closed.index, "date"]) < closed) & found[has]]
+    before = (_day(cb.loc[closed.index, "date"]) < closed) & found[has]
+    early = cb.loc[before[before].index]  # only these rows whole: not every numbered callback's
     early_closed = closed.loc[early.index]
     return ctx.found("callbacks", unknown, "ref", unknown["ref"]) + ctx.found(
         "callbacks",
