@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.config import Config
 from pipeline.domain import roster_households
 from pipeline.frames import rows, value
-from pipeline.kpi.core import Scope, iso, kpi
+from pipeline.kpi.core import Scope, iso, kpi, within
 
 ROUTINE, DIRECTOR, FORUM, SURVEY = "例行回访", "主任走访", "座谈会", "问卷"
 
@@ -57,7 +57,7 @@ def visits(cb: pd.DataFrame, kind: str) -> pd.Series:
 def _reached(cb: pd.DataFrame, h: pd.DataFrame, kind: str, start: datetime, stop: datetime) -> pd.DataFrame:
     """Distinct (property, unit) a callback of `kind` reached in [start, stop); on the roster where
     the property has one."""
-    got = cb[visits(cb, kind) & (cb["date"] >= start) & (cb["date"] < stop)]
+    got = cb[visits(cb, kind) & within(cb, "date", start, stop)]
     got = got[["_property", "unit"]].drop_duplicates()
     on_roster = set(h["_property"].dropna().unique().tolist())
     if on_roster:
@@ -146,7 +146,7 @@ def areas(cb: pd.DataFrame, h: pd.DataFrame, start: datetime, stop: datetime, pr
     listed = listed.assign(area=listed["area"].fillna("（未分区）"))
     routine = cb[visits(cb, ROUTINE)]
     located = routine.merge(listed, on=["_property", "unit"], how="inner")
-    now = located[(located["date"] >= start) & (located["date"] < stop)]
+    now = located[within(located, "date", start, stop)]
     reached = now[["_property", "area", "unit"]].drop_duplicates().groupby(["_property", "area"]).size()
     staff = (
         located[located["staff"].notna()]
