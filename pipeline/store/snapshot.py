@@ -83,7 +83,7 @@ def _read(blob) -> pd.DataFrame | None:
     """The snapshot's frame; None when its bytes are not a readable Parquet file (a damaged blob the
     store's check cannot see, as its pages are whole): it is then rebuilt from the records' rows."""
     try:
-        return contiguous(coded(pd.read_parquet(io.BytesIO(bytes(blob)))))
+        return coded(pd.read_parquet(io.BytesIO(bytes(blob))))
     except (pa.ArrowException, OSError, ValueError):
         return None
 
@@ -127,6 +127,7 @@ def current_frame(db, register: str, generation: str, later: list | None = None)
             write(db, register, stamp, parquet(old))
         else:
             later.append((register, stamp, _ENCODER.submit(parquet, old.copy(deep=False))))
+    contiguous(old)  # as read from Parquet, in batches (an update's concat has joined them already)
     errors = [
         rid for (rid,) in db.execute(f"SELECT id FROM records WHERE {CURRENT} AND rule_error=1", (register,))
     ]
