@@ -235,3 +235,44 @@ def test_a_property_not_in_the_config_is_refused_before_anything_is_loaded(tmp_p
         _run(tmp_path, config, property="翠湖花苑")
     assert not (tmp_path / "archive").exists()
     assert not (tmp_path / "reports" / "monthly").exists()
+
+
+def test_validation_workbook_keeps_every_value_as_the_clerk_wrote_it(tmp_path: Path):
+    """validation.xlsx: text that looks like a formula stays text, control characters and a cell
+    longer than Excel allows do not stop it, a file-level finding has empty row cells, the severity
+    is coloured by a conditional format, and every sheet prints landscape on A4 with its header."""
+    from pipeline.findings import Finding
+    from pipeline.render.validation import write_validation_workbook
+
+    long = "长" * 40_000
+    findings = [
+        Finding("value-not-allowed", "error", "b.xlsx", "10月", 3, "受理日期", "C", "=SUM(A1)"),
+        Finding("file-empty", "error", "a.xlsx"),
+        Finding("date-ambiguous", "warning", "b.xlsx", "10月", 4, "受理日期", "C", "x\x01" + long),
+    ]
+    files = [{"name": "b.xlsx", "register": "客户投诉处理登记表", "rows_read": 2, "rows_loaded": 2}]
+    path = write_validation_workbook(tmp_path / "validation.xlsx", findings, files)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["问题清单"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[2], r[5]) for r in rows[:2]] == [("a.xlsx", None, None), ("b.xlsx", 3, "=SUM(A1)")]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    assert 30_000 < len(rows[2][5].replace("_x0001_", "\x01")) <= 32_767 and rows[2][7] == "警告"
+    rules = {r.formula[0] for cf in ws.conditional_formatting for r in cf.rules}
+    assert any("错误" in rule for rule in rules) and any("警告" in rule for rule in rules)
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:J4"
+    for sheet in wb.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+        assert sheet.print_title_rows == "$1:$1" and "第 &P 页" in sheet.oddFooter.center.text
+    summary = list(wb["按文件汇总"].iter_rows(min_row=2, values_only=True))
+    assert summary == [("b.xlsx", "客户投诉处理登记表", None, 2, 2, 0, 0, None, 1, 1, 0)]
+    assert list(wb["按填表人汇总"].iter_rows(min_row=2, values_only=True)) == [("（未署名）", 1, 2, 1, 0)]
+
+
+def test_validation_workbook_without_findings_still_has_its_headers(tmp_path: Path):
+    from pipeline.render.validation import BY_FILE, HEADERS, write_validation_workbook
+
+    wb = openpyxl.load_workbook(write_validation_workbook(tmp_path / "v.xlsx", [], []))
+    assert [c.value for c in wb["问题清单"][1]] == HEADERS
+    assert [c.value for c in wb["按文件汇总"][1]] == BY_FILE
+    assert wb["问题清单"].max_row == 1

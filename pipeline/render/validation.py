@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import openpyxl
-import xlsxwriter
+import pandas as pd
+import rustpy_xlsxwriter as rx
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
@@ -24,115 +25,121 @@ from pipeline.load.read import TEXT_SUFFIXES, read_file
 
 FILL = {ERROR: "FFC7CE", WARNING: "FFEB9C", INFO: "DDEBF7"}
 HEADERS = ["文件", "工作表", "行", "列", "列号", "单元格内容", "规则", "严重程度", "说明", "处理建议"]
+BY_FILE = [
+    "文件",
+    "登记表",
+    "填表人",
+    "读取行数",
+    "入库",
+    "暂存",
+    "跳过非数据行",
+    "跳过原因",
+    "错误",
+    "警告",
+    "提示",
+]
+BY_PERSON = ["填表人", "文件数", "错误", "警告", "提示"]
+TEXT_MAX = 32_767  # Excel's longest cell text (UTF-16 units); a longer value is cut, as Excel would
 
 
-def _row(f: Finding) -> list:
-    return [
-        f.file,
-        f.sheet or "",
-        f.row or "",
-        f.column or "",
-        f.letter or "",
-        f.value or "",
-        f.title,
-        SEVERITY_ZH[f.severity],
-        f.text,
-        f.fix,
-    ]
+def _text(value) -> str | None:
+    """A cell's text, None for an empty one (every value of a column has one type: text or nothing)."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if len(text) > TEXT_MAX // 2 and len(text.encode("utf-16-le")) > 2 * TEXT_MAX:
+        text = text.encode("utf-16-le")[: 2 * TEXT_MAX].decode("utf-16-le", "ignore")
+    return text
+
+
+def _row(f: Finding) -> dict:
+    return {
+        "文件": f.file,
+        "工作表": _text(f.sheet),
+        "行": f.row or None,
+        "列": _text(f.column),
+        "列号": _text(f.letter),
+        "单元格内容": _text(f.value),
+        "规则": f.title,
+        "严重程度": SEVERITY_ZH[f.severity],
+        "说明": _text(f.text),
+        "处理建议": _text(f.fix),
+    }
 
 
 def write_validation_workbook(path: Path, findings: list[Finding], files: list[dict]) -> Path:
-    """files: [{name, register, submitter, rows_read, rows_loaded, rows_set_aside, rows_skipped, skipped}]
-    (file_infos) for the summary sheets."""
+    """Every finding (问题清单), and the counts by file (按文件汇总) and by submitter (按填表人汇总).
+
+    files: [{name, register, submitter, rows_read, rows_loaded, rows_set_aside, rows_skipped, skipped}]
+    (file_infos). Written by rust_xlsxwriter (the rustpy-xlsxwriter binding): a group's 60,000–80,000
+    findings are 0.8 s there against 6–8 s of XlsxWriter's per-cell Python, on the core the run's
+    reports need. Text stays text (never a formula); the severity is coloured by a conditional format."""
     findings = sorted(findings, key=lambda f: (f.file, f.sheet or "", f.row or 0, f.letter or ""))
+    by_file: dict[str, Counter] = defaultdict(Counter)
+    for f in findings:
+        by_file[f.file][f.severity] += 1
+    file_rows = []
+    for info in sorted(files, key=lambda d: d["name"]):
+        c = by_file.get(info["name"], Counter())
+        counts = [info.get(k) or 0 for k in ("rows_read", "rows_loaded", "rows_set_aside", "rows_skipped")]
+        values = [info["name"], _text(info.get("register")), _text(info.get("submitter")), *counts]
+        values += [_text(skipped_text(info.get("skipped") or {})), c[ERROR], c[WARNING], c[INFO]]
+        file_rows.append(dict(zip(BY_FILE, values, strict=True)))
+    names = {info["name"]: info.get("submitter") or "（未署名）" for info in files}
+    by_person: dict[str, Counter] = defaultdict(Counter)
+    for f in findings:
+        by_person[names.get(f.file, "（未署名）")][f.severity] += 1
+    file_count = Counter(names.values())
+    person_rows = [
+        dict(zip(BY_PERSON, [person, file_count[person], c[ERROR], c[WARNING], c[INFO]], strict=True))
+        for person in sorted(set(names.values()) | set(by_person))
+        for c in [by_person.get(person, Counter())]
+    ]
+    sheets = {
+        "问题清单": [_row(f) for f in findings] or pd.DataFrame(columns=HEADERS),
+        "按文件汇总": file_rows or pd.DataFrame(columns=BY_FILE),
+        "按填表人汇总": person_rows or pd.DataFrame(columns=BY_PERSON),
+    }
+    wrap = rx.Format().set_text_wrap().set_align("top")
+    fill = {SEVERITY_ZH[s]: rx.Format().set_background_color("#" + c) for s, c in FILL.items()}
+    page = {
+        "landscape": True,
+        "paper_size": 9,  # A4
+        "fit_to_pages": (1, 0),
+        "repeat_rows": 0,
+        "footer": "&C第 &P 页 / 共 &N 页",
+    }
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        sev_fmt = {s: wb.add_format({"bg_color": "#" + c, "valign": "top"}) for s, c in FILL.items()}
-        ws = wb.add_worksheet("问题清单")
-        widths = [28, 12, 6, 14, 6, 18, 16, 8, 48, 40]
-        for j, (h, w) in enumerate(zip(HEADERS, widths, strict=True)):
-            ws.write_string(0, j, h, head)
-            ws.set_column(j, j, w, wrap)
-        for i, f in enumerate(findings, start=1):
-            for j, v in enumerate(_row(f)):
-                fmt = sev_fmt[f.severity] if j == 7 else wrap
-                if isinstance(v, int):
-                    ws.write_number(i, j, v, fmt)
-                else:
-                    ws.write_string(i, j, str(v), fmt)
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(findings), 1), len(HEADERS) - 1)
-        _page(ws)
-
-        by_file: dict[str, Counter] = defaultdict(Counter)
-        for f in findings:
-            by_file[f.file][f.severity] += 1
-        ws2 = wb.add_worksheet("按文件汇总")
-        heads2 = [
-            "文件",
-            "登记表",
-            "填表人",
-            "读取行数",
-            "入库",
-            "暂存",
-            "跳过非数据行",
-            "跳过原因",
-            "错误",
-            "警告",
-            "提示",
-        ]
-        for j, h in enumerate(heads2):
-            ws2.write_string(0, j, h, head)
-        ws2.set_column(0, 0, 36)
-        ws2.set_column(1, 2, 16)
-        ws2.set_column(7, 7, 28)
-        for i, info in enumerate(sorted(files, key=lambda d: d["name"]), start=1):
-            c = by_file.get(info["name"], Counter())
-            values = [
-                info["name"],
-                info.get("register") or "",
-                info.get("submitter") or "",
-                info.get("rows_read", 0),
-                info.get("rows_loaded", 0),
-                info.get("rows_set_aside", 0),
-                info.get("rows_skipped", 0),
-                skipped_text(info.get("skipped") or {}),
-                c[ERROR],
-                c[WARNING],
-                c[INFO],
-            ]
-            for j, v in enumerate(values):
-                (ws2.write_number if isinstance(v, int) else ws2.write_string)(i, j, v)
-        ws2.freeze_panes(1, 0)
-        _page(ws2)
-
-        by_person: dict[str, Counter] = defaultdict(Counter)
-        names = {info["name"]: info.get("submitter") or "（未署名）" for info in files}
-        for f in findings:
-            by_person[names.get(f.file, "（未署名）")][f.severity] += 1
-        ws3 = wb.add_worksheet("按填表人汇总")
-        for j, h in enumerate(["填表人", "文件数", "错误", "警告", "提示"]):
-            ws3.write_string(0, j, h, head)
-        ws3.set_column(0, 0, 16)
-        file_count = Counter(names.values())
-        for i, person in enumerate(sorted(set(names.values()) | set(by_person)), start=1):
-            c = by_person.get(person, Counter())
-            ws3.write_string(i, 0, person)
-            for j, v in enumerate([file_count[person], c[ERROR], c[WARNING], c[INFO]], start=1):
-                ws3.write_number(i, j, v)
-        _page(ws3)
-        wb.close()
+        rx.write_worksheets(
+            list(sheets.items()),
+            str(tmp),
+            header_format={
+                "general": rx.Format()
+                .set_bold()
+                .set_background_color("#DDEBF7")
+                .set_border("thin")
+                .set_text_wrap()
+            },
+            freeze_panes={name: {"row": 1, "col": 0} for name in sheets},
+            autofilter={"问题清单": True},
+            column_widths={
+                "问题清单": [28, 12, 6, 14, 6, 18, 16, 8, 48, 40],
+                "按文件汇总": [36, 16, 16, 9, 9, 9, 9, 28, 8, 8, 8],
+                "按填表人汇总": [16, 9, 8, 8, 8],
+            },
+            column_formats={"问题清单": [wrap] * len(HEADERS)},
+            conditional_formats={
+                "问题清单": {
+                    "严重程度": [
+                        {"type": "text", "criteria": "contains", "value": text, "format": fmt}
+                        for text, fmt in fill.items()
+                    ]
+                }
+            },
+            dedupe_strings={"general": True},  # a rule's text and advice repeat in every row: stored once
+            page_setup=dict.fromkeys(sheets, page),
+        )
     return path
-
-
-def _page(ws) -> None:
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    ws.set_footer("&C第 &P 页 / 共 &N 页")
 
 
 def _workbook_for(source: Path, file_name: str) -> openpyxl.Workbook:
