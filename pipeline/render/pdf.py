@@ -6,8 +6,11 @@ WeasyPrint may only load the project's own template assets: register text such a
 
 from __future__ import annotations
 
+import gc
 import importlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -202,7 +205,24 @@ def write_pdf(report: Report, path: Path, scope_name: str = "全部项目") -> P
             doc = weasyprint.HTML(
                 string=html, base_url=str(TEMPLATES) + "/", url_fetcher=_own_assets_fetcher()
             )
-            doc.write_pdf(tmp)
+            with _layout_kept():
+                doc.write_pdf(tmp)
     except OSError as exc:
         raise RenderError(f"无法写入 PDF 报告 {path}：{exc}") from exc
     return path
+
+
+@contextmanager
+def _layout_kept() -> Iterator[None]:
+    """WeasyPrint keeps every box of the layout alive until the PDF is written: a group's 20 pages
+    are 500,000 objects that CPython's generational collector scans about a hundred times over
+    without finding them free (1.3–1.9 s of a 5.6–6.2 s render, measured). It is paused while they
+    are built and resumes after; the few cycles the layout leaves are freed by its next pass."""
+    if not gc.isenabled():  # already paused by the caller: leave it as it was
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
