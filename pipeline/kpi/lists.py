@@ -159,11 +159,12 @@ def unhappy_feedback(data: Data, as_of: datetime) -> list[dict]:
         & _unanswered(f, "reopened", as_of)
         & (f["date"] <= as_of)
     )
+    hit = f[unhappy]
     c = data["complaints"]
-    department = pd.Series(c["department"].to_numpy(), index=numbers(c))
+    named = c[numbers(c).isin(numbers(hit, "complaint_id").dropna()).to_numpy(dtype=bool)]
+    department = pd.Series(named["department"].to_numpy(), index=numbers(named))  # only those named
     department = department[department.index.notna()]
     department = department[~department.index.duplicated(keep="last")]  # a number given twice: its last
-    hit = f[unhappy]
     columns = {
         "id": _column(hit, "id"),
         "complaint_id": _column(hit, "complaint_id"),
