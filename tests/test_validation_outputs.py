@@ -187,12 +187,15 @@ def test_a_bulk_first_load_lists_findings_without_one_copy_per_file(tmp_path: Pa
     assert len(list(wb["问题清单"].iter_rows(min_row=2))) == 3
 
 
+@pytest.mark.parametrize("background", [False, True], ids=["here", "worker"])
 def test_a_property_run_lists_its_own_findings_and_still_annotates_everyones_new_files(
-    tmp_path: Path, config
+    tmp_path: Path, config, monkeypatch, background
 ):
     """--property scopes validation.xlsx, the set-aside list and the counts to one property (read
-    from the store by property), while the new files of other properties it took in still get
-    their annotated copies and outcomes."""
+    from the store by property, by the run or by its worker), while the new files of other
+    properties it took in still get their annotated copies and outcomes."""
+    if background:
+        monkeypatch.setattr(run_module, "BACKGROUND_FINDINGS", 0)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for prop, name in (("翠湖花园", "翠湖投诉.xlsx"), ("金桂苑", "金桂投诉.xlsx")):

@@ -22,13 +22,17 @@ from pipeline.validate.stage import check_files, file_infos, finding_from_row
 @dataclass
 class ClerkOutputs:
     """What the clerks get from a run, planned from the store: validation.xlsx and the annotated
-    copies. Writing them needs no store, so a run does it while it renders, once the records are
-    freed: validation.xlsx in the Excel report's worker, the copies before the PDF."""
+    copies. validation.xlsx lists the findings of `store` (a Store.target) in the scope of
+    `property_name` and `also_files`, read where it is written: in a worker when they are many, while
+    the run computes its KPIs and renders (run._compute), so the run's own process never holds them."""
 
     report_dir: Path
-    findings: list[Finding]
+    store: str | Path  # Store.target: where the worker reads the findings
+    property_name: str | None
+    also_files: tuple[int, ...]  # the run's files, listed even when they are not current
     files: list[dict]
     jobs: list[tuple]  # write_annotated_copy arguments, one per file with findings
+    findings: int = 0  # how many findings validation.xlsx lists
     skipped: int = 0  # new files with findings beyond the annotate limit (all in validation.xlsx)
     stale: list[Path] = field(default_factory=list)  # annotated copies of files fixed or superseded since
 
@@ -47,14 +51,11 @@ def plan_clerk_outputs(
     an annotated copy for each new file that has findings, among them files stored by an earlier run
     that never finished (ingest.recovered_outcomes: killed before it wrote their copies). Also brings the run's per-file
     outcomes up to date with the rules' findings. files: file_infos(store, property_name), when
-    the caller has them."""
+    the caller has them. Reads only the run's own files' findings, and how many each file has."""
     theirs = tuple(o.file_id for o in ingest.outcomes if o.file_id)  # a killed run's files among them
-    all_findings = [
-        finding_from_row(r) for r in store.findings(property_name=property_name, also_files=theirs)
-    ]
     by_file: dict[str, list[Finding]] = defaultdict(list)
-    for f in all_findings:
-        by_file[f.file].append(f)
+    for r in store.findings(property_name=property_name, also_files=theirs, file_ids=theirs):
+        by_file[r["file"]].append(finding_from_row(r))
     counts = store.file_counts(file_ids=[o.file_id for o in ingest.outcomes])
     todo = []
     for o in ingest.outcomes:
@@ -78,17 +79,28 @@ def plan_clerk_outputs(
         if by_file.get(name)
     ]
     files = file_infos(store, property_name) if files is None else files
-    shown = all_findings
-    if property_name:
+    per_file = store.finding_counts(property_name, theirs)
+    wanted = {annotated_name(name) for name in per_file}
+    if property_name:  # validation.xlsx lists only the property's files
         names = {info["name"] for info in files}
-        shown = [f for f in all_findings if f.file in names]
-    wanted = {annotated_name(name) for name in by_file}
+        per_file = Counter({name: n for name, n in per_file.items() if name in names})
     folder = report_dir / "annotated"
     stale = [p for p in folder.glob("*.xlsx") if p.name not in wanted] if folder.is_dir() else []
-    plan = ClerkOutputs(report_dir, shown, files, jobs, stale=stale)
+    plan = ClerkOutputs(
+        report_dir, store.target, property_name, theirs, files, jobs, sum(per_file.values()), stale=stale
+    )
     if len(jobs) > annotate_limit:  # a bulk first load: findings are all in validation.xlsx
         plan.jobs, plan.skipped = [], len(jobs)
     return plan
+
+
+def validation_findings(store: Store, plan: ClerkOutputs) -> list[Finding]:
+    """The findings validation.xlsx lists: a property's report, only those of its files."""
+    rows = store.findings(property_name=plan.property_name, also_files=plan.also_files)
+    if plan.property_name:
+        names = {info["name"] for info in plan.files}
+        rows = [r for r in rows if r["file"] in names]
+    return [finding_from_row(r) for r in rows]
 
 
 def staged_validation(plan: ClerkOutputs) -> Path:
@@ -99,10 +111,13 @@ def staged_validation(plan: ClerkOutputs) -> Path:
 
 
 def stage_validation(plan: ClerkOutputs) -> Path:
-    return write_validation_workbook(staged_validation(plan), plan.findings, plan.files)
+    """In a worker: validation.xlsx from the findings it reads from the run's store."""
+    with Store.reader(plan.store) as store:
+        findings = validation_findings(store, plan)
+    return write_validation_workbook(staged_validation(plan), findings, plan.files)
 
 
-def write_validation(plan: ClerkOutputs, staged: bool = False) -> dict[str, Path]:
+def write_validation(plan: ClerkOutputs, store: Store, staged: bool = False) -> dict[str, Path]:
     """validation.xlsx (staged: the one stage_validation wrote), stale annotated copies removed (a
     clerk is never sent back a problem that is fixed)."""
     for path in plan.stale:
@@ -111,7 +126,7 @@ def write_validation(plan: ClerkOutputs, staged: bool = False) -> dict[str, Path
     if staged:
         os.replace(staged_validation(plan), path)
     else:
-        write_validation_workbook(path, plan.findings, plan.files)
+        write_validation_workbook(path, validation_findings(store, plan), plan.files)
     return {"validation": path}
 
 

@@ -335,6 +335,25 @@ def totals(files) -> dict[str, int]:
     return out
 
 
+def _findings_scope(
+    property_name: str | None, also_files: tuple[int, ...] = (), file_ids: tuple[int, ...] | None = None
+) -> tuple[str, tuple]:
+    """The WHERE of Store.findings and Store.finding_counts (files aliased f)."""
+    if property_name:
+        also = ",".join(str(int(i)) for i in also_files)
+        where = (
+            " WHERE (f.id IN (SELECT file_id FROM records WHERE superseded_by IS NULL AND "
+            f"{of_property()}){f' OR f.id IN ({also})' if also else ''})"
+        )
+        params: tuple = property_params(property_name)
+    else:
+        where = " WHERE (f.id IN (SELECT file_id FROM records WHERE superseded_by IS NULL) OR f.status='rejected')"
+        params = ()
+    if file_ids is not None:
+        where += f" AND f.id IN ({','.join(str(int(i)) for i in file_ids) or 'NULL'})"
+    return where, params
+
+
 class Store:
     """A thin object over one database: a SQLite file or a PostgreSQL database (see the module)."""
 
@@ -343,7 +362,7 @@ class Store:
         self._checking: threading.Thread | None = None  # start_check's thread
         self._checked: str | None = None
         self._snapshots: list = []  # snapshots being encoded (current_frames(save_later=True))
-        target = _locate(location)
+        self.target = target = _locate(location)  # where it really is: Store.reader's argument
         if is_url(target):
             self.db = _PgConnection(target)
             self.db.executescript(SCHEMA + snapshot.SCHEMA.replace("BLOB", "BYTEA") + _tables(True))
@@ -478,6 +497,21 @@ class Store:
         """Each register as a view a person can query with plain SQL (store/tables.py)."""
         for statement in tables.view_statements():
             self.db.execute(statement)
+
+    @classmethod
+    def reader(cls, target: str | Path) -> Store:
+        """A connection that only reads a store a run has open and up to date, for that run's worker
+        (Store.findings, Store.file_counts): no schema check, no upgrade, no integrity check.
+        `target`: the run's Store.target."""
+        store = cls.__new__(cls)
+        store.location = store.target = target
+        store._checking, store._checked, store._snapshots = None, "ok", []
+        if is_url(target):
+            store.db = _PgConnection(target)
+        else:
+            uri = Path(target).resolve().as_uri() + "?mode=ro"
+            store.db = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+        return store
 
     def close(self) -> None:
         self.db.close()
@@ -949,10 +983,15 @@ class Store:
             raise
 
     def findings(
-        self, stage: str | None = None, property_name: str | None = None, also_files: tuple[int, ...] = ()
+        self,
+        stage: str | None = None,
+        property_name: str | None = None,
+        also_files: tuple[int, ...] = (),
+        file_ids: tuple[int, ...] | None = None,
     ) -> list[dict]:
         """Stored findings with their file name, for reports: of a property's current files (and of
-        `also_files`, by id), when given, else of every current or rejected file."""
+        `also_files`, by id), when given, else of every current or rejected file; of only `file_ids`
+        among those, when given."""
         cols = [
             "stage",
             "code",
@@ -965,17 +1004,9 @@ class Store:
             "note",
             "message",
         ]
+        where, params = _findings_scope(property_name, also_files, file_ids)
         sql = f"SELECT f.name, {', '.join('x.' + c for c in cols)} FROM findings x JOIN files f ON f.id = x.file_id"
-        if property_name:
-            also = ",".join(str(int(i)) for i in also_files)
-            sql += (
-                " WHERE (f.id IN (SELECT file_id FROM records WHERE superseded_by IS NULL AND "
-                f"{of_property()}){f' OR f.id IN ({also})' if also else ''})"
-            )
-            params: tuple = property_params(property_name)
-        else:
-            sql += " WHERE (f.id IN (SELECT file_id FROM records WHERE superseded_by IS NULL) OR f.status='rejected')"
-            params = ()
+        sql += where
         if stage:
             sql += " AND x.stage = ?"
             params += (stage,)
@@ -986,3 +1017,13 @@ class Store:
         )
         rows = self.db.execute(sql, params)
         return [dict(zip(["file", *cols], r, strict=True)) for r in rows]
+
+    def finding_counts(
+        self, property_name: str | None = None, also_files: tuple[int, ...] = ()
+    ) -> Counter[str]:
+        """File name → how many findings Store.findings gives of it, for the same scope."""
+        where, params = _findings_scope(property_name, also_files)
+        sql = (
+            f"SELECT f.name, COUNT(*) FROM findings x JOIN files f ON f.id = x.file_id{where} GROUP BY f.name"
+        )
+        return Counter(dict(self.db.execute(sql, params).fetchall()))
