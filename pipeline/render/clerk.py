@@ -81,26 +81,29 @@ def plan_clerk_outputs(
     files = file_infos(store, property_name) if files is None else files
     per_file = store.finding_counts(property_name, theirs)
     wanted = {annotated_name(name) for name in per_file}
-    if property_name:  # validation.xlsx lists only the property's files
-        names = {info["name"] for info in files}
-        per_file = Counter({name: n for name, n in per_file.items() if name in names})
+    listed = _listed(property_name, files)
+    listed_count = sum(n for name, n in per_file.items() if listed is None or name in listed)
     folder = report_dir / "annotated"
     stale = [p for p in folder.glob("*.xlsx") if p.name not in wanted] if folder.is_dir() else []
     plan = ClerkOutputs(
-        report_dir, store.target, property_name, theirs, files, jobs, sum(per_file.values()), stale=stale
+        report_dir, store.target, property_name, theirs, files, jobs, listed_count, stale=stale
     )
     if len(jobs) > annotate_limit:  # a bulk first load: findings are all in validation.xlsx
         plan.jobs, plan.skipped = [], len(jobs)
     return plan
 
 
+def _listed(property_name: str | None, files: list[dict]) -> set[str] | None:
+    """The files whose findings validation.xlsx lists: a property's report, only the property's
+    (None: every file the findings name)."""
+    return {info["name"] for info in files} if property_name else None
+
+
 def validation_findings(store: Store, plan: ClerkOutputs) -> list[Finding]:
-    """The findings validation.xlsx lists: a property's report, only those of its files."""
+    """The findings validation.xlsx lists."""
+    listed = _listed(plan.property_name, plan.files)
     rows = store.findings(property_name=plan.property_name, also_files=plan.also_files)
-    if plan.property_name:
-        names = {info["name"] for info in plan.files}
-        rows = [r for r in rows if r["file"] in names]
-    return [finding_from_row(r) for r in rows]
+    return [finding_from_row(r) for r in rows if listed is None or r["file"] in listed]
 
 
 def staged_validation(plan: ClerkOutputs) -> Path:

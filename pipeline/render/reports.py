@@ -35,7 +35,7 @@ def render_reports(
     - `meanwhile`: more work for this process before the PDF (the annotated copies);
     - `alongside`: work for the worker after the Excel report, returning more outputs (the run's
       kpis.json: 30 MB at 300 properties, 1.5 s of encoding, against 2–3 s for the report's
-      workbook and 6–7 s for the PDF). The clerks' validation.xlsx is not written here: it needs
+      workbook and 4–6 s for the PDF). The clerks' validation.xlsx is not written here: it needs
       no KPI, and the run has a worker write it from before the KPIs (run._compute)."""
     note = f"配置文件：{config.path or '（默认）'}；规则与指标口径版本：pipeline {__import__('pipeline').__version__}"
     report = build_report(model, unmasked=unmasked, config_note=note)
