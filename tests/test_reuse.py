@@ -126,3 +126,35 @@ def test_the_store_is_checked_before_a_run_relies_on_it_and_a_reusing_run_does_n
     waited.clear()
     run(config, _opts(tmp_path, as_of="2026-11-02 08:00"))  # computes again: checked before it writes
     assert waited[:3] == ["read", "check", "write"]
+
+
+def test_an_upgrade_of_the_code_recomputes_under_the_same_version(tmp_path: Path, config, monkeypatch):
+    """The reuse key carries a digest of the installed code and templates, not only the version
+    string (which stayed 0.1.0 through every change): new code never passes off old reports."""
+    from pipeline.render import reuse
+
+    first_id = _manifest(_first(tmp_path, config))["run_id"]
+    assert run(config, _opts(tmp_path)).reused_from == first_id
+    monkeypatch.setattr(reuse, "code_digest", lambda: "another release")
+    assert run(config, _opts(tmp_path)).reused_from is None
+    assert run(config, _opts(tmp_path)).reused_from is not None  # then that release's outputs are reused
+
+
+def test_the_code_digest_follows_the_package_sources(tmp_path: Path, monkeypatch):
+    import shutil
+
+    from pipeline.render import reuse
+
+    copy = tmp_path / "pipeline"
+    shutil.copytree(Path(reuse.__file__).resolve().parent.parent, copy)
+    monkeypatch.setattr(reuse, "__file__", str(copy / "render" / "reuse.py"))
+    reuse.code_digest.cache_clear()
+    try:
+        before = reuse.code_digest()
+        reuse.code_digest.cache_clear()
+        assert reuse.code_digest() == before  # stable
+        (copy / "kpi" / "lists.py").write_text("# changed\n", encoding="utf-8")
+        reuse.code_digest.cache_clear()
+        assert reuse.code_digest() != before
+    finally:
+        reuse.code_digest.cache_clear()

@@ -16,6 +16,7 @@ import hashlib
 import json
 from dataclasses import asdict
 from datetime import datetime
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -33,6 +34,22 @@ def _calendar_version() -> str:
         return "?"
 
 
+CODE_SUFFIXES = (".py", ".j2", ".css", ".html", ".toml", ".txt")  # what the outputs are made by
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of the pipeline's own code and templates as installed: an upgrade recomputes the
+    outputs even when the version string stays the same (0.1.0 through every change so far, so the
+    version alone let a new release reuse an older one's reports). About 10 ms, once a process."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
+            h.update(str(path.relative_to(root)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def _digest(parts: dict) -> str:
     text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -46,6 +63,7 @@ def rules_key(config: Config, as_of: datetime, generation: str) -> str:
             "config": asdict(config),
             "as_of": as_of.isoformat(),
             "version": __version__,
+            "code": code_digest(),
             "calendar": _calendar_version(),
         }
     )
