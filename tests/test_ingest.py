@@ -254,3 +254,20 @@ def test_the_inbox_scan_walks_folders_oldest_first_and_says_what_it_ignores(tmp_
         (os.path.join("九月", "说明.docx"), "不是登记表文件类型（.docx）"),
     ]
     assert scan_inbox(tmp_path / "missing") == ([], [])
+
+
+def test_findings_are_located_by_the_layouts_of_current_files_only(tmp_path: Path, config):
+    """Store.sheet_columns (where a finding's column letter comes from) reads the sheet layouts of
+    files that still have current rows, not of every version the store keeps."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _complaints(inbox / "翠湖投诉.xlsx", [["A1", "翠湖花园", "2026-10-01", "维修", None]])
+    _run(tmp_path, config)
+    (inbox / "翠湖投诉.xlsx").unlink()
+    time.sleep(0.01)
+    _complaints(inbox / "翠湖投诉（改）.xlsx", [["A1", "翠湖花园", "2026-10-01", "维修", "2026-10-03"]])
+    second = _run(tmp_path, config)
+    assert second.ingest.outcomes[0].superseded == 1
+    with Store(tmp_path / "store.sqlite") as store:
+        assert {name for name, _ in store.sheet_columns()} == {"翠湖投诉（改）.xlsx"}
+        assert len(store.files()) == 2  # the earlier version stays on record

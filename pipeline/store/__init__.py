@@ -939,9 +939,14 @@ class Store:
         return out
 
     def sheet_columns(self) -> dict[tuple[str, str], dict[str, list[str]]]:
-        """(file name, sheet) → column key → [header as written, letter], for locating findings."""
+        """(file name, sheet) → column key → [header as written, letter], for locating findings: of
+        the files with current rows (a store keeps every superseded version, and a year of weekly
+        re-drops would otherwise be parsed again on every run)."""
         out = {}
-        for name, sheets in self.db.execute("SELECT name, sheets FROM files WHERE status='loaded'"):
+        current = "EXISTS (SELECT 1 FROM records r WHERE r.file_id = f.id AND r.superseded_by IS NULL)"
+        for name, sheets in self.db.execute(
+            f"SELECT name, sheets FROM files f WHERE status='loaded' AND {current}"
+        ):
             for s in json.loads(sheets or "[]"):
                 out[(name, s["name"])] = s.get("columns", {})
         return out
