@@ -997,6 +997,8 @@ class Store:
         """Stored findings with their file name, for reports: of a property's current files (and of
         `also_files`, by id), when given, else of every current or rejected file; of only `file_ids`
         among those, when given."""
+        if file_ids is not None and not file_ids:
+            return []  # none asked for: no scan of the scope's findings
         cols = [
             "stage",
             "code",
