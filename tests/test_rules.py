@@ -228,6 +228,23 @@ def test_rule_fails_and_passes(code, bad, good):
     assert code not in codes(good)
 
 
+def test_rules_run_side_by_side_find_what_they_find_one_after_another(monkeypatch):
+    """run_rules runs the rules in two threads: every case's failing records together give the same
+    findings, in the same order, as the rules run one by one."""
+    import pipeline.validate as validate
+
+    together: dict[str, list] = {}
+    for _, bad, _ in CASES:
+        for register, rows in bad.items():
+            together.setdefault(register, []).extend(rows)
+    config = parse_config({}, __import__("pathlib").Path("."))
+    side_by_side = run_rules(together, AS_OF, config)
+    monkeypatch.setattr(validate, "RULE_THREADS", 1)
+    one_by_one = run_rules(together, AS_OF, config)
+    assert len({f.code for f in one_by_one}) >= len(CASES) // 2  # many rules found something
+    assert side_by_side == one_by_one
+
+
 def test_urgent_reinspection_counts_make_up_saturday():
     """Accepted 2026-09-30; Oct 1–7 are National Day; Oct 8, 9 and make-up Saturday Oct 10 are the 3 working days."""
     on_time = rec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from pipeline.config import Config
@@ -55,13 +56,27 @@ def run_rules(records: dict, as_of: datetime, config: Config, columns: dict | No
     attribute(data)
     key_cases(data)
     calendar = WorkCalendar(config.holidays)
+    contexts = [
+        RuleContext(data, as_of, calendar, columns or {}, params, severity, code)
+        for code, (enabled, severity, params) in rule_settings(config).items()
+        if enabled
+    ]
     findings: list[Finding] = []
-    for code, (enabled, severity, params) in rule_settings(config).items():
-        if enabled:
-            ctx = RuleContext(data, as_of, calendar, columns or {}, params, severity, code)
-            findings.extend(RULES[code].func(ctx))
+    # two threads: the rules only read the frames (keyed and attributed above), and much of their
+    # work is in Arrow's and numpy's kernels, which leave Python's lock (a group's rules 1.66 → 1.05 s
+    # on two cores, measured); map keeps the rules' order, and so the findings'
+    with ThreadPoolExecutor(RULE_THREADS, thread_name_prefix="rules") as pool:
+        for found in pool.map(_apply, contexts):
+            findings.extend(found)
     sort_findings(findings)
     return findings
+
+
+RULE_THREADS = 2  # more would mostly wait for Python's lock
+
+
+def _apply(ctx: RuleContext) -> list[Finding]:
+    return RULES[ctx.code].func(ctx)
 
 
 # where a rule's findings come in RULES (a code a rule emits besides its own: that rule's place)
