@@ -23,7 +23,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -812,26 +811,10 @@ class Store:
         in store order, with `_rule_error`: whether the last validation set the row aside. Read from
         the store's Parquet snapshot (store/snapshot.py), brought up to date first when files came.
         save_later: the updated snapshots are encoded in a thread while the caller works, and
-        written by save_snapshots(); the registers are then read half here, half in a thread on a
-        reading connection of its own (Parquet's decoding and SQLite leave Python's lock)."""
+        written by save_snapshots()."""
         generation = self.generation()
-        if not save_later:  # a snapshot brought up to date is written at once, on this connection
-            return {key: snapshot.current_frame(self.db, key, generation) for key in REGISTERS}
-        later = self._snapshots
-        theirs = list(REGISTERS)[1::2]  # callbacks, feedback, …: about half of a group's rows
-
-        def read(db, keys) -> dict:
-            return {key: snapshot.current_frame(db, key, generation, later) for key in keys}
-
-        def read_beside() -> dict:  # a connection belongs to the thread that opened it
-            with Store.reader(self.target) as other:
-                return read(other.db, theirs)
-
-        with ThreadPoolExecutor(1, thread_name_prefix="frames") as side:
-            their_frames = side.submit(read_beside)
-            frames = read(self.db, [key for key in REGISTERS if key not in theirs])
-            frames.update(their_frames.result())
-        return {key: frames[key] for key in REGISTERS}
+        later = self._snapshots if save_later else None
+        return {key: snapshot.current_frame(self.db, key, generation, later) for key in REGISTERS}
 
     def save_snapshots(self) -> None:
         """Write the snapshots current_frames(save_later=True) left to encode."""
