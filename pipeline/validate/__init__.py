@@ -48,6 +48,9 @@ def rule_settings(config: Config) -> dict[str, tuple[bool, str, dict]]:
     return out
 
 
+RULE_THREADS = 2  # the rules run side by side (run_rules); more would mostly wait for Python's lock
+
+
 def run_rules(records: dict, as_of: datetime, config: Config, columns: dict | None = None) -> list[Finding]:
     """All findings of the enabled rules over the records (typed frames, or dicts as the store and
     the loader give them), sorted by file, sheet and row. Feedback naming no property is first given
@@ -70,9 +73,6 @@ def run_rules(records: dict, as_of: datetime, config: Config, columns: dict | No
             findings.extend(found)
     sort_findings(findings)
     return findings
-
-
-RULE_THREADS = 2  # more would mostly wait for Python's lock
 
 
 def _apply(ctx: RuleContext) -> list[Finding]:
