@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo
 from pipeline.config import Config
 from pipeline.deliver.notify import ATTENTION, FAILED, last_notices
 from pipeline.deliver.schedule import next_runs
-from pipeline.load.loader import file_hash
 from pipeline.store import Store, describe
 from pipeline.store import exists as store_exists
-from pipeline.store.ingest import scan_inbox
+from pipeline.store.ingest import content_hashes, scan_inbox
 
 
 def status_lines(
@@ -28,7 +27,6 @@ def status_lines(
                 "SELECT id, started_at, finished_at, status, args, summary FROM runs ORDER BY id DESC LIMIT 5"
             ).fetchall()
             known = store.known_hashes()
-            cached = store.cached_hash
             lines.append("最近的运行：" if runs else "还没有运行记录。")
             for rid, started, finished, state, args, summary in runs:
                 a, s = json.loads(args or "{}"), json.loads(summary or "{}")
@@ -48,7 +46,7 @@ def status_lines(
                     f"  {a.get('period', '')}  {text}  {detail}"
                 )
             paths, ignored = scan_inbox(inbox)
-            waiting = [p for p in paths if (cached(p, p.stat()) or file_hash(p)) not in known]
+            waiting = [p for p, sha, _ in content_hashes(store, paths) if sha not in known]
     else:
         lines.append(f"数据库 {describe(store_path)} 还不存在：尚未运行过。")
         paths, ignored = scan_inbox(inbox)

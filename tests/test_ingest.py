@@ -271,3 +271,28 @@ def test_findings_are_located_by_the_layouts_of_current_files_only(tmp_path: Pat
     with Store(tmp_path / "store.sqlite") as store:
         assert {name for name, _ in store.sheet_columns()} == {"翠湖投诉（改）.xlsx"}
         assert len(store.files()) == 2  # the earlier version stays on record
+
+
+def test_a_file_is_hashed_again_only_when_its_size_or_time_changed(tmp_path: Path, config, monkeypatch):
+    """The inbox cache (ingest.content_hashes): a file as it was when hashed takes its hash from the
+    store; one rewritten in place (same name, new content) is read again and loaded as new."""
+    import pipeline.store.ingest as ingest
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _complaints(inbox / "a.xlsx", [["A1", "翠湖花园", "2026-10-01", "维修", None]])
+    _complaints(inbox / "b.xlsx", [["B1", "金桂苑", "2026-10-01", "维修", None]], sheet="2026年9月")
+    _run(tmp_path, config)
+    hashed: list[str] = []
+    real = ingest.file_hash
+    monkeypatch.setattr(ingest, "file_hash", lambda path: hashed.append(path.name) or real(path))
+    again = _run(tmp_path, config)
+    assert hashed == [] and again.ingest.unchanged == 2
+    _complaints(inbox / "a.xlsx", [["A1", "翠湖花园", "2026-10-01", "维修", "2026-10-05"]])
+    os.utime(inbox / "a.xlsx", ns=(time.time_ns(), time.time_ns() + 10**9))  # a coarse clock's twin
+    third = _run(tmp_path, config)
+    assert hashed == ["a.xlsx"]
+    assert [o.name for o in third.ingest.outcomes] == ["a.xlsx"] and third.ingest.unchanged == 1
+    with Store(tmp_path / "store.sqlite") as store:
+        closed = [r["closed"] for r in store.records("complaints") if r["id"] == "A1"]
+    assert len(closed) == 1 and closed[0] is not None  # the rewritten version's

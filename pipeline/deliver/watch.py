@@ -62,17 +62,17 @@ def _signature(path: Path) -> tuple[int, int] | None:
 
 def _unprocessed(config: Config, inbox: Path) -> list[Path]:
     """Files already in the inbox that no run has stored (by content hash), oldest first."""
-    from pipeline.load.loader import file_hash
     from pipeline.store import Store
     from pipeline.store import exists as store_exists
-    from pipeline.store.ingest import scan_inbox
+    from pipeline.store.ingest import content_hashes, scan_inbox
 
     paths, _ = scan_inbox(inbox)
     if not paths or not store_exists(config.store):
         return paths
     with Store(config.store) as store:
         known = store.known_hashes()
-    return [p for p in paths if file_hash(p) not in known]
+        hashes = content_hashes(store, paths)
+    return [p for p, sha, _ in hashes if sha not in known]
 
 
 def watch(

@@ -523,12 +523,12 @@ class Store:
         self.close()
 
     # --- the inbox cache ----------------------------------------------------------------
-    def cached_hash(self, path: Path, stat: os.stat_result) -> str | None:
-        row = self.db.execute(
-            "SELECT sha256 FROM seen WHERE path=? AND size=? AND mtime_ns=?",
-            (str(path), stat.st_size, stat.st_mtime_ns),
-        ).fetchone()
-        return row[0] if row else None
+    def hash_cache(self) -> dict[str, tuple[int, int, str]]:
+        """Path → (size, mtime_ns, sha256) of every inbox file a run has hashed (ingest.content_hashes)."""
+        return {
+            path: (size, mtime, sha)
+            for path, size, mtime, sha in self.db.execute("SELECT path, size, mtime_ns, sha256 FROM seen")
+        }
 
     def remember_hash(self, path: Path, stat: os.stat_result, sha256: str) -> None:
         self.db.execute(
