@@ -249,54 +249,78 @@ def normalize_sheet(
                 {},
             )
         )
+    data = []  # the grid indexes of the data rows
     for i in range(match.data_start, len(rows)):
-        row = rows[i]
-        kind = row_kind(row)
-        if kind != "data":
+        kind = row_kind(rows[i])
+        if kind == "data":
+            data.append(i)
+        else:
             skipped[kind] += 1
+    # a column at a time: its cells, each distinct one parsed once (memo), the findings where a parse
+    # had something to say, which the memo tells without looking at every cell
+    row_findings: dict[int, list[Finding]] = {}  # position in data → the row's findings, in column order
+    columns = []
+    for col, c, header, letter, memo in layout:
+        if c is None:
+            columns.append([col.default] * len(data))
             continue
-        excel_row = i + 1
-        values: dict[str, Any] = {}
-        findings: list[Finding] = []
-        width = len(row)
-        for col, c, header, letter, memo in layout:
-            raw = row[c] if c is not None and c < width else None
+        raws = [row[c] if c < len(row) else None for row in (rows[i] for i in data)]
+        get = memo.get
+        parsed = []
+        for raw in raws:
             if raw is None:
-                value, code, note = _NOTHING
-            else:
-                key = raw if type(raw) is str else (type(raw), raw)
-                parsed = memo.get(key)
-                if parsed is None:
-                    parsed = memo[key] = _parse(col, raw, ctx, order)
-                value, code, note = parsed
-            if code is not None:
+                parsed.append(_NOTHING)
+                continue
+            key = raw if type(raw) is str else (type(raw), raw)
+            found = get(key)
+            if found is None:
+                found = memo[key] = _parse(col, raw, ctx, order)
+            parsed.append(found)
+        values = [p[0] for p in parsed]
+        if any(p[1] is not None for p in memo.values()):
+            for j, (_, code, note) in enumerate(parsed):
+                if code is None:
+                    continue
                 if code == "date-year-assumed":
                     if col.key in year_noted:
-                        code = None
+                        continue
                     year_noted.add(col.key)
-                if code:
-                    severity = INFO if code == "date-year-assumed" else ERROR
-                    findings.append(
-                        Finding(
-                            code,
-                            severity,
-                            ctx.file,
-                            ctx.sheet,
-                            excel_row,
-                            header,
-                            letter,
-                            clean_text(raw),
-                            note,
+                severity = INFO if code == "date-year-assumed" else ERROR
+                row_findings.setdefault(j, []).append(
+                    Finding(
+                        code,
+                        severity,
+                        ctx.file,
+                        ctx.sheet,
+                        data[j] + 1,
+                        header,
+                        letter,
+                        clean_text(raws[j]),
+                        note,
+                    )
+                )
+        if None in values:
+            if col.default is not None:
+                values = [col.default if v is None else v for v in values]
+            elif col.required:
+                for j, (v, p) in enumerate(zip(values, parsed, strict=True)):
+                    if v is None and not p[1]:
+                        row_findings.setdefault(j, []).append(
+                            Finding(
+                                "required-missing", ERROR, ctx.file, ctx.sheet, data[j] + 1, header, letter
+                            )
                         )
-                    )
-            if value is None:
-                value = col.default
-                if value is None and col.required and not code and c is not None:
-                    findings.append(
-                        Finding("required-missing", ERROR, ctx.file, ctx.sheet, excel_row, header, letter)
-                    )
-            values[col.key] = value
-        record = Record(register.key, ctx.sheet, excel_row, values, findings=findings, sheet_errors=missing)
+        columns.append(values)
+    keys = [col.key for col, *_ in layout]
+    for j, row_values in enumerate(zip(*columns, strict=True)):
+        record = Record(
+            register.key,
+            ctx.sheet,
+            data[j] + 1,
+            dict(zip(keys, row_values, strict=True)),
+            findings=row_findings.pop(j, []),
+            sheet_errors=missing,
+        )
         _place(record, ctx, register.date_key)
         records.append(record)
     return records, skipped
