@@ -497,6 +497,39 @@ def test_a_groups_roll_up_ranks_properties_worst_first_and_leaves_long_lists_to_
     assert len([r for r in sheet.iter_rows(min_row=2, values_only=True) if r[1]]) == wanted
 
 
+def test_a_large_groups_pdf_shows_its_worst_properties_and_its_workbook_ranks_them_all(demo, tmp_path):
+    """Past PDF_PROPERTIES properties, the PDF's tables of properties (各项目指标, 回访计划执行) show
+    the worst of them (those that missed more first), saying how many there are and where they all
+    are; report.xlsx keeps every property, ranked."""
+    import copy
+
+    from pipeline.render.excel import write_excel
+    from pipeline.render.model import build_report
+    from pipeline.render.pdf import PDF_PROPERTIES, write_pdf
+
+    model = json.loads((demo["monthly"].report_dir / "kpis.json").read_text(encoding="utf-8"))
+    _, base = next(iter(model["by_property"].items()))
+    count = PDF_PROPERTIES + 12
+    model["by_property"] = {f"项目{i:03d}": copy.deepcopy(base) for i in range(count)}
+    for i in range(PDF_PROPERTIES, count):  # the last by name miss badly: ranked first in both tables
+        ks = model["by_property"][f"项目{i:03d}"]
+        ks["callback_rate"].update(value=0.1, numerator=1, denominator=10, met=False)
+        ks["routine_callback_coverage"].update(value=0.01, numerator=1, denominator=100, met=False)
+    report = build_report(model)
+    text = _pdftotext(write_pdf(report, tmp_path / "r.pdf"))
+    shown = {i for i in range(count) if f"项目{i:03d}" in text}
+    assert shown == set(range(PDF_PROPERTIES, count)) | set(range(PDF_PROPERTIES - 12))
+    flat = "".join(text.split())
+    assert (
+        f"共{count}个项目，此处列出未达标最多的前{PDF_PROPERTIES}个；全部项目见Excel报告“各项目”工作表"
+        in flat
+    )
+    assert "“回访计划执行”工作表" in flat and "合计" in flat  # the programme's table too, with its total
+    sheet = openpyxl.load_workbook(write_excel(report, tmp_path / "r.xlsx"))["各项目"]
+    ranked = [r[0] for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] and r[0].startswith("项目")]
+    assert len(ranked) == count and ranked[:12] == [f"项目{i:03d}" for i in range(PDF_PROPERTIES, count)]
+
+
 def test_a_groups_long_list_is_built_only_as_far_as_it_is_shown_and_still_counted_whole(demo, tmp_path):
     """A group's lists run to tens of thousands of rows (36,000 待回访 at 300 properties); the roll-up
     shows GROUP_ROWS of them, so only those are made into table rows, and every output still says

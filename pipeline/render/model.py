@@ -464,6 +464,18 @@ class Report:
     areas: Table | None = None  # each roster area's routine callbacks this quarter
 
 
+def shortfall(row: list) -> tuple[int, float]:
+    """How far a row of figures falls short of its targets, the worst smallest: (minus the KPIs it
+    misses, minus how far off they are, each relative to its target). Properties are ranked by it."""
+    missed = [v for v in row if isinstance(v, Rate) and v.met is False]
+    gap = sum(
+        abs(r.value - r.target) / (r.target or 1)
+        for r in missed
+        if r.value is not None and r.target is not None
+    )
+    return (-len(missed), -gap)
+
+
 def _property_table(m: dict) -> Table:
     """Every property's figures, the worst first: most KPIs missed, then the furthest off."""
     rows = [
@@ -472,13 +484,8 @@ def _property_table(m: dict) -> Table:
         for name, ks in m["by_property"].items()
     ]
 
-    def badness(row: list) -> tuple:
-        rates = [r for r in row[1 : 1 + len(PROPERTY_COLUMNS)] if r.met is False]
-        gap = sum(abs(r.value - r.target) / (r.target or 1) for r in rates)
-        return (-len(rates), -gap, row[0])
-
     if len(rows) > 1:
-        rows.sort(key=badness)
+        rows.sort(key=lambda row: (*shortfall(row), row[0]))
     title = "各项目指标" + ("（未达标多的项目在前）" if len(rows) > 1 else "")
     return Table(title, ["项目"] + [KPI_LABELS[k] for k in PROPERTY_COLUMNS] + ["投诉", "报修"], rows)
 
