@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
+from operator import itemgetter
 
 from pipeline.registers import BOOL, DATE, NUMBER, REGISTERS
 
@@ -69,17 +70,25 @@ def insert_sql(register: str) -> str:
     return f"INSERT INTO {table(register)}(id, {names}) VALUES ({', '.join('?' * (len(columns) + 1))})"
 
 
-_KEYS = {k: [(c.key, c.type == DATE) for c in r.columns] for k, r in REGISTERS.items()}  # values()
+_KEYS = {k: [c.key for c in r.columns] for k, r in REGISTERS.items()}  # values()
+_PICK = {k: itemgetter(*keys) for k, keys in _KEYS.items()}
+_DATES = {k: [i for i, c in enumerate(r.columns) if c.type == DATE] for k, r in REGISTERS.items()}
 
 
 def values(register: str, record: dict) -> tuple:
     """A loaded record's values in its table's column order. Dates are the loader's ISO 8601 text,
     with "T" between day and time however the cell gave it, so that they sort as text in SQLite
-    (PostgreSQL casts them to TIMESTAMP)."""
-    out = []
-    for key, date in _KEYS[register]:
-        v = record.get(key)
-        out.append(v.replace(" ", "T", 1) if date and type(v) is str else v)
+    (PostgreSQL casts them to TIMESTAMP). A key the record lacks (an older store's row) is None."""
+    try:
+        out = _PICK[register](record)  # every key, as the loader gives a record: picked in C
+    except KeyError:
+        out = tuple(record.get(key) for key in _KEYS[register])
+    dates = [i for i in _DATES[register] if type(out[i]) is str and " " in out[i]]
+    if not dates:
+        return out
+    out = list(out)
+    for i in dates:
+        out[i] = out[i].replace(" ", "T", 1)
     return tuple(out)
 
 
@@ -133,5 +142,8 @@ def fingerprint(values: tuple) -> str:
     """A row's values (as values() gives them) as one short text, records.fingerprint: an older
     version of a file is told by all its rows being among the stored version's (Store.newer_stored),
     whatever its column order."""
-    text = json.dumps(values, ensure_ascii=False, default=str)
+    text = _ENCODE(values)
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode  # json.dumps(…) with these, made once
