@@ -214,3 +214,28 @@ def test_a_store_that_kept_its_rows_as_json_moves_them_into_the_typed_tables(tmp
             'SELECT 投诉编号, 状态 FROM "客户投诉处理登记表" ORDER BY 投诉编号'
         ).fetchall()
         assert [tuple(r) for r in view] == [("A1", "入库"), ("A2", "暂存")]
+
+
+def test_where_findings_point_and_who_filled_a_file_in_survive_an_upgrade(tmp_path: Path):
+    """The sheets' column layouts (where a finding points: 受理时间 in column C) and the 填表人 are
+    columns of the files table; a store from before them gets them from its sheet summaries once,
+    and reads as it did."""
+    from pipeline.validate.stage import file_infos
+
+    inbox = tmp_path / "inbox"
+    rows = [["投诉编号", "项目", "受理时间", "投诉类别"], ["A1", "翠湖花园", "2026-10-08", "维修"]]
+    xlsx(inbox / "翠湖花园.xlsx", {"2026年10月": [["客户投诉处理登记表"], *rows, [], ["填表人：王敏"]]})
+    config = parse_config({"properties": {"翠湖花园": {"households": 1200}}}, tmp_path)
+    options = RunOptions(
+        inbox=inbox, reports=tmp_path / "r", store=tmp_path / "s.sqlite", archive=tmp_path / "a"
+    )
+    run(config, dc_replace(options, month="2026-10", as_of="2026-11-01 08:00", render=False, workers=1))
+    with Store(tmp_path / "s.sqlite") as store:
+        columns, infos = store.sheet_columns(), file_infos(store)
+        assert columns[("翠湖花园.xlsx", "2026年10月")]["received"] == ["受理时间", "C"]
+        assert [i["submitter"] for i in infos] == ["王敏"]
+        store.db.execute("ALTER TABLE files DROP COLUMN layouts")  # as an older version left it
+        store.db.execute("ALTER TABLE files DROP COLUMN submitter")
+        store.db.execute("DELETE FROM meta WHERE key='layouts_filled'")
+    with Store(tmp_path / "s.sqlite") as store:
+        assert store.sheet_columns() == columns and file_infos(store) == infos

@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS files (
     rows_skipped INTEGER DEFAULT 0,    -- not data: ghost rows, signature lines, repeated headers
     skipped TEXT,                      -- JSON reason → rows
     saved_at TEXT,                     -- when the workbook says it was saved (docProps), if it does
-    run_id INTEGER
+    run_id INTEGER,
+    layouts TEXT,                      -- JSON [[sheet, {key: [header, letter]}], …]: where findings point
+    submitter TEXT                     -- 填表人 of its first sheet that names one
 );
 CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY,
@@ -109,6 +111,7 @@ CREATE TABLE IF NOT EXISTS runs (
 # did (a week's 1,407 files 7.4–8.7 s either way, 5,000 files of a first load 24–28 s), the pages beyond
 # it come from the system's file cache, and a run holds 100 MB less through the rules and the KPIs
 CACHE_KIB = 32_768
+LAYOUTS_DONE = "layouts_filled"  # meta: files.layouts and files.submitter filled for every file
 
 PG_SCHEMES = ("postgresql://", "postgres://")
 _PG_SCHEMA_LOCK = 7_411_001  # advisory lock key: one process creates the tables at a time
@@ -265,6 +268,14 @@ class FileRows:
     findings: list[tuple]  # findings columns code … message
 
 
+def layout_columns(sheets: list[dict]) -> tuple[str, str | None]:
+    """files.layouts and files.submitter of a file's sheet summaries: where each sheet's columns are
+    (as sheet_columns gives them), one text that files of the same template and month share, so
+    that it is parsed once per distinct text; and the first 填表人 a sheet names."""
+    layouts = json.dumps([[s["name"], s.get("columns") or {}] for s in sheets], ensure_ascii=False)
+    return layouts, next((s["submitter"] for s in sheets if s.get("submitter")), None)
+
+
 def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
     dumps = json.dumps
     error = loaded.error
@@ -284,6 +295,9 @@ def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
         loaded.rows_skipped,
         dumps(loaded.skipped, ensure_ascii=False),
         loaded.saved_at,
+        *layout_columns(
+            [{"name": s.name, "columns": s.columns, "submitter": s.submitter} for s in loaded.sheets]
+        ),
     )
     if error:
         return FileRows(file, [], [], [], [_finding_row(error)])
@@ -439,9 +453,12 @@ class Store:
             ("rows_skipped", "INTEGER DEFAULT 0"),
             ("skipped", "TEXT"),
             ("saved_at", "TEXT"),
+            ("layouts", "TEXT"),
+            ("submitter", "TEXT"),
         ):
             if column not in have:
                 self.db.execute(f"ALTER TABLE files ADD COLUMN {column} {kind}")
+        self._layouts_from_sheets()
         have = {d[0] for d in self.db.execute("SELECT * FROM findings LIMIT 0").description}
         if "record_id" not in have:  # the first validation after this rewrites the rules' findings once
             self.db.execute("ALTER TABLE findings ADD COLUMN record_id INTEGER")
@@ -455,6 +472,24 @@ class Store:
         have = {d[0] for d in self.db.execute("SELECT * FROM records LIMIT 0").description}
         if "data" in have:
             self._typed_from_json(postgres)
+
+    def _layouts_from_sheets(self) -> None:
+        """files.layouts and files.submitter of files stored before they were columns, from their
+        sheet summaries (once: every file stored since has them)."""
+        if self.meta(LAYOUTS_DONE):
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            todo = self.db.execute("SELECT id, sheets FROM files WHERE layouts IS NULL").fetchall()
+            self.db.executemany(
+                "UPDATE files SET layouts=?, submitter=? WHERE id=?",
+                [(*layout_columns(json.loads(sheets or "[]")), fid) for fid, sheets in todo],
+            )
+            self.set_meta(LAYOUTS_DONE, "1")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def _typed_from_json(self, postgres: bool) -> None:
         """A store from before the typed tables kept each row's values as one JSON text
@@ -569,8 +604,8 @@ class Store:
         db = self.db
         cur = db.execute(
             "INSERT INTO files(sha256, name, source, size, archived, register, status, error, rows_read, rows_loaded,"
-            " rows_set_aside, sheets, rows_skipped, skipped, saved_at, loaded_at, run_id)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            " rows_set_aside, sheets, rows_skipped, skipped, saved_at, layouts, submitter, loaded_at, run_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (*rows.file, now, run_id),
         )
         file_id = cur.fetchone()[0]
@@ -942,13 +977,15 @@ class Store:
         """(file name, sheet) → column key → [header as written, letter], for locating findings: of
         the files with current rows (a store keeps every superseded version, and a year of weekly
         re-drops would otherwise be parsed again on every run)."""
-        out = {}
+        out, parsed = {}, {}  # files of one template and month share their layouts' text: parsed once
         current = "EXISTS (SELECT 1 FROM records r WHERE r.file_id = f.id AND r.superseded_by IS NULL)"
-        for name, sheets in self.db.execute(
-            f"SELECT name, sheets FROM files f WHERE status='loaded' AND {current}"
+        for name, layouts in self.db.execute(
+            f"SELECT name, layouts FROM files f WHERE status='loaded' AND {current}"
         ):
-            for s in json.loads(sheets or "[]"):
-                out[(name, s["name"])] = s.get("columns", {})
+            if layouts not in parsed:
+                parsed[layouts] = json.loads(layouts or "[]")
+            for sheet, columns in parsed[layouts]:
+                out[(name, sheet)] = columns
         return out
 
     def apply_rule_findings(self, findings: list) -> None:

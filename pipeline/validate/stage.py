@@ -3,7 +3,6 @@ over files checked without storing them. What the clerks get back is written by 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -63,18 +62,17 @@ def file_infos(store: Store, property_name: str | None = None) -> list[dict]:
     for start in range(0, max(len(ids), 1), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk)) or "NULL"
-        for fid, name, register, sheets, sha in store.db.execute(
-            f"SELECT id, name, register, sheets, sha256 FROM files WHERE id IN ({marks})"
+        for fid, name, register, submitter, sha in store.db.execute(
+            f"SELECT id, name, register, submitter, sha256 FROM files WHERE id IN ({marks})"
             + (rejected if start == 0 else "")
             + " ORDER BY id",
             chunk,
         ):
-            subs = [s.get("submitter") for s in json.loads(sheets or "[]") if s.get("submitter")]
             out.append(
                 {
                     "name": name,
                     "register": REGISTERS[register].title if register else "",
-                    "submitter": subs[0] if subs else None,
+                    "submitter": submitter,
                     **counts.get(fid, dict.fromkeys(COUNTED, 0)),  # a rejected file: nothing read
                     "sha256": sha,
                 }
