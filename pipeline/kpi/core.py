@@ -132,14 +132,18 @@ class View:
     names: list
     frames: dict[str, pd.DataFrame]
     codes: dict[str, np.ndarray]
+    whole: bool = False  # one slice holding every row (company): a tally is a count
 
     def tally(self, register: str, mask: np.ndarray) -> np.ndarray:
+        if self.whole:  # the company's 30 tallies in each of the 27 periods a run measures, counted in C
+            return np.array([np.count_nonzero(mask)], dtype=np.int64)
         codes = self.codes[register]
         return np.bincount(codes[mask & (codes >= 0)], minlength=len(self.names))
 
 
 def company(data: Data) -> View:
-    return View([ALL], data.frames, {k: np.zeros(len(f), dtype=np.int64) for k, f in data.frames.items()})
+    codes = {k: np.zeros(len(f), dtype=np.int64) for k, f in data.frames.items()}
+    return View([ALL], data.frames, codes, whole=True)
 
 
 def _codes(values: pd.Series, names: list) -> np.ndarray:
