@@ -279,6 +279,7 @@ def layout_columns(sheets: list[dict]) -> tuple[str, str | None]:
 def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
     dumps = json.dumps
     error = loaded.error
+    sheets = [asdict(s) for s in loaded.sheets]  # files.sheets, and the layouts and 填表人 taken from them
     file = (
         loaded.sha256,
         loaded.name,
@@ -291,13 +292,11 @@ def file_rows(loaded: LoadedFile, archived: str | None) -> FileRows:
         loaded.rows_read,
         loaded.rows_loaded,
         loaded.rows_set_aside,
-        dumps([asdict(s) for s in loaded.sheets], ensure_ascii=False),
+        dumps(sheets, ensure_ascii=False),
         loaded.rows_skipped,
         dumps(loaded.skipped, ensure_ascii=False),
         loaded.saved_at,
-        *layout_columns(
-            [{"name": s.name, "columns": s.columns, "submitter": s.submitter} for s in loaded.sheets]
-        ),
+        *layout_columns(sheets),
     )
     if error:
         return FileRows(file, [], [], [], [_finding_row(error)])
