@@ -76,6 +76,25 @@ def test_english_export_without_order_evidence_sets_aside(tmp_path: Path, cfg):
     assert "2026-01-10" in rec.findings[0].message and "2026-10-01" in rec.findings[0].message
 
 
+def test_a_ledger_titled_with_its_month_reads_its_slash_dates_in_that_month(tmp_path: Path, cfg):
+    from tests.builders import xlsx
+
+    rows = [
+        ["南亚物业服务中心 客户投诉受理台账（2026年10月）"],
+        ["单号", "投诉\n时间", "投诉类型", "处理情况", None],
+        [None, None, None, "完成日期", "回复日期"],
+        ["TS-01", "10/07/2026", "噪音", "07/10/2026", "11/02/2026"],
+        ["TS-02", "2026.10.9", "维修", None, None],
+    ]
+    loaded = load_file(xlsx(tmp_path / "台账.xlsx", {"Sheet1": rows}), cfg, AS_OF)
+    first = loaded.records[0]
+    assert not first.set_aside and not first.findings
+    assert (first.values["received"], first.values["closed"]) == ("2026-10-07", "2026-10-07")
+    assert first.values["replied"] == "2026-11-02"  # early the next month
+    assert loaded.sheets[0].month == "2026-10"
+    assert loaded.sheets[0].columns["received"] == ["投诉时间", "B"]  # a wrapped header cell, on one line
+
+
 def test_wps_saved_workbook_loads(tmp_path: Path, cfg):
     path = wps_saved(tmp_path / "东南亚投诉.xlsx")
     with zipfile.ZipFile(path) as z:

@@ -95,6 +95,9 @@ def test_numbers_and_phones_stored_as_anything():
     assert parse_phone(13812345678) == "13812345678"
     assert parse_phone("+86 138 1234 5678") == "13812345678"
     assert parse_phone("0755-12345678") == "0755-12345678"
+    assert parse_phone("138-1234-5678") == "13812345678"  # a mobile grouped as many write it
+    assert parse_phone("+86-138-1234-5678") == "13812345678"
+    assert parse_phone("010-8888-999") == "010-8888-999"  # not a mobile: as written (the rule judges it)
 
 
 @given(st.one_of(st.text(max_size=30), st.floats(allow_nan=True), st.integers(), st.dates(), st.datetimes()))

@@ -167,14 +167,24 @@ class WeakHeader:
     headers: list[str]  # the headers as written that matched
 
 
-def _cell_text(value: object) -> str:
-    """Header text of a cell; numbers and dates are never headers."""
-    return value.strip() if isinstance(value, str) else ""
+_BREAK = re.compile(r"(\S?)\s*[\r\n]+\s*(\S?)")
+
+
+def cell_text(value: object) -> str:
+    """Header text of a cell, on one line (a cell wrapped as 受理\n日期 is named 受理日期 in every
+    message); numbers and dates are never headers."""
+    if not isinstance(value, str):
+        return ""
+    if "\n" in value or "\r" in value:
+        value = _BREAK.sub(
+            lambda m: m[1] + (" " if (m[1] + m[2]).isascii() and m[1] and m[2] else "") + m[2], value
+        )
+    return value.strip()
 
 
 def _filled_parents(row: list, merged: list, row_index: int) -> list[str]:
     """Parent header row with horizontally merged cells filled across their span."""
-    out = [_cell_text(v) for v in row]
+    out = [cell_text(v) for v in row]
     for (r0, c0), (r1, c1) in merged:
         if r0 <= row_index <= r1 and c0 < len(out):
             for c in range(c0 + 1, min(c1 + 1, len(out))):
@@ -188,11 +198,11 @@ def _candidates(rows: list[list], merged: list, i: int):
 
     labels maps a column index to the header texts to try there, best first.
     """
-    top = [_cell_text(v) for v in rows[i]]
+    top = [cell_text(v) for v in rows[i]]
     yield i, i, {c: (t,) for c, t in enumerate(top) if t}
     if i + 1 < len(rows):
         parents = _filled_parents(rows[i], merged, i)
-        child = [_cell_text(v) for v in rows[i + 1]]
+        child = [cell_text(v) for v in rows[i + 1]]
         width = max(len(parents), len(child))
         combined: dict[int, tuple[str, ...]] = {}
         for c in range(width):
@@ -279,7 +289,7 @@ def find_header(
     limit = min(HEADER_SEARCH_ROWS, len(rows))
     title_parts: list[str] = []  # text of the rows above the candidate header row
     for i in range(limit):
-        texts = [t for t in map(_cell_text, rows[i]) if t]
+        texts = [t for t in map(cell_text, rows[i]) if t]
         if not texts:
             continue
         hinted = keyword_register(" ".join(title_parts), *hint_texts)

@@ -209,6 +209,9 @@ def _load_file(
             as_of=as_of,
             year=year,
             month=sheet_month(raw.name, year),
+            named_month=sheet_month(raw.name, year)
+            or sheet_month(title, year)
+            or sheet_month(path.stem, year),
             property=named.name,
             names=names,
             ambiguous=named.candidates,
@@ -263,7 +266,7 @@ def _load_file(
             columns={k: [match.labels[c], column_letter(c)] for k, c in match.columns.items()},
             submitter=submitter(rows, match.data_start),
             property=ctx.property,
-            month=ctx.month or sheet_month(title, year) or sheet_month(path.stem, year),
+            month=ctx.named_month,
         )
         summary.rows_loaded = summary.rows_read - summary.rows_set_aside
         loaded.sheets.append(summary)

@@ -105,6 +105,7 @@ class SheetContext:
     property: str | None  # property named by title / sheet / file name
     names: PropertyNames  # the configured properties
     register: str = ""
+    named_month: str | None = None  # the month its sheet name, title or file name names (dates' hint)
     choices: Callable = lambda register, key: value_list(REGISTERS[register].column(key))  # Config.choices
     ambiguous: tuple[str, ...] = ()  # the properties the title / sheet / file name fits equally
     unconfigured_noted: set[str] = field(default_factory=set)
@@ -183,7 +184,7 @@ def _parse(col: Column, raw: Any, ctx: SheetContext, order: str | None = None) -
     """(value as stored, finding code or None, note). order: the column's date order (date_order)."""
     try:
         if col.type == DATE:
-            value, assumed = parse_date(raw, ctx.year, ctx.as_of, order)
+            value, assumed = parse_date(raw, ctx.year, ctx.as_of, order, ctx.named_month)
             if assumed and ctx.year is None:  # a year from the sheet, title or file name is no guess
                 return _iso(value), "date-year-assumed", str(value.year)
             return _iso(value), None, ""

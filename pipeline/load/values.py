@@ -227,10 +227,12 @@ def date_order(values) -> str | None:
     return seen.pop() if len(seen) == 1 else None
 
 
-def _triple(m: re.Match, year_hint: int | None, as_of: datetime, order: str | None) -> tuple[int, int, int]:
+def _triple(
+    m: re.Match, year_hint: int | None, as_of: datetime, order: str | None, month_hint: str | None = None
+) -> tuple[int, int, int]:
     """a/b/c: with a four-digit year last, month-day or day-month; with two digits, also year first.
     One valid reading (or one near the expected year, for two-digit years) is the date; otherwise
-    the column's order decides, else the date is ambiguous."""
+    the column's order decides, then the register's month (in_month), else the date is ambiguous."""
     a, b, c = int(m.group("a")), int(m.group("b")), m.group("c")
     if len(c) == 4:
         readings = {"mdy": (int(c), a, b), "dmy": (int(c), b, a)}
@@ -246,10 +248,27 @@ def _triple(m: re.Match, year_hint: int | None, as_of: datetime, order: str | No
         return near.pop()
     if order in valid:
         return valid[order]
+    fitting = in_month(set(valid.values()), month_hint)
+    if fitting is not None:
+        return fitting
     if not valid:
         raise ValueProblem("invalid-date", "（月、日不存在）")
     readings_text = " 或 ".join(sorted({date(*v).isoformat() for v in valid.values()}))
     raise ValueProblem("date-ambiguous", f"：可读作 {readings_text}")
+
+
+def in_month(readings: set[tuple[int, int, int]], month: str | None) -> tuple[int, int, int] | None:
+    """The one reading of an ambiguous date (11/07/2026) that the register's month ('2026-11', named by
+    its sheet, title or file name) makes plain: the only one in that month, else the only one within
+    a month of it (a reply dated early the next month); None when none or several fit."""
+    if not month or not readings:
+        return None
+    target = int(month[:4]) * 12 + int(month[5:7]) - 1
+    for reach in (0, 1):
+        near = [r for r in readings if abs(r[0] * 12 + r[1] - 1 - target) <= reach]
+        if near:
+            return near[0] if len(near) == 1 else None
+    return None
 
 
 def _clock(rest: str) -> tuple[int, int, int]:
@@ -275,7 +294,7 @@ def _clock(rest: str) -> tuple[int, int, int]:
     return hour, minute, second
 
 
-def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | None):
+def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | None, month_hint: str | None):
     text = _WEEKDAY.sub(" ", text).strip(" ,，")
     text = _CN_NUM.sub(lambda m: _cn_number(m.group()), text).lower()
     for kind, pattern in _DATE_RES:
@@ -284,7 +303,7 @@ def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | N
             continue
         assumed = False
         if kind == "triple":
-            y, mo, d = _triple(m, year_hint, as_of, order)
+            y, mo, d = _triple(m, year_hint, as_of, order, month_hint)
         elif kind == "md":
             mo, d = int(m.group("m")), int(m.group("d"))
             y, assumed = year_hint, True
@@ -305,7 +324,11 @@ def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | N
 
 
 def parse_date(
-    value: object, year_hint: int | None, as_of: datetime, order: str | None = None
+    value: object,
+    year_hint: int | None,
+    as_of: datetime,
+    order: str | None = None,
+    month_hint: str | None = None,
 ) -> tuple[date | datetime | None, bool]:
     """Parse a clerk's date. Returns (value, year_was_assumed).
 
@@ -313,7 +336,8 @@ def parse_date(
     2026-10-08 14:30, 2026/10/12 3:05 PM, 10月12号，星期一 晚8:00, 20时1刻, 17:06:30.0, Oct 12, 2026,
     9/24/2019 (US export), 20261008, and 10月8日 / 10-8 / 三月一号 whose year comes from year_hint or,
     failing that, the year that puts the date nearest before as_of. order ('dmy' / 'mdy', from the
-    sheet: date_order) settles 1/2/2020; without it such a date is a date-ambiguous problem.
+    sheet: date_order) settles 1/2/2020, else month_hint (the register's month, '2026-11') when only
+    one reading fits it (in_month); without either such a date is a date-ambiguous problem.
     """
     if value is None:
         return None, False
@@ -336,7 +360,7 @@ def parse_date(
         return None, False
     if re.fullmatch(r"\d{5}(\.\d+)?", text):  # a serial stored as text
         return parse_date(float(text), year_hint, as_of)
-    return _text_date(text, year_hint, as_of, order)
+    return _text_date(text, year_hint, as_of, order, month_hint)
 
 
 # --- other types -------------------------------------------------------------------------------
@@ -389,7 +413,11 @@ def parse_phone(value: object) -> str | None:
     if text.lower() in PLACEHOLDERS:
         return None
     text = re.sub(r"^\+?86[\s-]?", "", text) if len(re.sub(r"\D", "", text)) > 11 else text
-    return re.sub(r"[\s()（）]", "", text).replace("—", "-")
+    text = re.sub(r"[\s()（）]", "", text).replace("—", "-")
+    return text.replace("-", "") if _GROUPED_MOBILE.fullmatch(text) else text  # 138-1234-5678
+
+
+_GROUPED_MOBILE = re.compile(r"1[3-9][0-9]-?[0-9]{4}-?[0-9]{4}")
 
 
 _DASHES = frozenset({"/", "\\", "-", "--", "—", "——", "－", "…"})
