@@ -411,6 +411,27 @@ def test_each_centre_numbers_its_own_registers(tmp_path, config):
 
 
 @pytest.mark.parametrize(
+    ("unit", "ok"),
+    [
+        ("3-2-1201", True),
+        ("3栋2单元1201室", True),
+        ("8#1102", True),  # 8号楼 1102, as many centres write it
+        ("8#楼2单元1102", True),
+        ("8#-1102", True),
+        ("A座1201", True),
+        ("B2-1102", True),
+        ("12号楼 3单元 502", True),
+        ("花园里", False),
+        ("8#", False),
+        ("#1102", False),
+        ("1102", False),
+    ],
+)
+def test_unit_numbers_in_the_forms_centres_write_them(unit, ok):
+    assert ("invalid-unit" in codes({"complaints": [complaint(unit=unit)]})) is not ok
+
+
+@pytest.mark.parametrize(
     ("closed", "future"),
     [
         ("2026-11-01 23:59", False),  # later the same day as the as-of time: allowed

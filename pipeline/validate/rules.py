@@ -189,7 +189,9 @@ def phone_numbers(ctx: RuleContext) -> list[Finding]:
 
 
 _UNIT = re.compile(  # matched with spaces removed (and \s, like \d, is Python's only)
-    r"^[0-9]{1,3}(?:-|栋|幢|号楼|座)(?:[0-9]{1,2}(?:-|单元))?[0-9]{2,5}(?:室|号)?$|^[A-Za-z][0-9]?-[0-9]{2,5}$"
+    # building (3, A, B2) and its mark (-, 栋, 幢, 号楼, 座, and 8# / 8#楼 as many centres write it),
+    # then an optional 单元, then the room: 3-2-1201, 3栋2单元1201室, 8#1102, A座1201, B2-1102
+    r"^(?:[0-9]{1,3}|[A-Za-z][0-9]?)(?:-|栋|幢|号楼|座|#楼?-?)(?:[0-9]{1,2}(?:-|单元))?[0-9]{2,5}(?:室|号)?$"
 )
 
 
