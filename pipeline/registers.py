@@ -13,6 +13,8 @@ TEXT, DATE, BOOL, NUMBER, PHONE, CHOICE = "text", "date", "bool", "number", "pho
 YES_NO = ("是", "否")
 # Spellings of a choice that mean the same in every choice column (其它 is the common variant of 其他).
 CHOICE_SYNONYMS = {"其它": "其他", "別的": "其他", "其余": "其他"}
+# words clerks write after a choice (电话回访, 上门走访, 维修类, 噪音问题): read as the choice before them
+CHOICE_FILLERS = ("回访", "走访", "投诉", "方式", "类别", "类型", "类", "问题", "方面")
 SATISFACTION = ("满意", "基本满意", "不满意")
 SATISFACTION_SYNONYMS = {
     "非常满意": "满意",
@@ -67,7 +69,19 @@ class ValueList:
     synonyms: dict[str, str]
 
     def read(self, text: str) -> str:
-        return self.synonyms.get(text, text)
+        """The allowed value text means: itself, its synonym, or a value with a filler word after it
+        (电话回访 → 电话, 维修类 → 维修, 噪音问题 → 噪音); else text as written (a rule names it)."""
+        if text in self.synonyms:
+            return self.synonyms[text]
+        if text in self.choices:
+            return text
+        for filler in CHOICE_FILLERS:
+            if text.endswith(filler) and len(text) > len(filler):
+                head = text[: -len(filler)]
+                head = self.synonyms.get(head, head)
+                if head in self.choices:
+                    return head
+        return text
 
 
 def value_list(col: Column, allowed=None, extra=(), synonyms=None) -> ValueList:
@@ -279,7 +293,8 @@ CALLBACKS = Register(
     date_key="date",
     keywords=("回访记录", "回访登记", "回访"),
     columns=(
-        Column("id", "回访编号", required=True, aliases=("编号", "回访单号", "回访序号编号"), width=12),
+        # no other register refers to a callback: a 回访登记本 numbered only by 序号 still counts
+        Column("id", "回访编号", aliases=("编号", "回访单号", "回访序号编号"), width=12),
         Column(
             "ref",
             "关联编号",
@@ -292,7 +307,7 @@ CALLBACKS = Register(
         Column(
             "person",
             "被回访人",
-            aliases=("业主", "业主姓名", "客户", "客户姓名", "姓名", "住户"),
+            aliases=("业主", "业主姓名", "客户", "客户姓名", "姓名", "住户", "回访对象", "受访人"),
             personal=True,
             width=10,
         ),
@@ -390,6 +405,15 @@ REINSPECTIONS = Register(
             CHOICE,
             aliases=("结论", "复检结果", "处理结果"),
             choices=("维持原结果", "更正"),
+            synonyms={
+                **dict.fromkeys(
+                    ("维持", "维持原结论", "维持原判", "维持原检验结果", "原结果不变", "结果不变"),
+                    "维持原结果",
+                ),
+                **dict.fromkeys(
+                    ("更正结果", "更改", "更改结果", "修改结果", "纠正", "改正", "结果更正"), "更正"
+                ),
+            },
             width=12,
         ),
         _date(
@@ -408,7 +432,7 @@ FEEDBACK = Register(
     date_key="date",
     keywords=("客户反馈", "反馈"),
     columns=(
-        Column("id", "反馈编号", required=True, aliases=("编号", "反馈单号"), width=12),
+        Column("id", "反馈编号", aliases=("编号", "反馈单号"), width=12),  # referred to by no register
         Column(
             "complaint_id",
             "投诉编号",

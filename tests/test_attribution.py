@@ -126,6 +126,27 @@ def test_choice_synonyms_and_a_companys_own_value_list(tmp_path: Path):
     assert flagged == ["装配不良", "外观不良"]
 
 
+def test_a_choice_with_a_filler_word_after_it_is_that_choice():
+    from pipeline.registers import REGISTERS, value_list
+
+    method = value_list(REGISTERS["callbacks"].column("method"))
+    category = value_list(REGISTERS["complaints"].column("category"))
+    assert [method.read(t) for t in ("电话回访", "上门走访", "问卷方式", "电话")] == [
+        "电话",
+        "上门",
+        "问卷",
+        "电话",
+    ]
+    assert [category.read(t) for t in ("维修类", "噪音问题", "其它问题", "服务态度方面")] == [
+        "维修",
+        "噪音",
+        "其他",
+        "服务态度",
+    ]
+    assert method.read("微信回访") == "微信回访"  # not a choice: as written, for the rule to name
+    assert category.read("问题") == "问题"
+
+
 def test_value_lists_in_config_are_checked(tmp_path: Path):
     import pytest
 
