@@ -23,6 +23,7 @@ from pipeline.load.normalize import (
     year_hint,
 )
 from pipeline.load.read import read_file, saved_at
+from pipeline.load.ticks import fold_ticks, tick_groups
 from pipeline.load.values import clean_text
 from pipeline.names import PropertyNames
 
@@ -200,6 +201,9 @@ def _load_file(
             loaded.sheets.append(SheetSummary(raw.name, None, None))
             loaded.findings.append(Finding("sheet-skipped", INFO, name, raw.name, note=why))
             continue
+        groups = tick_groups(rows, raw.merged, match, config.choices)
+        if groups:  # a choice written as one ticked column per value: folded into one column
+            fold_ticks(rows, match, groups)
         title = _title(rows, match.first_row)
         year = year_hint(raw.name, title, path.stem)
         named = names.first(title, raw.name, path.stem, *reversed(Path(name).parent.parts))
