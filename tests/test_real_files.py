@@ -4,6 +4,7 @@ warnings kept off the terminal, and a corpus of real-shaped fixtures."""
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from pipeline.load.loader import load_file
 from pipeline.render.validation import write_annotated_copy
@@ -152,3 +153,52 @@ def test_validate_counts_rule_errors_as_set_aside(tmp_path: Path, config):
     lines, _ = describe_results(results)
     assert "读取 10 行，可入库 7 行，暂存 3 行" in lines[0]
     assert "跳过非数据行 7 行" in lines[0]
+
+
+def _formula_register(path: Path, writer: str) -> Path:
+    rows = [
+        ["翠湖花园客户投诉处理登记表"],
+        ["投诉编号", "受理日期", "投诉类别", "承诺回复日期"],
+        *[[f"TS-{i}", f"2026-10-0{i}", "维修", f"=B{i + 2}+3"] for i in range(1, 8)],
+    ]
+    if writer == "openpyxl":  # writes no value for a formula
+        return xlsx(path, {"10月": rows})
+    import xlsxwriter  # writes 0 for each formula and asks the next reader to recalculate
+
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("10月")
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            ws.write(r, c, v)
+    wb.close()
+    return path
+
+
+@pytest.mark.parametrize("writer", ["openpyxl", "xlsxwriter"])
+def test_formulas_saved_without_their_values_are_said_not_read_as_zero(tmp_path: Path, config, writer):
+    loaded = load_file(_formula_register(tmp_path / "投诉.xlsx", writer), config, AS_OF)
+    assert [r.values["promised"] for r in loaded.records] == [None] * 7  # never 1899-12-30 from a 0
+    (said,) = [f for f in loaded.all_findings() if f.code == "formula-no-value"]
+    assert (said.sheet, said.severity) == ("10月", "warning")
+    assert "D3、D4、D5、D6、D7 等 7 个" in said.message and "Excel 或 WPS" in said.message
+    assert not [f for f in loaded.all_findings() if f.code not in ("formula-no-value",)]
+
+
+def test_formulas_with_saved_values_read_as_their_values(tmp_path: Path, config):
+    """A workbook saved by a spreadsheet (a value for each formula, no request to recalculate)."""
+    import re
+    import zipfile
+
+    src = _formula_register(tmp_path / "src.xlsx", "openpyxl")
+    out = tmp_path / "投诉.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<v\s*/>", b"<v>46300</v>", data)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            zout.writestr(item, data)
+    loaded = load_file(out, config, AS_OF)
+    assert {r.values["promised"] for r in loaded.records} == {"2026-10-05"}
+    assert not [f for f in loaded.all_findings() if f.code == "formula-no-value"]

@@ -22,7 +22,7 @@ from pipeline.load.normalize import (
     sheet_month,
     year_hint,
 )
-from pipeline.load.read import read_file, saved_at
+from pipeline.load.read import cell_index, read_file, saved_at
 from pipeline.load.ticks import fold_ticks, tick_groups
 from pipeline.load.values import clean_text
 from pipeline.names import PropertyNames
@@ -251,6 +251,17 @@ def _load_file(
                 Finding(
                     "header-partial", INFO, name, raw.name, header_row, text, column_letter(c), text, named
                 )
+            )
+        placed = set(match.columns.values())
+        lost = [
+            ref
+            for ref in raw.uncomputed
+            if (at := cell_index(ref))[0] >= match.data_start and at[1] in placed
+        ]
+        if lost:
+            more = f" 等 {len(lost)} 个" if len(lost) > 5 else ""
+            loaded.findings.append(
+                Finding("formula-no-value", WARNING, name, raw.name, note="、".join(lost[:5]) + more)
             )
         if raw.cut_columns:
             loaded.findings.append(

@@ -37,27 +37,85 @@ class RawSheet:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     hidden: bool = False
     cut_columns: int = 0  # how many columns beyond MAX_COLS were not read
+    uncomputed: list[str] = field(default_factory=list)  # formula cells saved without a value (D3, D4)
 
 
-def _check_zip(path: Path) -> None:
+def _check_zip(path: Path) -> dict[str, list[str]]:
+    """Refuses a damaged or bomb-sized workbook; returns its formula cells saved without a value."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            if total > MAX_UNZIPPED or (total > 50_000_000 and total / packed > MAX_RATIO):
+                raise InputError("file-too-large", f"解压后 {total // 1_000_000} MB")
+            return _uncomputed(zf, {i.filename for i in infos})
     except zipfile.BadZipFile as exc:
         raise InputError("file-unreadable", "文件已损坏或不完整") from exc
-    total = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos) or 1
-    if total > MAX_UNZIPPED or (total > 50_000_000 and total / packed > MAX_RATIO):
-        raise InputError("file-too-large", f"解压后 {total // 1_000_000} MB")
+
+
+_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]+)"')
+_TARGET = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]+)"[^>]*?\bTarget="([^"]+)"')
+_TARGET_FIRST = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]+)"[^>]*?\bId="([^"]+)"')
+# a cell whose formula is followed by no saved value: <c r="D3"><f>B3+3</f></c>, <f>B3+3</f><v />,
+# <c r="D4"><f t="shared" si="0"/></c>; and, in a workbook that asks to be recalculated on opening,
+# the placeholder 0 its writer put there (XlsxWriter's default)
+_FORMULA_CELL = rb'<c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)\s*'
+_NO_VALUE = re.compile(_FORMULA_CELL + rb"(?:<v\s*/>|<v></v>)?\s*</c>")
+_PLACEHOLDER = re.compile(_FORMULA_CELL + rb"(?:<v\s*/>|<v></v>|<v>0</v>)?\s*</c>")
+_RECALC = re.compile(rb'<calcPr\b[^>]*\bfullCalcOnLoad="(?:1|true)"')
+
+
+def _uncomputed(zf: zipfile.ZipFile, names: set[str]) -> dict[str, list[str]]:
+    """Sheet name → its formula cells that have no saved value. Excel and WPS save each formula's
+    value (and a calcChain); a workbook written by a program that cannot calculate has none, or a
+    placeholder (0) with a request to recalculate on opening (fullCalcOnLoad), and every reader,
+    ours too, sees those cells blank or 0. Only workbooks without a calcChain are scanned, and
+    only those whose sheets have a formula are looked at further."""
+    if "xl/calcChain.xml" in names or "xl/workbook.xml" not in names:
+        return {}
+    parts = {n: zf.read(n) for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+    parts = {n: data for n, data in parts.items() if b"<f" in data}
+    if not parts:
+        return {}
+    book = zf.read("xl/workbook.xml")
+    pattern = _PLACEHOLDER if _RECALC.search(book) else _NO_VALUE
+    rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+    targets = dict(_TARGET.findall(rels)) | {rid: t for t, rid in _TARGET_FIRST.findall(rels)}
+    out = {}
+    for name, rid in _SHEET.findall(book):
+        target = targets.get(rid, b"").decode(errors="replace").lstrip("/")
+        data = parts.get(target if target.startswith("xl/") else f"xl/{target}")
+        cells = [ref.decode() for ref in pattern.findall(data)] if data else []
+        if cells:
+            out[_xml_text(name)] = cells
+    return out
+
+
+def cell_index(ref: str) -> tuple[int, int]:
+    """'D3' → (2, 3): the grid's row and column indexes."""
+    letters = ref.rstrip("0123456789")
+    column = 0
+    for ch in letters:
+        column = column * 26 + ord(ch) - 64
+    return int(ref[len(letters) :]) - 1, column - 1
+
+
+def _xml_text(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace")
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
+        text = text.replace(entity, char)
+    return text
 
 
 def _read_excel(path: Path, head: bytes) -> list[RawSheet]:
+    uncomputed: dict[str, list[str]] = {}
     if head.startswith(OLE_MAGIC):
         data = path.read_bytes()
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise InputError("file-encrypted")
     elif head.startswith(ZIP_MAGIC):
-        _check_zip(path)
+        uncomputed = _check_zip(path)
     else:
         raise InputError("file-unreadable", f"扩展名是 {path.suffix}，但内容不是 Excel 工作簿")
     try:
@@ -77,7 +135,12 @@ def _read_excel(path: Path, head: bytes) -> list[RawSheet]:
                     rows = [r[:MAX_COLS] for r in rows]
                 merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
                 hidden = "Visible" not in str(meta.visible)
-                sheets.append(RawSheet(meta.name, rows, merged, hidden, cut))
+                blank = uncomputed.get(meta.name, [])
+                for ref in blank:  # a placeholder (0, or nothing) is no value: read as blank, and said
+                    r, c = cell_index(ref)
+                    if r < len(rows) and c < len(rows[r]):
+                        rows[r][c] = None
+                sheets.append(RawSheet(meta.name, rows, merged, hidden, cut, blank))
             return sheets
     except InputError:
         raise
