@@ -75,6 +75,14 @@ def test_impossible_dates_are_problems(raw):
         ("无", False),
         ("", None),
         (None, None),
+        ("有效", True),  # 是否有效投诉, as clerks answer it
+        ("无效投诉", False),
+        ("属实", True),
+        ("不属实", False),
+        ("是（已核实）", True),  # a yes or no with a remark after it
+        ("否，责任在业主", False),
+        ("N/A", None),
+        ("未", False),
     ],
 )
 def test_yes_no(raw, expected):
@@ -82,8 +90,9 @@ def test_yes_no(raw, expected):
 
 
 def test_yes_no_rejects_other_words():
-    with pytest.raises(ValueProblem):
-        parse_bool("可能")
+    for text in ("可能", "部分解决", "是否", "1,2"):
+        with pytest.raises(ValueProblem):
+            parse_bool(text)
 
 
 def test_numbers_and_phones_stored_as_anything():

@@ -367,10 +367,14 @@ def parse_date(
 
 _TRUE = frozenset(
     {"是", "√", "✓", "✔", "y", "yes", "true", "有", "对", "1", "紧急", "是的", "已解决", "解决"}
+    | {"有效", "有效投诉", "属实", "加急", "紧急投诉"}
 )
 _FALSE = frozenset(
     {"否", "×", "✗", "✘", "x", "n", "no", "false", "无", "0", "不", "不是", "未解决", "一般", "非紧急"}
+    | {"无效", "无效投诉", "不属实", "非", "不紧急", "普通", "未"}
 )
+_BOOL_BLANK = PLACEHOLDERS - {"无", "未"}  # in a 是/否 column 无 and 未 say no
+_REMARK = re.compile(r"^(.+?)\s*(?:[（(].*[）)]|[，,、;；:：].*)$")  # 是（已核实）, 否，责任在业主
 
 
 def parse_bool(value: object) -> bool | None:
@@ -379,12 +383,15 @@ def parse_bool(value: object) -> bool | None:
     if isinstance(value, bool):
         return value
     text = clean_text(value).lower()
-    if text in ("", "/", "-", "—"):
+    if text in _BOOL_BLANK:
         return None
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
+    remark = _REMARK.match(text)  # a yes or no with a remark after it
+    if remark and not remark.group(1).isdigit() and (remark.group(1) in _TRUE or remark.group(1) in _FALSE):
+        return remark.group(1) in _TRUE
     raise ValueProblem("invalid-bool")
 
 
