@@ -126,3 +126,12 @@ def test_the_registers_month_settles_an_ambiguous_date_when_one_reading_fits():
     assert in_month({(2026, 10, 11), (2026, 11, 10)}, "2026-11") == (2026, 11, 10)
     assert in_month({(2026, 10, 31), (2026, 12, 1)}, "2026-11") is None  # both a month away: no guess
     assert in_month({(2026, 7, 11), (2026, 11, 7)}, None) is None
+
+
+def test_a_day_alone_is_a_day_of_the_registers_month():
+    assert parse_date("3日", 2026, AS_OF, None, "2026-10")[0] == date(2026, 10, 3)
+    assert parse_date("12号 下午2点", 2026, AS_OF, None, "2026-10")[0] == datetime(2026, 10, 12, 14, 0)
+    assert parse_date("12日14:30", 2026, AS_OF, None, "2026-10")[0] == datetime(2026, 10, 12, 14, 30)
+    for text, month in (("3日", None), ("31日", "2026-09"), ("3", "2026-10")):  # no month, no such day, no 日
+        with pytest.raises(ValueProblem):
+            parse_date(text, 2026, AS_OF, None, month)

@@ -136,6 +136,7 @@ _DATE_FORMS = [  # (kind, pattern) tried in order at the start of the text
     ("ymd", r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?!\d)"),
     ("md", r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d)\s*[日号]?"),
     ("md", r"(?P<m>\d{1,2})\s*[./\-]\s*(?P<d>\d{1,2})(?![\d./\-])"),
+    ("d", r"(?P<d>\d{1,2})\s*[日号]"),  # 3日, 5号: in a register whose month is named
     ("ymd", r"(?P<y>\d{4})\s*-\s*" + _MON + r"\s*-\s*(?P<d>\d{1,2})"),
     ("ymd", r"(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s\-]*" + _MON + r"[\s\-,]*(?P<y>\d{4})"),
     ("ymd", _MON + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{4})"),
@@ -302,7 +303,11 @@ def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | N
         if not m:
             continue
         assumed = False
-        if kind == "triple":
+        if kind == "d":
+            if not month_hint:
+                continue  # a day of no named month
+            y, mo, d = int(month_hint[:4]), int(month_hint[5:7]), int(m.group("d"))
+        elif kind == "triple":
             y, mo, d = _triple(m, year_hint, as_of, order, month_hint)
         elif kind == "md":
             mo, d = int(m.group("m")), int(m.group("d"))
@@ -337,7 +342,8 @@ def parse_date(
     9/24/2019 (US export), 20261008, and 10月8日 / 10-8 / 三月一号 whose year comes from year_hint or,
     failing that, the year that puts the date nearest before as_of. order ('dmy' / 'mdy', from the
     sheet: date_order) settles 1/2/2020, else month_hint (the register's month, '2026-11') when only
-    one reading fits it (in_month); without either such a date is a date-ambiguous problem.
+    one reading fits it (in_month); without either such a date is a date-ambiguous problem. A day
+    alone (3日, 5号 下午2点) is a day of month_hint, and no date without it.
     """
     if value is None:
         return None, False
