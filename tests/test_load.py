@@ -165,6 +165,22 @@ def test_utf8_bom_and_gb18030_csv(tmp_path: Path, config):
         assert loaded.records[0].values["complaint_id"] == "CH-1", enc
 
 
+def test_an_exports_excel_guards_are_read_as_the_text_excel_shows(tmp_path: Path, config):
+    path = tmp_path / "翠湖花园投诉导出.csv"
+    path.write_bytes(
+        "\ufeff投诉编号\t受理日期\t投诉类别\t联系电话\t投诉内容\r\n"
+        '="TS-0001"\t2026-10-03 10:00:00\t维修\t="13812345678"\t"说""漏水"""\r\n'
+        '="TS-0002"\t2026/10/4\t噪音\t13912345678\t="a=""b"""\r\n'.encode("utf-8")
+    )
+    first, second = load_file(path, config, AS_OF).records
+    assert (first.values["id"], first.values["phone"], first.values["content"]) == (
+        "TS-0001",
+        "13812345678",
+        '说"漏水"',
+    )
+    assert (second.values["id"], second.values["content"]) == ("TS-0002", 'a="b"')
+
+
 def test_every_month_sheet_is_read_and_notes_sheets_skipped(tmp_path: Path, config):
     head = ["投诉编号", "项目", "受理日期", "投诉类别"]
     path = xlsx(

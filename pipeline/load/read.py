@@ -196,7 +196,16 @@ def _read_csv(path: Path) -> list[RawSheet]:
         rows.append(r[:MAX_COLS])
         if len(rows) > MAX_ROWS:
             raise InputError("file-too-large", f"超过 {MAX_ROWS:,} 行")
+    if '="' in text:  # ="TS-0001", ="13812345678": an export's guard against Excel's number conversion
+        rows = [[_unguarded(c) for c in r] for r in rows]
     return [RawSheet(path.stem, rows)]
+
+
+def _unguarded(cell: str) -> str:
+    """The text Excel shows for a CSV cell written ="…" (its quotes doubled inside)."""
+    if cell.startswith('="') and cell.endswith('"') and len(cell) >= 3:
+        return cell[2:-1].replace('""', '"')
+    return cell
 
 
 def read_file(path: Path) -> list[RawSheet]:
