@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
-from pipeline.load.values import ValueProblem, date_order, in_month, parse_date
+from pipeline.load.values import ValueProblem, date_order, month_order, parse_date
 
 AS_OF = datetime(2026, 11, 1, 8, 0)
 D = datetime
@@ -114,18 +114,16 @@ def test_impossible_times_are_problems(text):
         parse_date(text, None, AS_OF)
 
 
-def test_the_registers_month_settles_an_ambiguous_date_when_one_reading_fits():
-    assert parse_date("11/07/2026", None, AS_OF, None, "2026-11")[0] == date(2026, 11, 7)
-    assert parse_date("07/11/2026", None, AS_OF, None, "2026-11")[0] == date(2026, 11, 7)
-    assert parse_date("12/01/2026", None, AS_OF, None, "2026-11")[0] == date(2026, 12, 1)  # early next month
-    assert parse_date("10/11/2026", None, AS_OF, "mdy", "2026-11")[0] == date(
-        2026, 10, 11
-    )  # the column's order first
-    with pytest.raises(ValueProblem):  # neither reading near November
-        parse_date("03/04/2026", None, AS_OF, None, "2026-11")
-    assert in_month({(2026, 10, 11), (2026, 11, 10)}, "2026-11") == (2026, 11, 10)
-    assert in_month({(2026, 10, 31), (2026, 12, 1)}, "2026-11") is None  # both a month away: no guess
-    assert in_month({(2026, 7, 11), (2026, 11, 7)}, None) is None
+def test_the_registers_month_shows_the_order_of_its_period_dates():
+    assert month_order(["07/11/2026", "02/11/2026 14:00"], "2026-11") == "dmy"  # November: day first
+    assert month_order(["11/07/2026", "11/02/2026"], "2026-11") == "mdy"
+    assert month_order(["07/11/2026", "11/02/2026"], "2026-11") is None  # contradicts itself
+    assert month_order(["11/11/2026", "03/04/2026", "2026-11-05"], "2026-11") is None  # nothing to tell
+    assert month_order(["07/11/2025"], "2026-11") is None  # another year says nothing of this month
+    assert month_order(["07/11/2026"], None) is None
+    assert parse_date("11/07/2026", None, AS_OF, month_order(["07/11/2026"], "2026-11"))[0] == date(
+        2026, 7, 11
+    )
 
 
 def test_a_day_alone_is_a_day_of_the_registers_month():

@@ -76,21 +76,24 @@ def test_english_export_without_order_evidence_sets_aside(tmp_path: Path, cfg):
     assert "2026-01-10" in rec.findings[0].message and "2026-10-01" in rec.findings[0].message
 
 
-def test_a_ledger_titled_with_its_month_reads_its_slash_dates_in_that_month(tmp_path: Path, cfg):
+def test_a_ledger_titled_with_its_month_reads_its_slash_dates_in_that_months_order(tmp_path: Path, cfg):
+    """No day over 12 shows the order; the title's October does: 07/10/2026 received can only be
+    day-month, and the sheet's other dates are read in that order."""
     from tests.builders import xlsx
 
     rows = [
         ["南亚物业服务中心 客户投诉受理台账（2026年10月）"],
         ["单号", "投诉\n时间", "投诉类型", "处理情况", None],
         [None, None, None, "完成日期", "回复日期"],
-        ["TS-01", "10/07/2026", "噪音", "07/10/2026", "11/02/2026"],
-        ["TS-02", "2026.10.9", "维修", None, None],
+        ["TS-01", "07/10/2026", "噪音", "08/10/2026", "02/11/2026"],
+        ["TS-02", "2026.10.9", "维修", "11/10/2026", None],
     ]
     loaded = load_file(xlsx(tmp_path / "台账.xlsx", {"Sheet1": rows}), cfg, AS_OF)
-    first = loaded.records[0]
-    assert not first.set_aside and not first.findings
-    assert (first.values["received"], first.values["closed"]) == ("2026-10-07", "2026-10-07")
-    assert first.values["replied"] == "2026-11-02"  # early the next month
+    first, second = loaded.records
+    assert not first.set_aside and not first.findings and not second.findings
+    assert (first.values["received"], first.values["closed"]) == ("2026-10-07", "2026-10-08")
+    assert first.values["replied"] == "2026-11-02"  # early the next month, in the sheet's order
+    assert second.values["closed"] == "2026-10-11"
     assert loaded.sheets[0].month == "2026-10"
     assert loaded.sheets[0].columns["received"] == ["投诉时间", "B"]  # a wrapped header cell, on one line
 

@@ -22,6 +22,7 @@ from pipeline.load.values import (
     clean_text,
     date_order,
     is_blank,
+    month_order,
     parse_bool,
     parse_choice,
     parse_date,
@@ -239,6 +240,11 @@ def normalize_sheet(
         c for col in register.columns if col.type == DATE and (c := match.columns.get(col.key)) is not None
     ]
     order = date_order(row[c] for row in rows[match.data_start :] for c in date_columns if c < len(row))
+    period = match.columns.get(register.date_key) if register.date_key else None
+    if order is None and period is not None:  # else the month the register names shows it
+        order = month_order(
+            (row[period] for row in rows[match.data_start :] if period < len(row)), ctx.named_month
+        )
     for col in register.columns:
         c = match.columns.get(col.key)
         layout.append(

@@ -228,12 +228,32 @@ def date_order(values) -> str | None:
     return seen.pop() if len(seen) == 1 else None
 
 
-def _triple(
-    m: re.Match, year_hint: int | None, as_of: datetime, order: str | None, month_hint: str | None = None
-) -> tuple[int, int, int]:
+def month_order(values, month: str | None) -> str | None:
+    """'dmy' or 'mdy' when the register's period dates (受理日期, 回访日期 …) show their order by the
+    month the register names ('2026-11': 05/11/2026 can then only be day-month): every such date
+    that only one order puts in that month says the same order. None when none does or they
+    contradict each other (a sheet is written in one order, so one date settles the others)."""
+    if not month:
+        return None
+    year, mon = int(month[:4]), int(month[5:7])
+    seen = set()
+    triple = _DATE_RES[2][1]
+    for value in values:
+        if type(value) is not str or len(value) > 40 or not _SEPARATED.search(value):
+            continue
+        m = triple.match(value.strip()) or (None if value.isascii() else triple.match(clean_text(value)))
+        if not m or len(m.group("c")) != 4 or int(m.group("c")) != year:
+            continue
+        a, b = int(m.group("a")), int(m.group("b"))
+        if a != b and (a == mon) != (b == mon):
+            seen.add("mdy" if a == mon else "dmy")
+    return seen.pop() if len(seen) == 1 else None
+
+
+def _triple(m: re.Match, year_hint: int | None, as_of: datetime, order: str | None) -> tuple[int, int, int]:
     """a/b/c: with a four-digit year last, month-day or day-month; with two digits, also year first.
     One valid reading (or one near the expected year, for two-digit years) is the date; otherwise
-    the column's order decides, then the register's month (in_month), else the date is ambiguous."""
+    the sheet's order decides (date_order, month_order), else the date is ambiguous."""
     a, b, c = int(m.group("a")), int(m.group("b")), m.group("c")
     if len(c) == 4:
         readings = {"mdy": (int(c), a, b), "dmy": (int(c), b, a)}
@@ -249,27 +269,10 @@ def _triple(
         return near.pop()
     if order in valid:
         return valid[order]
-    fitting = in_month(set(valid.values()), month_hint)
-    if fitting is not None:
-        return fitting
     if not valid:
         raise ValueProblem("invalid-date", "（月、日不存在）")
     readings_text = " 或 ".join(sorted({date(*v).isoformat() for v in valid.values()}))
     raise ValueProblem("date-ambiguous", f"：可读作 {readings_text}")
-
-
-def in_month(readings: set[tuple[int, int, int]], month: str | None) -> tuple[int, int, int] | None:
-    """The one reading of an ambiguous date (11/07/2026) that the register's month ('2026-11', named by
-    its sheet, title or file name) makes plain: the only one in that month, else the only one within
-    a month of it (a reply dated early the next month); None when none or several fit."""
-    if not month or not readings:
-        return None
-    target = int(month[:4]) * 12 + int(month[5:7]) - 1
-    for reach in (0, 1):
-        near = [r for r in readings if abs(r[0] * 12 + r[1] - 1 - target) <= reach]
-        if near:
-            return near[0] if len(near) == 1 else None
-    return None
 
 
 def _clock(rest: str) -> tuple[int, int, int]:
@@ -308,7 +311,7 @@ def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | N
                 continue  # a day of no named month
             y, mo, d = int(month_hint[:4]), int(month_hint[5:7]), int(m.group("d"))
         elif kind == "triple":
-            y, mo, d = _triple(m, year_hint, as_of, order, month_hint)
+            y, mo, d = _triple(m, year_hint, as_of, order)
         elif kind == "md":
             mo, d = int(m.group("m")), int(m.group("d"))
             y, assumed = year_hint, True
@@ -341,9 +344,9 @@ def parse_date(
     2026-10-08 14:30, 2026/10/12 3:05 PM, 10月12号，星期一 晚8:00, 20时1刻, 17:06:30.0, Oct 12, 2026,
     9/24/2019 (US export), 20261008, and 10月8日 / 10-8 / 三月一号 whose year comes from year_hint or,
     failing that, the year that puts the date nearest before as_of. order ('dmy' / 'mdy', from the
-    sheet: date_order) settles 1/2/2020, else month_hint (the register's month, '2026-11') when only
-    one reading fits it (in_month); without either such a date is a date-ambiguous problem. A day
-    alone (3日, 5号 下午2点) is a day of month_hint, and no date without it.
+    sheet: date_order, month_order) settles 1/2/2020; without it such a date is a date-ambiguous
+    problem. A day alone (3日, 5号 下午2点) is a day of month_hint (the register's month, '2026-11'),
+    and no date without it.
     """
     if value is None:
         return None, False
