@@ -98,6 +98,23 @@ def test_a_ledger_titled_with_its_month_reads_its_slash_dates_in_that_months_ord
     assert loaded.sheets[0].columns["received"] == ["投诉时间", "B"]  # a wrapped header cell, on one line
 
 
+def test_when_the_period_dates_show_no_order_the_registers_other_dates_do(tmp_path: Path, cfg):
+    from tests.builders import xlsx
+
+    rows = [
+        ["南亚客户投诉处理登记表 2026年12月"],
+        ["投诉编号", "受理日期", "投诉类别", "完成日期", "回复日期"],
+        ["TS-01", "2026/12/1 9:30", "噪音", "12/3/2026", "1/4/2027"],  # month first, as a US export
+        ["TS-02", "2026/12/2 10:00", "维修", "12/9/2026", None],
+    ]
+    first, second = load_file(xlsx(tmp_path / "投诉.xlsx", {"Sheet1": rows}), cfg, AS_OF).records
+    assert (first.values["closed"], first.values["replied"], second.values["closed"]) == (
+        "2026-12-03",
+        "2027-01-04",
+        "2026-12-09",
+    )
+
+
 def test_wps_saved_workbook_loads(tmp_path: Path, cfg):
     path = wps_saved(tmp_path / "东南亚投诉.xlsx")
     with zipfile.ZipFile(path) as z:

@@ -240,10 +240,15 @@ def normalize_sheet(
         c for col in register.columns if col.type == DATE and (c := match.columns.get(col.key)) is not None
     ]
     order = date_order(row[c] for row in rows[match.data_start :] for c in date_columns if c < len(row))
-    period = match.columns.get(register.date_key) if register.date_key else None
-    if order is None and period is not None:  # else the month the register names shows it
+    if order is None and ctx.named_month:  # else the month the register names shows it: by its
+        # period dates first (受理日期 lies in that month), else by any of its dates
+        period = match.columns.get(register.date_key) if register.date_key else None
         order = month_order(
-            (row[period] for row in rows[match.data_start :] if period < len(row)), ctx.named_month
+            (row[period] for row in rows[match.data_start :] if period is not None and period < len(row)),
+            ctx.named_month,
+        ) or month_order(
+            (row[c] for row in rows[match.data_start :] for c in date_columns if c < len(row)),
+            ctx.named_month,
         )
     for col in register.columns:
         c = match.columns.get(col.key)
