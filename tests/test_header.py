@@ -80,6 +80,16 @@ def test_register_recognised_from_headers(headers, register):
     assert find_header([headers], [], {}).register.key == register
 
 
+def test_a_dates_header_ends_in_either_riqi_or_shijian():
+    m = find_header([["投诉编号", "受理日期", "投诉类别", "回复业主时间", "结案时间", "是否属实"]], [], {})
+    assert (m.columns["replied"], m.columns["closed"], m.columns["valid"]) == (3, 4, 5)
+    m = find_header(
+        [["申诉编号", "报告编号", "报告接收时间", "申诉日期", "复检人员", "书面通知时间"]], [], {}
+    )
+    assert (m.columns["report_received"], m.columns["notified"]) == (2, 5)
+    assert not m.unknown and not m.partial
+
+
 def test_title_breaks_a_tie_between_registers():
     rows = [["翠湖花园报修登记表"], ["编号", "项目", "房号", "日期", "内容"]]
     assert find_header(rows, [], {}).register.key == "repairs"

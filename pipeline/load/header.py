@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pipeline.registers import IGNORED_HEADERS, REGISTERS, Register
+from pipeline.registers import DATE, IGNORED_HEADERS, REGISTERS, Register
 
 HEADER_SEARCH_ROWS = 20
 MIN_MATCHED = 3
@@ -56,6 +56,12 @@ def build_lookup(register: Register, extra: dict[str, str] | None = None) -> Loo
     for col in register.columns:
         for name in (col.header, *col.aliases):
             exact.setdefault(norm_header(name), col.key)
+    for col in register.columns:  # a date's header ends in 日期 or 时间 alike (回复业主时间, 结案时间)
+        if col.type == DATE:
+            for name in (col.header, *col.aliases):
+                for a, b in (("日期", "时间"), ("时间", "日期")):
+                    if name.endswith(a):
+                        exact.setdefault(norm_header(name[: -len(a)] + b), col.key)
     by_header = {c.header: c.key for c in register.columns}
     for clerk, canonical in (extra or {}).items():
         exact[norm_header(clerk)] = by_header[canonical]
