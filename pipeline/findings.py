@@ -76,7 +76,9 @@ CODES: dict[str, Code] = {
         '如它就是“{note}”，请改成标准列名，或在 config.toml 的 [aliases.<登记表>] 中写一行 "{value}" = "{note}"',
     ),
     "header-duplicate": Code(
-        "重复的列", "“{value}”对应的标准列“{note}”出现了不止一次，只读取第一列", "请删除或改名重复的列"
+        "重复的列",
+        "“{value}”对应的标准列“{note}”出现了不止一次，第一列空白的行取这一列的值",
+        "两列是同一内容时请删除一列；不是同一内容时请改列名",
     ),
     "column-missing": Code(
         "缺少必填列", "缺少必填列“{value}”，所有行都无法计入", "请在表头中加上“{value}”列"

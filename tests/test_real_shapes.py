@@ -125,3 +125,20 @@ def test_wps_saved_workbook_loads(tmp_path: Path, cfg):
     assert first.values["received"] == "2026-10-12T15:05" and first.values["closed"] == "2026-10-13T09:00"
     assert first.values["category"] == "其他" and second.values["received"] == "2026-10-14"
     assert loaded.skipped == {"签名、日期或合计行": 1} and not loaded.rows_set_aside
+
+
+def test_a_second_column_for_the_same_thing_fills_the_firsts_blanks(tmp_path: Path, cfg):
+    """投诉单号 and 维修单号 side by side are both the callback's 关联编号."""
+    from tests.builders import xlsx
+
+    rows = [
+        ["南亚回访记录表"],
+        ["回访日期", "投诉单号", "维修单号", "满意度", "回访人"],
+        ["2026-10-05", "TS-01", None, "满意", "小陈"],
+        ["2026-10-06", None, "BX-07", "满意", "小陈"],
+        ["2026-10-07", None, None, "满意", "小陈"],
+    ]
+    loaded = load_file(xlsx(tmp_path / "回访.xlsx", {"10月": rows}), cfg, AS_OF)
+    assert [r.values["ref"] for r in loaded.records] == ["TS-01", "BX-07", None]
+    (said,) = [f for f in loaded.findings if f.code == "header-duplicate"]
+    assert said.letter == "C" and "第一列空白的行取这一列的值" in said.message

@@ -24,7 +24,7 @@ from pipeline.load.normalize import (
 )
 from pipeline.load.read import cell_index, read_file, saved_at
 from pipeline.load.ticks import fold_ticks, tick_groups
-from pipeline.load.values import clean_text
+from pipeline.load.values import clean_text, is_blank
 from pipeline.names import PropertyNames
 
 # Rows under a header that hold something but are not data: counted and said, never silently dropped
@@ -140,6 +140,18 @@ def fill_merged_data(rows: list[list], merged: list, data_start: int) -> None:
             for c in range(c0, c1 + 1):
                 if c < len(row) and row[c] in (None, ""):
                     row[c] = value
+
+
+def fill_from_duplicates(rows: list[list], match: HeaderMatch) -> None:
+    """A second column naming a column already read (维修单号 beside 投诉单号, both 关联编号; 结案时间
+    beside 处理完成时间) gives its value where the first column's cell is blank, in place."""
+    by_header = {col.header: col.key for col in match.register.columns}
+    for c, _, canonical in match.duplicates:
+        first = match.columns[by_header[canonical]]
+        for row in rows[match.data_start :]:
+            if c < len(row) and not is_blank(row[c]) and (first >= len(row) or is_blank(row[first])):
+                row.extend([None] * (first + 1 - len(row)))
+                row[first] = row[c]
 
 
 def _title(rows: list[list], before: int) -> str:
@@ -268,6 +280,7 @@ def _load_file(
                 Finding("sheet-too-wide", INFO, name, raw.name, note=f"{raw.cut_columns:,}")
             )
         fill_merged_data(rows, raw.merged, match.data_start)
+        fill_from_duplicates(rows, match)
         records, skipped = normalize_sheet(rows, match, ctx)
         if records:
             loaded.findings.extend(records[0].sheet_errors)
