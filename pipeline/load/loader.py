@@ -24,6 +24,7 @@ from pipeline.load.normalize import (
 )
 from pipeline.load.read import cell_index, read_file, saved_at
 from pipeline.load.ticks import fold_ticks, tick_groups
+from pipeline.load.units import join_unit_parts, unit_parts
 from pipeline.load.values import clean_text, is_blank
 from pipeline.names import PropertyNames
 
@@ -216,6 +217,7 @@ def _load_file(
         groups = tick_groups(rows, raw.merged, match, config.choices)
         if groups:  # a choice written as one ticked column per value: folded into one column
             fold_ticks(rows, match, groups)
+        split_unit = unit_parts(match)  # 楼栋 | 单元 | 房号: joined once merged cells are filled
         title = _title(rows, match.first_row)
         year = year_hint(raw.name, title, path.stem)
         named = names.first(title, raw.name, path.stem, *reversed(Path(name).parent.parts))
@@ -280,6 +282,8 @@ def _load_file(
                 Finding("sheet-too-wide", INFO, name, raw.name, note=f"{raw.cut_columns:,}")
             )
         fill_merged_data(rows, raw.merged, match.data_start)
+        if split_unit:
+            join_unit_parts(rows, match.data_start, split_unit)
         fill_from_duplicates(rows, match)
         records, skipped = normalize_sheet(rows, match, ctx)
         if records:
