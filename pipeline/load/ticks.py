@@ -50,31 +50,33 @@ def tick_groups(rows: list[list], merged: list, match: HeaderMatch, choices) -> 
     """The tick-box groups of the register's choice columns under (or in) the matched header.
     choices(register, key) → ValueList (Config.choices)."""
     register, header = match.register, match.last_row
+    top = rows[header]
     below = rows[header + 1] if header + 1 < len(rows) else []
     spans = {c0: c1 for (r0, c0), (r1, c1) in merged if r0 <= header <= r1}
     placed = set(match.columns.values())
+    free = [c for c in range(len(top)) if c not in placed and cell_text(top[c])]  # unplaced headers
     groups = []
     for col in register.columns:
         if col.type != CHOICE:
             continue
-        values = choices(register.key, col.key)
         c0 = match.columns.get(col.key)
         if c0 is not None:  # the header names the column; its values may sit in the row below
 
             def beside(c: int, c0=c0) -> bool:
-                top = rows[header][c] if c < len(rows[header]) else None
-                return c <= spans.get(c0, c0) or (c not in placed and is_blank(top))
+                return c <= spans.get(c0, c0) or (
+                    c not in placed and is_blank(top[c] if c < len(top) else None)
+                )
 
-            run = _run(below, c0, values, beside)
+            if not beside(c0 + 1):
+                continue  # one column: no group (most registers, decided without reading a value)
+            run = _run(below, c0, choices(register.key, col.key), beside)
         else:  # the header row itself lists the values, where no other column is placed
+            starts = [c for c in free if c + 1 in free]
+            if not starts:
+                continue
+            values = choices(register.key, col.key)
             run = next(
-                (
-                    r
-                    for start in range(len(rows[header]))
-                    if start not in placed
-                    and len(r := _run(rows[header], start, values, lambda c: c not in placed)) >= 2
-                ),
-                [],
+                (r for c in starts if len(r := _run(top, c, values, lambda c: c not in placed)) >= 2), []
             )
         if len(run) >= 2:
             groups.append(TickGroup(col.key, run))
