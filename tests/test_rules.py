@@ -1,6 +1,7 @@
 """Each rule with a passing and a failing case, built in the test."""
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -484,3 +485,18 @@ def test_feedback_naming_no_property_follows_exactly_one_propertys_complaint():
     assert "feedback-property-unknown" not in codes({"complaints": one, "feedback": [feedback("TS-001")]})
     nowhere = codes({"complaints": one, "feedback": [feedback("TS-009")]})
     assert "feedback-property-unknown" in nowhere and "feedback-complaint-unknown" not in nowhere
+
+
+def test_a_case_entered_again_in_a_later_sheet_is_told_to_be_merged_into_its_first_row():
+    first = complaint(id="TS-9", received="2026-10-28 09:00")
+    carried = complaint(id="TS-9", received="2026-10-28 09:00", closed="2026-10-30", _sheet="2026年11月")
+    other = complaint(id="TS-9", received="2026-10-29")
+    found = [
+        f
+        for f in run_rules({"complaints": [first, carried, other]}, AS_OF, parse_config({}, Path(".")))
+        if f.code == "duplicate-id"
+    ]
+    by_row = {f.row: f.message for f in found}
+    assert set(by_row) == {carried["_row"], other["_row"]}
+    assert "受理日期也相同，是同一宗：请把本行的后续情况补填到那一行" in by_row[carried["_row"]]
+    assert "同一宗" not in by_row[other["_row"]]  # another case given the same number

@@ -163,9 +163,22 @@ def unique_ids(ctx: RuleContext) -> list[Finding]:
         )
         rows = f[again]
         other = first.loc[number[again], ["_file", "_sheet", "_row"]]
+        # the same case entered again (carried into the next month's sheet): its first row is the one
+        # that counts, so the later dates belong there
+        same = np.zeros(len(rows), dtype=bool)
+        if reg.date_key:
+            then = first.loc[number[again], reg.date_key].dt.normalize().to_numpy()
+            same = then == rows[reg.date_key].dt.normalize().to_numpy()
+        again_text = (
+            f"，{reg.column(reg.date_key).header}也相同，是同一宗：请把本行的后续情况补填到那一行，再删除本行"
+            if reg.date_key
+            else ""
+        )
         notes = [
-            f"与“{value(file)}”工作表“{value(sheet)}”第{value(row)}行相同"
-            for file, sheet, row in other.itertuples(index=False, name=None)
+            f"与“{value(file)}”工作表“{value(sheet)}”第{value(row)}行相同" + (again_text if is_same else "")
+            for (file, sheet, row), is_same in zip(
+                other.itertuples(index=False, name=None), same, strict=True
+            )
         ]
         out += ctx.found(key, rows, reg.id_key, rows[reg.id_key], notes)
     return out
