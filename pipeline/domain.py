@@ -76,7 +76,8 @@ NUMBERED = _numbered()
 
 def key_cases(frames: dict) -> None:
     """Give every case number its key, in place: a column KEY + column of integers, equal for equal
-    (property, number) pairs across all the registers given, <NA> where the row gives no number.
+    (property, number) pairs across all the registers given (letters compared in either case),
+    <NA> where the row gives no number.
     Worked out once per run over every register (one factorize of the texts); numbers, the joins
     and the group-bys then compare integers. Called by the rules and the KPIs on the frames they
     get, after domain.attribute (a key is its row's property's)."""
@@ -84,7 +85,7 @@ def key_cases(frames: dict) -> None:
     if not parts:
         return
     texts = [frames[reg][col] for reg, col in parts]
-    number_codes = _codes(*texts)
+    number_codes = _codes(*(case_text(t) for t in texts))
     property_codes = _codes(*(frames[reg]["_property"] for reg, _ in parts))
     width = max((c.max(initial=-1) for c in number_codes), default=-1) + 2
     pairs = [(p + 1) * width + (n + 1) for p, n in zip(property_codes, number_codes, strict=True)]
@@ -92,6 +93,12 @@ def key_cases(frames: dict) -> None:
     for (reg, col), text, n, k in zip(parts, texts, number_codes, keys, strict=True):
         given = (n >= 0) & (text.astype("str") != "").to_numpy(dtype=bool, na_value=False)
         frames[reg][KEY + col] = pd.arrays.IntegerArray(k.astype(np.int64), ~given)
+
+
+def case_text(s: pd.Series) -> pd.Series:
+    """A case number as it compares: its letters in either case are one (clerks type ts-001 for
+    TS-001). Keys, feedback's attribution and the reference rules all compare through this."""
+    return s.str.upper()
 
 
 def keyed(frames: dict) -> bool:
@@ -177,9 +184,9 @@ def attribute(frames: dict, complaints=None) -> None:
         frames["complaints"] if complaints is None else (complaints() if callable(complaints) else complaints)
     )
     known = source[source["id"].notna() & source["_property"].notna()]
-    owners = known.groupby("id")["_property"].agg(["nunique", "first"])
+    owners = known.groupby(case_text(known["id"]))["_property"].agg(["nunique", "first"])
     single = owners.loc[owners["nunique"] == 1, "first"]
-    found = fb.loc[waiting, "complaint_id"].map(single).dropna()
+    found = case_text(fb.loc[waiting, "complaint_id"]).map(single).dropna()
     if len(found):
         fb.loc[found.index, "_property"] = found.astype("str")
 

@@ -500,3 +500,15 @@ def test_a_case_entered_again_in_a_later_sheet_is_told_to_be_merged_into_its_fir
     assert set(by_row) == {carried["_row"], other["_row"]}
     assert "受理日期也相同，是同一宗：请把本行的后续情况补填到那一行" in by_row[carried["_row"]]
     assert "同一宗" not in by_row[other["_row"]]  # another case given the same number
+
+
+def test_a_case_number_is_one_in_either_case_of_its_letters():
+    """Clerks type ts-001 for TS-001: the callback follows its complaint, feedback finds its
+    property, and the two spellings are one number (duplicate-id)."""
+    closed = complaint(id="TS-001", closed="2026-10-09", _property="东区")
+    callback = rec("callbacks", id="H", ref="ts-001", date="2026-10-10", _property="东区")
+    fb = rec("feedback", id="F", complaint_id="Ts-001", date="2026-10-10", satisfaction="满意")
+    found = codes({"complaints": [closed], "callbacks": [callback], "feedback": [fb]})
+    assert not {"callback-missing", "callback-ref-unknown", "feedback-property-unknown"} & set(found)
+    again = codes({"complaints": [closed, complaint(id="ts-001", _property="东区")]})
+    assert "duplicate-id" in again

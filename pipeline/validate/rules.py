@@ -27,6 +27,7 @@ from pipeline.domain import (
     among,
     callback_problem,
     called_back,
+    case_text,
     deadlines,
     followed_up,
     latest_callbacks,
@@ -405,17 +406,21 @@ def feedback_refs(ctx: RuleContext) -> list[Finding]:
     number = fb[link.column]
     orphan = fb[fb["_property"].isna()]
     asked = c.loc[
-        c["id"].notna() & c["_property"].notna() & among(c["id"], orphan[link.column]), ["id", "_property"]
+        c["id"].notna() & c["_property"].notna() & among(case_text(c["id"]), case_text(orphan[link.column])),
+        ["id", "_property"],
     ]
     owners: dict[str, list[str]] = {}
     for case, prop in (
-        asked.drop_duplicates().sort_values(["id", "_property"]).itertuples(index=False, name=None)
+        asked.assign(id=case_text(asked["id"]))
+        .drop_duplicates()
+        .sort_values(["id", "_property"])
+        .itertuples(index=False, name=None)
     ):
         owners.setdefault(case, []).append(prop)
     notes = []
     for n in orphan[link.column]:
         n = value(n)
-        found = owners.get(n, []) if n else []
+        found = owners.get(n.upper(), []) if n else []
         if not n:
             notes.append("未写投诉编号")
         else:
