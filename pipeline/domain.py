@@ -24,6 +24,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.registers import REGISTERS, RELATIONS
 from pipeline.workdays import CalendarGap, WorkCalendar
@@ -85,7 +86,7 @@ def key_cases(frames: dict) -> None:
     if not parts:
         return
     texts = [frames[reg][col] for reg, col in parts]
-    number_codes = _codes(*(case_text(t) for t in texts))
+    number_codes = _codes(*texts, fold=case_text)
     property_codes = _codes(*(frames[reg]["_property"] for reg, _ in parts))
     width = max((c.max(initial=-1) for c in number_codes), default=-1) + 2
     pairs = [(p + 1) * width + (n + 1) for p, n in zip(property_codes, number_codes, strict=True)]
@@ -97,8 +98,31 @@ def key_cases(frames: dict) -> None:
 
 def case_text(s: pd.Series) -> pd.Series:
     """A case number as it compares: its letters in either case are one (clerks type ts-001 for
-    TS-001). Keys, feedback's attribution and the reference rules all compare through this."""
-    return s.str.upper()
+    TS-001). Keys, feedback's attribution and the reference rules all compare through this.
+    Numbers with no lower-case letter (most registers') are compared as they are, without a copy:
+    the case keys of a group's year are the run's peak of memory."""
+    return s.str.upper() if _has_lower(s) else s
+
+
+def _has_lower(s: pd.Series) -> bool:
+    """Whether a text column may hold an ASCII lower-case letter: a scan of its Arrow buffers' bytes
+    (UTF-8 puts every other character's bytes above 0x7f); anything not Arrow-backed says yes."""
+    try:
+        arrow = pa.array(s.array)
+    except (TypeError, pa.ArrowException):
+        return True
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        return True
+    for chunk in chunks:
+        data = chunk.buffers()[2]
+        if data is not None and _LOWER[np.frombuffer(data, dtype=np.uint8)].any():
+            return True
+    return False
+
+
+_LOWER = np.zeros(256, dtype=bool)
+_LOWER[ord("a") : ord("z") + 1] = True
 
 
 def keyed(frames: dict) -> bool:
@@ -122,11 +146,15 @@ def numbers(df, column: str = "id"):
     return df[key]
 
 
-def _codes(*parts) -> list[np.ndarray]:
+def _codes(*parts, fold=None) -> list[np.ndarray]:
     """Joint integer codes of keys (pandas' factorize, Arrow-native for Arrow strings): equal
-    values get equal codes across the parts; -1 for <NA>."""
+    values get equal codes across the parts; -1 for <NA>. fold: values it makes equal get equal
+    codes (case_text), applied to the joined values (one copy of them at a time)."""
     joined = pd.concat([pd.Series(p).reset_index(drop=True) for p in parts], ignore_index=True)
+    if fold is not None:
+        joined = fold(joined)
     codes, _ = pd.factorize(joined)
+    del joined
     out, start = [], 0
     for p in parts:
         out.append(codes[start : start + len(p)])

@@ -512,3 +512,14 @@ def test_a_case_number_is_one_in_either_case_of_its_letters():
     assert not {"callback-missing", "callback-ref-unknown", "feedback-property-unknown"} & set(found)
     again = codes({"complaints": [closed, complaint(id="ts-001", _property="东区")]})
     assert "duplicate-id" in again
+
+
+def test_case_text_copies_only_numbers_with_lower_case_letters():
+    import pandas as pd
+
+    from pipeline.domain import case_text
+
+    upper = pd.Series(["TS-001", None, "东区TS-9"], dtype="str")
+    assert case_text(upper) is upper  # the group's case keys are the run's peak of memory: no copy
+    assert case_text(pd.Series(["ts-001", "东区ts-9"], dtype="str")).tolist() == ["TS-001", "东区TS-9"]
+    assert case_text(pd.Series(["ts-001"], dtype=object)).tolist() == ["TS-001"]
