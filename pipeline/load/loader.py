@@ -155,6 +155,18 @@ def fill_from_duplicates(rows: list[list], match: HeaderMatch) -> None:
                 row[first] = row[c]
 
 
+def _uncomputed(raw, match: HeaderMatch, name: str) -> list[Finding]:
+    """One finding for the register's cells that are formulas saved without a value (read.py)."""
+    placed = set(match.columns.values())
+    lost = [
+        ref for ref in raw.uncomputed if (at := cell_index(ref))[0] >= match.data_start and at[1] in placed
+    ]
+    if not lost:
+        return []
+    more = f" 等 {len(lost)} 个" if len(lost) > 5 else ""
+    return [Finding("formula-no-value", WARNING, name, raw.name, note="、".join(lost[:5]) + more)]
+
+
 def _title(rows: list[list], before: int) -> str:
     return " ".join(clean_text(v) for r in rows[:before] for v in r if clean_text(v))
 
@@ -226,10 +238,8 @@ def _load_file(
             sheet=raw.name,
             as_of=as_of,
             year=year,
-            month=sheet_month(raw.name, year),
-            named_month=sheet_month(raw.name, year)
-            or sheet_month(title, year)
-            or sheet_month(path.stem, year),
+            month=(named_by_sheet := sheet_month(raw.name, year)),
+            named_month=named_by_sheet or sheet_month(title, year) or sheet_month(path.stem, year),
             property=named.name,
             names=names,
             ambiguous=named.candidates,
@@ -266,17 +276,7 @@ def _load_file(
                     "header-partial", INFO, name, raw.name, header_row, text, column_letter(c), text, named
                 )
             )
-        placed = set(match.columns.values())
-        lost = [
-            ref
-            for ref in raw.uncomputed
-            if (at := cell_index(ref))[0] >= match.data_start and at[1] in placed
-        ]
-        if lost:
-            more = f" 等 {len(lost)} 个" if len(lost) > 5 else ""
-            loaded.findings.append(
-                Finding("formula-no-value", WARNING, name, raw.name, note="、".join(lost[:5]) + more)
-            )
+        loaded.findings.extend(_uncomputed(raw, match, name))
         if raw.cut_columns:
             loaded.findings.append(
                 Finding("sheet-too-wide", INFO, name, raw.name, note=f"{raw.cut_columns:,}")
