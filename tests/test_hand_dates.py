@@ -133,3 +133,23 @@ def test_a_day_alone_is_a_day_of_the_registers_month():
     for text, month in (("3日", None), ("31日", "2026-09"), ("3", "2026-10")):  # no month, no such day, no 日
         with pytest.raises(ValueProblem):
             parse_date(text, 2026, AS_OF, None, month)
+
+
+def test_a_short_date_is_read_in_the_order_its_sheet_shows():
+    assert date_order(["5/11", "28/11"]) == "dmy" and date_order(["11/5", "11/28"]) == "mdy"
+    assert month_order(["5/11", "6/11"], "2026-11") == "dmy"
+    assert parse_date("5/11", 2026, AS_OF, "dmy")[0] == date(2026, 11, 5)
+    assert parse_date("5/11", 2026, AS_OF)[0] == date(
+        2026, 5, 11
+    )  # no evidence: month first, as written in China
+
+
+def test_a_month_dot_day_excel_kept_as_a_number():
+    """11.5 typed into a General cell is the number 11.5; 11.10 became 11.1 and cannot be told from 11.1."""
+    assert parse_date(11.5, 2026, AS_OF)[0] == date(2026, 11, 5)
+    assert parse_date(10.25, 2026, AS_OF)[0] == date(2026, 10, 25)
+    assert parse_date(2.3, 2026, AS_OF)[0] == date(2026, 2, 3)  # 2.30 is no date
+    with pytest.raises(ValueProblem) as exc:
+        parse_date(10.1, 2026, AS_OF)
+    assert exc.value.code == "date-ambiguous" and "2026-10-01 或 2026-10-10" in exc.value.note
+    assert parse_date(45000.5, 2026, datetime(2026, 11, 1))[0] == datetime(2023, 3, 15, 12, 0)  # a serial

@@ -142,3 +142,18 @@ def test_a_second_column_for_the_same_thing_fills_the_firsts_blanks(tmp_path: Pa
     assert [r.values["ref"] for r in loaded.records] == ["TS-01", "BX-07", None]
     (said,) = [f for f in loaded.findings if f.code == "header-duplicate"]
     assert said.letter == "C" and "第一列空白的行取这一列的值" in said.message
+
+
+def test_short_dates_day_first_and_month_dot_day_numbers(tmp_path: Path, cfg):
+    from tests.builders import xlsx
+
+    rows = [
+        ["南亚客户投诉处理登记表"],
+        ["投诉编号", "受理日期", "投诉类别", "完成日期"],
+        ["TS-01", "5/10", "噪音", 10.6],  # day first (the sheet's 28/10 says so); 10.6 a General cell's
+        # number, typed month.day whatever the sheet's slash dates do
+        ["TS-02", "28/10", "维修", 10.28],
+    ]
+    first, second = load_file(xlsx(tmp_path / "投诉.xlsx", {"2026年10月": rows}), cfg, AS_OF).records
+    assert (first.values["received"], second.values["received"]) == ("2026-10-05", "2026-10-28")
+    assert (first.values["closed"], second.values["closed"]) == ("2026-10-06", "2026-10-28")

@@ -135,13 +135,17 @@ _DATE_FORMS = [  # (kind, pattern) tried in order at the start of the text
     ("triple", r"(?P<a>\d{1,2})\s*(?P<sep>[./\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*(?P<c>\d{4}|\d{1,2})(?!\d)"),
     ("ymd", r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?!\d)"),
     ("md", r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d)\s*[日号]?"),
-    ("md", r"(?P<m>\d{1,2})\s*[./\-]\s*(?P<d>\d{1,2})(?![\d./\-])"),
+    (
+        "short",
+        r"(?P<m>\d{1,2})\s*[./\-]\s*(?P<d>\d{1,2})(?![\d./\-])",
+    ),  # 11/5: month first unless the sheet shows day first
     ("d", r"(?P<d>\d{1,2})\s*[日号]"),  # 3日, 5号: in a register whose month is named
     ("ymd", r"(?P<y>\d{4})\s*-\s*" + _MON + r"\s*-\s*(?P<d>\d{1,2})"),
     ("ymd", r"(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s\-]*" + _MON + r"[\s\-,]*(?P<y>\d{4})"),
     ("ymd", _MON + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{4})"),
 ]
 _DATE_RES = [(kind, re.compile(pattern)) for kind, pattern in _DATE_FORMS]
+_SHORT = next(pattern for kind, pattern in _DATE_RES if kind == "short")
 _DAYPART = (
     r"(?P<pre>上午|下午|中午|晚上|早上|早晨|凌晨|傍晚|夜里|夜间|晚间|午后|清晨|白天|晚|早|a\.?m\.?|p\.?m\.?)"
 )
@@ -210,17 +214,47 @@ def infer_year(month: int, day: int, as_of: datetime) -> int:
     return year
 
 
+def _month_dot_day(value: float, year_hint, as_of, month_hint) -> tuple[date | datetime | None, bool]:
+    """11.5 typed into a General cell, which Excel keeps as the number 11.5, read as month.day (the
+    way it is typed in China, whatever order the sheet's slash dates show). Its day may have lost
+    a 0 (11.10 is the number 11.1): when both readings are dates, it is ambiguous, both named."""
+    text = repr(value)
+    readings = {}
+    for candidate in (text, text + "0") if len(text.partition(".")[2]) == 1 else (text,):
+        try:
+            readings[candidate] = parse_date(candidate, year_hint, as_of, None, month_hint)
+        except ValueProblem:
+            continue
+    if not readings:
+        return parse_date(text, year_hint, as_of, None, month_hint)  # raises its problem
+    if len(readings) > 1:
+        dates = " 或 ".join(r[0].isoformat() for r in readings.values())
+        raise ValueProblem("date-ambiguous", f"：数字 {text} 可读作 {dates}（Excel 会去掉末尾的 0）")
+    return next(iter(readings.values()))
+
+
+def _parts(value) -> tuple[int, int, int | None] | None:
+    """The two leading numbers of a numeric date (a/b/c with its year c, or a/b with none), for the
+    order evidence of date_order and month_order; None for anything else."""
+    if type(value) is not str or len(value) > 40 or not _SEPARATED.search(value):
+        return None  # dates read as dates, numbers, and texts with no separated numbers say nothing
+    text = value.strip() if value.isascii() else clean_text(value)
+    m = _DATE_RES[2][1].match(text)
+    if m:
+        c = m.group("c")
+        return int(m.group("a")), int(m.group("b")), int(c) if len(c) == 4 else None
+    m = _SHORT.match(text)
+    return (int(m.group("m")), int(m.group("d")), None) if m else None
+
+
 def date_order(values) -> str | None:
-    """'dmy' or 'mdy' when a sheet's (or a column's) numeric dates show their order (a first part over 12 can only
-    be a day), None when they do not or contradict each other."""
+    """'dmy' or 'mdy' when a sheet's (or a column's) numeric dates show their order (a first part
+    over 12 can only be a day: 24/9/2020, 24/9), None when they do not or contradict each other."""
     seen = set()
-    triple = _DATE_RES[2][1]
     for value in values:
-        if type(value) is not str or len(value) > 40 or not _SEPARATED.search(value):
-            continue  # dates read as dates, numbers, and texts with no separated numbers say nothing
-        m = triple.match(value.strip()) or (None if value.isascii() else triple.match(clean_text(value)))
-        if m:
-            a, b = int(m.group("a")), int(m.group("b"))
+        parts = _parts(value)
+        if parts:
+            a, b, _ = parts
             if a > 12 >= b:
                 seen.add("dmy")
             elif b > 12 >= a:
@@ -229,22 +263,19 @@ def date_order(values) -> str | None:
 
 
 def month_order(values, month: str | None) -> str | None:
-    """'dmy' or 'mdy' when the register's period dates (受理日期, 回访日期 …) show their order by the
-    month the register names ('2026-11': 05/11/2026 can then only be day-month): every such date
-    that only one order puts in that month says the same order. None when none does or they
-    contradict each other (a sheet is written in one order, so one date settles the others)."""
+    """'dmy' or 'mdy' when the register's dates show their order by the month the register names
+    ('2026-11': 05/11/2026 and 5/11 can then only be day-month): every such date that only one
+    order puts in that month says the same order. None when none does or they contradict each other
+    (a sheet is written in one order, so one date settles the others)."""
     if not month:
         return None
     year, mon = int(month[:4]), int(month[5:7])
     seen = set()
-    triple = _DATE_RES[2][1]
     for value in values:
-        if type(value) is not str or len(value) > 40 or not _SEPARATED.search(value):
+        parts = _parts(value)
+        if not parts or parts[2] not in (None, year):
             continue
-        m = triple.match(value.strip()) or (None if value.isascii() else triple.match(clean_text(value)))
-        if not m or len(m.group("c")) != 4 or int(m.group("c")) != year:
-            continue
-        a, b = int(m.group("a")), int(m.group("b"))
+        a, b, _ = parts
         if a != b and (a == mon) != (b == mon):
             seen.add("mdy" if a == mon else "dmy")
     return seen.pop() if len(seen) == 1 else None
@@ -312,8 +343,10 @@ def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | N
             y, mo, d = int(month_hint[:4]), int(month_hint[5:7]), int(m.group("d"))
         elif kind == "triple":
             y, mo, d = _triple(m, year_hint, as_of, order)
-        elif kind == "md":
+        elif kind in ("md", "short"):
             mo, d = int(m.group("m")), int(m.group("d"))
+            if kind == "short" and order == "dmy":  # 5/11 in a sheet written day first
+                mo, d = d, mo
             y, assumed = year_hint, True
             if y is None or (mo == 2 and d == 29 and not _valid(y, 2, 29)):
                 y = infer_year(mo, d, as_of)
@@ -361,6 +394,8 @@ def parse_date(
     if isinstance(value, int | float):
         if 19000101 <= value <= 99991231 and float(value).is_integer():
             return parse_date(str(int(value)), year_hint, as_of)
+        if isinstance(value, float) and 1 <= value < 13 and not value.is_integer():
+            return _month_dot_day(value, year_hint, as_of, month_hint)
         dt = _serial(value)
         _check_year(dt.year, as_of)
         return _as_result(dt), False
