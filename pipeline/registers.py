@@ -6,6 +6,7 @@ reports) reads these descriptions; nothing else hard-codes a Chinese header.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 TEXT, DATE, BOOL, NUMBER, PHONE, CHOICE = "text", "date", "bool", "number", "phone", "choice"
@@ -13,6 +14,7 @@ TEXT, DATE, BOOL, NUMBER, PHONE, CHOICE = "text", "date", "bool", "number", "pho
 YES_NO = ("是", "否")
 # Spellings of a choice that mean the same in every choice column (其它 is the common variant of 其他).
 CHOICE_SYNONYMS = {"其它": "其他", "別的": "其他", "其余": "其他"}
+_REMARK = re.compile(r"^(.+?)(?:[（(].*|[，,、;；:：].*)$")
 # words clerks write after a choice (电话回访, 上门走访, 维修类, 噪音问题): read as the choice before them
 CHOICE_FILLERS = ("回访", "走访", "投诉", "方式", "类别", "类型", "类", "问题", "方面")
 SATISFACTION = ("满意", "基本满意", "不满意")
@@ -81,6 +83,11 @@ class ValueList:
                 head = self.synonyms.get(head, head)
                 if head in self.choices:
                     return head
+        remark = _REMARK.match(text)  # 满意，师傅态度好 / 维修（水管）: the choice, then a remark
+        if remark and remark.group(1) != text:
+            head, rest = self.read(remark.group(1)), text[len(remark.group(1)) :]
+            if head in self.choices and not any(c in rest for c in (*self.choices, *self.synonyms)):
+                return head  # a remark naming another value (满意、不满意: two ticked) is no remark
         return text
 
 

@@ -145,6 +145,14 @@ def test_a_choice_with_a_filler_word_after_it_is_that_choice():
     ]
     assert method.read("微信回访") == "微信回访"  # not a choice: as written, for the rule to name
     assert category.read("问题") == "问题"
+    satisfaction = value_list(REGISTERS["callbacks"].column("satisfaction"))
+    assert [satisfaction.read(t) for t in ("满意，师傅态度好", "非常满意(表扬)", "不满意:还漏水")] == [
+        "满意",
+        "满意",
+        "不满意",
+    ]  # a choice with a remark after it
+    assert satisfaction.read("满意、不满意") == "满意、不满意"  # two values (two ticked): never one guessed
+    assert category.read("维修（水管）") == "维修"
 
 
 def test_value_lists_in_config_are_checked(tmp_path: Path):
