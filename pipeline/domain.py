@@ -116,8 +116,10 @@ def _has_lower(s: pd.Series) -> bool:
         return True
     for chunk in chunks:
         data = chunk.buffers()[2]
-        if data is not None and _LOWER[np.frombuffer(data, dtype=np.uint8)].any():
-            return True
+        raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+        for start in range(0, len(raw), 1 << 20):  # a megabyte at a time: no copy the column's size
+            if _LOWER[raw[start : start + (1 << 20)]].any():
+                return True
     return False
 
 
