@@ -90,7 +90,7 @@ def test_yes_no(raw, expected):
 
 
 def test_yes_no_rejects_other_words():
-    for text in ("可能", "部分解决", "是否", "1,2"):
+    for text in ("可能", "部分解决", "是否", "1,2", "是、否"):
         with pytest.raises(ValueProblem):
             parse_bool(text)
 

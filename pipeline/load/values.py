@@ -433,9 +433,11 @@ def parse_bool(value: object) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    remark = _REMARK.match(text)  # a yes or no with a remark after it
-    if remark and not remark.group(1).isdigit() and (remark.group(1) in _TRUE or remark.group(1) in _FALSE):
-        return remark.group(1) in _TRUE
+    remark = _REMARK.match(text)  # a yes or no with a remark after it (not 是、否: both)
+    head = remark.group(1) if remark else ""
+    if head and not head.isdigit() and (head in _TRUE or head in _FALSE):
+        if not any(word in text[len(head) :] for word in ("是", "否", "√", "×")):
+            return head in _TRUE
     raise ValueProblem("invalid-bool")
 
 
