@@ -14,7 +14,16 @@ TEXT, DATE, BOOL, NUMBER, PHONE, CHOICE = "text", "date", "bool", "number", "pho
 YES_NO = ("是", "否")
 # Spellings of a choice that mean the same in every choice column (其它 is the common variant of 其他).
 CHOICE_SYNONYMS = {"其它": "其他", "別的": "其他", "其余": "其他"}
-_REMARK = re.compile(r"^(.+?)(?:[（(].*|[，,、;；:：].*)$")
+_REMARK = re.compile(r"^(.+?)\s*((?:[（(].*[）)]|[，,、;；:：].*))$")
+
+
+def split_remark(text: str) -> tuple[str, str] | None:
+    """A value with a remark after it (满意，师傅态度好; 是（已核实）; 维修（水管）): (value, remark),
+    or None when text has no remark. Choices and yes/no cells alike read the value before it."""
+    found = _REMARK.match(text)
+    return (found.group(1), found.group(2)) if found else None
+
+
 # words clerks write after a choice (电话回访, 上门走访, 维修类, 噪音问题): read as the choice before them
 CHOICE_FILLERS = ("回访", "走访", "投诉", "方式", "类别", "类型", "类", "问题", "方面")
 SATISFACTION = ("满意", "基本满意", "不满意")
@@ -83,9 +92,9 @@ class ValueList:
                 head = self.synonyms.get(head, head)
                 if head in self.choices:
                     return head
-        remark = _REMARK.match(text)  # 满意，师傅态度好 / 维修（水管）: the choice, then a remark
-        if remark and remark.group(1) != text:
-            head, rest = self.read(remark.group(1)), text[len(remark.group(1)) :]
+        split = split_remark(text)
+        if split:
+            head, rest = self.read(split[0]), split[1]
             if head in self.choices and not any(c in rest for c in (*self.choices, *self.synonyms)):
                 return head  # a remark naming another value (满意、不满意: two ticked) is no remark
         return text

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+from pipeline.registers import split_remark
+
 PLACEHOLDERS = frozenset(
     {
         "",
@@ -418,7 +420,6 @@ _FALSE = frozenset(
     | {"无效", "无效投诉", "不属实", "非", "不紧急", "普通", "未"}
 )
 _BOOL_BLANK = PLACEHOLDERS - {"无", "未"}  # in a 是/否 column 无 and 未 say no
-_REMARK = re.compile(r"^(.+?)\s*(?:[（(].*[）)]|[，,、;；:：].*)$")  # 是（已核实）, 否，责任在业主
 
 
 def parse_bool(value: object) -> bool | None:
@@ -433,11 +434,10 @@ def parse_bool(value: object) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    remark = _REMARK.match(text)  # a yes or no with a remark after it (not 是、否: both)
-    head = remark.group(1) if remark else ""
-    if head and not head.isdigit() and (head in _TRUE or head in _FALSE):
-        if not any(word in text[len(head) :] for word in ("是", "否", "√", "×")):
-            return head in _TRUE
+    split = split_remark(text)  # a yes or no with a remark after it (not 是、否: both)
+    if split and not split[0].isdigit() and (split[0] in _TRUE or split[0] in _FALSE):
+        if not any(word in split[1] for word in ("是", "否", "√", "×")):
+            return split[0] in _TRUE
     raise ValueProblem("invalid-bool")
 
 
