@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.registers import REGISTERS, RELATIONS
+from pipeline.registers import CASE_NUMBERS
 from pipeline.workdays import CalendarGap, WorkCalendar
 
 OPENS = {"complaints": "received", "repairs": "reported"}  # when a case starts
@@ -63,16 +63,7 @@ class Terms:
 KEY = "_key_"  # + a column holding case numbers: the frame's column of their keys (key_cases)
 
 
-def _numbered() -> dict[str, tuple[str, ...]]:
-    """Register → its columns holding a case number: its own number, and the reference a relation
-    follows (callbacks' 关联编号, feedback's 投诉编号)."""
-    out = {key: [reg.id_key] for key, reg in REGISTERS.items()}
-    for link in RELATIONS:
-        out[link.register].append(link.column)
-    return {key: tuple(dict.fromkeys(cols)) for key, cols in out.items()}
-
-
-NUMBERED = _numbered()
+NUMBERED = CASE_NUMBERS  # register → its columns holding a case number
 
 
 def key_cases(frames: dict) -> None:

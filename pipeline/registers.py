@@ -632,6 +632,19 @@ def relation(register: str) -> Relation:
     return next(r for r in RELATIONS if r.register == register)
 
 
+def _case_numbers() -> dict[str, tuple[str, ...]]:
+    """Register → its columns holding a case number: its own number, and the reference a relation
+    follows (callbacks' 关联编号, feedback's 投诉编号). The loader checks their cells (a number Excel
+    cut to 15 digits); domain.key_cases gives them their keys."""
+    out = {key: [reg.id_key] for key, reg in REGISTERS.items()}
+    for link in RELATIONS:
+        out[link.register].append(link.column)
+    return {key: tuple(dict.fromkeys(cols)) for key, cols in out.items()}
+
+
+CASE_NUMBERS = _case_numbers()
+
+
 # Headers that belong to no register but are expected on clerks' sheets; never reported as unknown.
 IGNORED_HEADERS = ("序号", "No", "NO", "no", "行号", "编码序号")
 

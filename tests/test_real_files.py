@@ -202,3 +202,45 @@ def test_formulas_with_saved_values_read_as_their_values(tmp_path: Path, config)
     loaded = load_file(out, config, AS_OF)
     assert {r.values["promised"] for r in loaded.records} == {"2026-10-05"}
     assert not [f for f in loaded.all_findings() if f.code == "formula-no-value"]
+
+
+def test_case_numbers_excel_cut_to_15_digits_are_said_once_per_column(tmp_path: Path, config):
+    """An 18-digit work-order number typed into a General cell: Excel keeps 15 significant digits,
+    so the number is read as Excel shows it (never as digits no one wrote, 202611050000000096), the
+    rows still count, and the clerk is told once per column why; two numbers Excel made one are
+    then a duplicate. A 15-digit number is exact and said nothing of."""
+    head = ["投诉编号", "项目名称", "受理日期", "投诉类别"]
+    rows = [
+        head,
+        [202611050000000123, "翠湖花园", "2026-10-02", "维修"],
+        [202611050000000124, "翠湖花园", "2026-10-03", "保洁"],
+        [202611050000001, "翠湖花园", "2026-10-04", "绿化"],
+    ]
+    loaded = load_file(xlsx(tmp_path / "翠湖花园投诉.xlsx", {"2026年10月": rows}), config, AS_OF)
+    assert [r.values["id"] for r in loaded.records] == ["202611050000000000"] * 2 + ["202611050000001"]
+    cut = [f for f in loaded.all_findings() if f.code == "number-digits-lost"]
+    assert [(f.row, f.severity, f.column, f.value) for f in cut] == [
+        (2, "warning", "投诉编号", "202611050000000000")
+    ]
+    assert "15 位" in cut[0].message and "本列共 2 个" in cut[0].message and "文本" in cut[0].message
+    assert loaded.rows_set_aside == 0  # loaded; the rules then name the duplicate
+
+
+def test_case_numbers_in_scientific_notation_from_a_csv_excel_saved_are_said(tmp_path: Path, config):
+    """An export opened in Excel and saved as CSV holds 2.02611E+17 where the number was: its digits
+    are gone. The text is kept as it is, and the clerk told where it came from; a callback's 关联编号
+    the same way. Ordinary numbers and text numbers (TS-2E5) are not touched."""
+    path = tmp_path / "翠湖花园回访记录表2026年10月.csv"
+    path.write_text(
+        "回访编号,项目名称,关联编号,回访日期,回访方式,满意度\n"
+        "HF-1,翠湖花园,2.02611E+17,2026-10-05,电话,满意\n"
+        "HF-2,翠湖花园,TS-2E5,2026-10-05,电话,满意\n"
+        "HF-3,翠湖花园,2.02611e+17,2026-10-06,电话,满意\n",
+        encoding="gbk",
+    )
+    loaded = load_file(path, config, AS_OF)
+    assert [r.values["ref"] for r in loaded.records] == ["2.02611E+17", "TS-2E5", "2.02611e+17"]
+    cut = [f for f in loaded.all_findings() if f.code == "number-digits-lost"]
+    assert [(f.row, f.column) for f in cut] == [(2, "关联编号")]
+    assert "科学计数法" in cut[0].message and "本列共 2 个" in cut[0].message
+    assert loaded.rows_set_aside == 0

@@ -33,6 +33,7 @@ from pipeline.load.values import (
 from pipeline.names import PropertyNames
 from pipeline.registers import (
     BOOL,
+    CASE_NUMBERS,
     CHOICE,
     DATE,
     FOOTER_LABELS,
@@ -197,10 +198,30 @@ def _parse(col: Column, raw: Any, ctx: SheetContext, order: str | None = None) -
             value = parse_phone(raw)
         elif col.type == CHOICE:
             value = parse_choice(raw, ctx.choices(ctx.register, col.key))
+        elif col.key in CASE_NUMBERS[ctx.register]:
+            return _case_number(raw)
         else:
             value = parse_text(raw)
     except ValueProblem as problem:
         return None, problem.code, problem.note
+    return value, None, ""
+
+
+# how Excel shows a number it keeps in scientific notation (a CSV it saved: 2.02611E+17)
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E\+?[0-9]+", re.IGNORECASE)
+
+
+def _case_number(raw: Any) -> tuple[str | None, str | None, str]:
+    """A case number as text. Excel keeps a number to 15 significant digits: a longer number typed
+    into a cell not formatted as text (an 18-digit work-order number) has lost its last digits, and
+    read as it is it would be digits no one wrote (202611050000000096). It is read as Excel shows it
+    (202611050000000000), and said (number-digits-lost), as is the scientific notation a CSV saved
+    by Excel holds instead of the number."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and abs(raw) >= 1e15:
+        return str(int(float(f"{raw:.15g}"))), "number-digits-lost", "超过 15 位，Excel 只保存 15 位有效数字"
+    value = parse_text(raw)
+    if value is not None and ("E" in value or "e" in value) and _SCIENTIFIC.fullmatch(value):
+        return value, "number-digits-lost", "是 Excel 的科学计数法写法"
     return value, None, ""
 
 
@@ -213,6 +234,9 @@ def _iso(value: Any) -> Any:
 
 
 _NOTHING = (None, None, "")
+# cell findings said once per column and sheet (the rest are errors, one per cell), with their severity:
+# a year assumed; case numbers that Excel cut (the rows still count: their number is what is wrong)
+_ONCE = {"date-year-assumed": INFO, "number-digits-lost": WARNING}
 
 
 def normalize_sheet(
@@ -232,7 +256,7 @@ def normalize_sheet(
         for col in register.columns
         if col.required and col.key not in match.columns
     )
-    year_noted: set[str] = set()  # one 'year assumed' note per column and sheet is enough
+    noted: set[tuple[str, str]] = set()  # (column, code) of the findings said once per column
     row_kind = _RowKinds(match)
     layout = []  # (column, index, header as written, letter, memo) — the same for every row
     # 1/2/2020 is read in the order the sheet's other dates show (an export writes all its dates alike)
@@ -293,21 +317,23 @@ def normalize_sheet(
             for j, (_, code, note) in enumerate(parsed):
                 if code is None:
                     continue
-                if code == "date-year-assumed":
-                    if col.key in year_noted:
+                if code in _ONCE:  # one finding per column and sheet, on its first such cell
+                    if (col.key, code) in noted:
                         continue
-                    year_noted.add(col.key)
-                severity = INFO if code == "date-year-assumed" else ERROR
+                    noted.add((col.key, code))
+                    if code == "number-digits-lost":
+                        same = sum(1 for p in parsed if p[1] == code)
+                        note += f"（本列共 {same} 个这样的编号）" if same > 1 else ""
                 row_findings.setdefault(j, []).append(
                     Finding(
                         code,
-                        severity,
+                        _ONCE.get(code, ERROR),
                         ctx.file,
                         ctx.sheet,
                         data[j] + 1,
                         header,
                         letter,
-                        clean_text(raws[j]),
+                        parsed[j][0] if code == "number-digits-lost" else clean_text(raws[j]),
                         note,
                     )
                 )
