@@ -25,6 +25,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.registers import CASE_NUMBERS
 from pipeline.workdays import CalendarGap, WorkCalendar
@@ -89,10 +90,24 @@ def key_cases(frames: dict) -> None:
 
 def case_text(s: pd.Series) -> pd.Series:
     """A case number as it compares: its letters in either case are one (clerks type ts-001 for
-    TS-001). Keys, feedback's attribution and the reference rules all compare through this.
-    Numbers with no lower-case letter (most registers') are compared as they are, without a copy:
-    the case keys of a group's year are the run's peak of memory."""
-    return s.str.upper() if _has_lower(s) else s
+    TS-001), and a number of digits alone is one with or without leading zeros (001 typed into a
+    General cell is Excel's 1, beside a register that kept the text 001). Keys, feedback's
+    attribution and the reference rules all compare through this. Numbers with no lower-case letter
+    and no leading zero (most registers') are compared as they are, without a copy: the case keys of
+    a group's year are the run's peak of memory."""
+    if _has_lower(s):
+        s = s.str.upper()
+    if _zero_led(s):
+        s = s.str.replace(r"^0+([0-9]+)$", r"\1", regex=True)
+    return s
+
+
+def _zero_led(s: pd.Series) -> bool:
+    """Whether a text column may hold a number with a leading zero (anything not Arrow-backed may)."""
+    try:
+        return bool(pc.any(pc.starts_with(pa.array(s.array), "0")).as_py())
+    except (TypeError, pa.ArrowException):
+        return True
 
 
 def _has_lower(s: pd.Series) -> bool:

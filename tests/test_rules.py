@@ -514,6 +514,18 @@ def test_a_case_number_is_one_in_either_case_of_its_letters():
     assert "duplicate-id" in again
 
 
+def test_a_case_number_of_digits_is_one_with_or_without_leading_zeros():
+    """001 typed into a General cell is Excel's 1; the callbacks register kept the text 001: one
+    case, so the callback follows its complaint, and the two spellings are one number. Zeros inside
+    a number with letters are part of it (TS-001 is not TS-1)."""
+    closed = complaint(id="1", closed="2026-10-09", _property="东区")
+    callback = rec("callbacks", id="H", ref="001", date="2026-10-10", _property="东区")
+    found = codes({"complaints": [closed], "callbacks": [callback]})
+    assert not {"callback-missing", "callback-ref-unknown"} & set(found)
+    assert "duplicate-id" in codes({"complaints": [closed, complaint(id="0001", _property="东区")]})
+    assert "duplicate-id" not in codes({"complaints": [complaint(id="TS-001"), complaint(id="TS-1")]})
+
+
 def test_case_text_copies_only_numbers_with_lower_case_letters():
     import pandas as pd
 
@@ -523,3 +535,6 @@ def test_case_text_copies_only_numbers_with_lower_case_letters():
     assert case_text(upper) is upper  # the group's case keys are the run's peak of memory: no copy
     assert case_text(pd.Series(["ts-001", "东区ts-9"], dtype="str")).tolist() == ["TS-001", "东区TS-9"]
     assert case_text(pd.Series(["ts-001"], dtype=object)).tolist() == ["TS-001"]
+    digits = pd.Series(["001", "0", "000", "TS-001", "0A1", None, "0012"], dtype="str")
+    assert case_text(digits).tolist()[:5] == ["1", "0", "0", "TS-001", "0A1"]
+    assert case_text(digits).tolist()[6] == "12" and case_text(digits).isna().tolist()[5]
