@@ -24,6 +24,7 @@ from pipeline.load.normalize import (
 )
 from pipeline.load.read import cell_index, read_file, saved_at
 from pipeline.load.ticks import fold_ticks, tick_groups
+from pipeline.load.times import join_times, time_columns
 from pipeline.load.units import join_unit_parts, unit_parts
 from pipeline.load.values import clean_text, is_blank
 from pipeline.names import PropertyNames
@@ -143,11 +144,14 @@ def fill_merged_data(rows: list[list], merged: list, data_start: int) -> None:
                     row[c] = value
 
 
-def fill_from_duplicates(rows: list[list], match: HeaderMatch) -> None:
+def fill_from_duplicates(rows: list[list], match: HeaderMatch, skip: set[int] = frozenset()) -> None:
     """A second column naming a column already read (维修单号 beside 投诉单号, both 关联编号; 结案时间
-    beside 处理完成时间) gives its value where the first column's cell is blank, in place."""
+    beside 处理完成时间) gives its value where the first column's cell is blank, in place; but not
+    those in `skip` (a date's time of day: times.join_times)."""
     by_header = {col.header: col.key for col in match.register.columns}
     for c, _, canonical in match.duplicates:
+        if c in skip:
+            continue
         first = match.columns[by_header[canonical]]
         for row in rows[match.data_start :]:
             if c < len(row) and not is_blank(row[c]) and (first >= len(row) or is_blank(row[first])):
@@ -256,7 +260,10 @@ def _load_file(
                     "header-unknown", INFO, name, raw.name, header_row, text, column_letter(c), text, note
                 )
             )
+        clock = time_columns(rows, match)
         for c, text, canonical in match.duplicates:
+            if any(c == pair[0] for pair in clock):
+                continue  # a date's time of day, joined to it below
             loaded.findings.append(
                 Finding(
                     "header-duplicate",
@@ -284,7 +291,8 @@ def _load_file(
         fill_merged_data(rows, raw.merged, match.data_start)
         if split_unit:
             join_unit_parts(rows, match.data_start, split_unit)
-        fill_from_duplicates(rows, match)
+        join_times(rows, match, clock)
+        fill_from_duplicates(rows, match, {pair[0] for pair in clock})
         records, skipped = normalize_sheet(rows, match, ctx)
         if records:
             loaded.findings.extend(records[0].sheet_errors)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from pipeline.registers import split_remark
 
@@ -329,6 +329,30 @@ def _clock(rest: str) -> tuple[int, int, int]:
     if hour > 23 or minute > 59 or second > 59:
         raise ValueProblem("invalid-date", "（时间不存在）")
     return hour, minute, second
+
+
+def time_of_day(value: object) -> str | None:
+    """A time of day alone, as HH:MM:SS (受理时间 in a column of its own beside 受理日期): a time cell,
+    a time Excel keeps on its day zero (1899-12-30), or a text with an hour (14:30, 下午3点, 9点15分);
+    None for anything else (a date, a bare number, a part of day with no hour)."""
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, datetime) and value.date() in _DAY_ZERO:
+        return value.strftime("%H:%M:%S")
+    if not isinstance(value, str):
+        return None
+    text = clean_text(value)
+    m = _TIME.match(text)
+    if not text or m is None or (m.group("h") or m.group("h2")) is None:
+        return None
+    try:
+        hour, minute, second = _clock(text)
+    except ValueProblem:
+        return None
+    return f"{hour:02d}:{minute:02d}:{second:02d}"
+
+
+_DAY_ZERO = (date(1899, 12, 30), date(1899, 12, 31))
 
 
 def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | None, month_hint: str | None):
