@@ -357,6 +357,8 @@ _DAY_ZERO = (date(1899, 12, 30), date(1899, 12, 31))
 
 def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | None, month_hint: str | None):
     text = _WEEKDAY.sub(" ", text).strip(" ,，")
+    if text[-1:] in ("。", ".") and (text[-2:-1].isdigit() or text[-2:-1] in ("日", "号")):
+        text = text[:-1]  # a full stop after the day (2026.11.3.), not a.m.'s
     text = _CN_NUM.sub(lambda m: _cn_number(m.group()), text).lower()
     for kind, pattern in _DATE_RES:
         m = pattern.match(text)
