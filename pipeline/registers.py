@@ -35,7 +35,20 @@ SATISFACTION_SYNONYMS = {
     "较满意": "基本满意",
     "很不满意": "不满意",
     "非常不满意": "不满意",
+    "十分满意": "满意",
+    "特别满意": "满意",
+    "还算满意": "基本满意",
+    "还可以": "基本满意",
+    "还行": "基本满意",
+    "一般般": "基本满意",
+    "不太满意": "不满意",
 }
+# what clerks write around a choice besides a remark: a tick before it (√满意), the one it is about
+# and a verb (业主表示满意, 客户反映不满意), a full stop or an exclamation after it (满意。)
+_AROUND = re.compile(
+    r"^[√✓✔☑\s]*(?:(?:业主|客户|住户|用户|顾客)(?:表示|反映|反馈|称|说|评价为?|觉得|认为)?)?"
+    r"(?P<value>.+?)[。.!！~～…\s]*$"
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +93,10 @@ class ValueList:
     synonyms: dict[str, str]
 
     def read(self, text: str) -> str:
-        """The allowed value text means: itself, its synonym, or a value with a filler word after it
-        (电话回访 → 电话, 维修类 → 维修, 噪音问题 → 噪音); else text as written (a rule names it)."""
+        """The allowed value text means: itself, its synonym, a value with a filler word after it
+        (电话回访 → 电话, 维修类 → 维修, 噪音问题 → 噪音), with a remark after it (满意，师傅态度好),
+        or with the words around it a clerk writes (√满意, 业主表示满意, 满意。); else text as written
+        (a rule names it)."""
         if text in self.synonyms:
             return self.synonyms[text]
         if text in self.choices:
@@ -97,6 +112,11 @@ class ValueList:
             head, rest = self.read(split[0]), split[1]
             if head in self.choices and not any(c in rest for c in (*self.choices, *self.synonyms)):
                 return head  # a remark naming another value (满意、不满意: two ticked) is no remark
+        around = _AROUND.match(text)
+        if around and around.group("value") != text:
+            value = self.read(around.group("value"))
+            if value in self.choices:
+                return value
         return text
 
 

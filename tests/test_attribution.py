@@ -155,6 +155,39 @@ def test_a_choice_with_a_filler_word_after_it_is_that_choice():
     assert category.read("维修（水管）") == "维修"
 
 
+def test_a_choice_with_the_words_a_clerk_writes_around_it_is_that_choice():
+    """A tick before it, who said it and how (业主表示满意), a full stop or an exclamation after it, and
+    the everyday words for the three levels: each set its callback aside, and the complaint then
+    counted as never called back."""
+    from pipeline.registers import REGISTERS, value_list
+
+    satisfaction = value_list(REGISTERS["callbacks"].column("satisfaction"))
+    written = (
+        "√满意",
+        "业主满意",
+        "业主表示满意",
+        "客户反映不满意",
+        "满意。",
+        "很满意!",
+        "住户表示满意，师傅很好",
+    )
+    assert [satisfaction.read(t) for t in written] == [
+        "满意",
+        "满意",
+        "满意",
+        "不满意",
+        "满意",
+        "满意",
+        "满意",
+    ]
+    everyday = ("不太满意", "一般般", "还可以", "十分满意")
+    assert [satisfaction.read(t) for t in everyday] == ["不满意", "基本满意", "基本满意", "满意"]
+    for not_one in ("业主", "好", "10分", "满意、不满意", "业主表示满意、不满意", "。"):
+        assert satisfaction.read(not_one) == not_one  # as written, for the rule to name
+    method = value_list(REGISTERS["callbacks"].column("method"))
+    assert [method.read(t) for t in ("√上门", "电话。", "业主来电")] == ["上门", "电话", "业主来电"]
+
+
 def test_value_lists_in_config_are_checked(tmp_path: Path):
     import pytest
 
