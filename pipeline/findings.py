@@ -70,6 +70,11 @@ CODES: dict[str, Code] = {
         "列名“{value}”无法识别{note}，该列未读取",
         '如它就是某个标准列，请在 config.toml 的 [aliases.<登记表>] 中写一行 "{value}" = "标准列名"',
     ),
+    "header-other-register": Code(
+        "其他登记表的列",
+        "列名“{value}”是{note}的列，该列未读取",
+        "这一列的内容请登记在{note}里，每条一行，用编号与本表的记录对应（例如回访记录表的“关联编号”写投诉编号）",
+    ),
     "header-partial": Code(
         "列名只部分符合",
         "列名“{value}”只有一部分像“{note}”，不能确定是同一列，该列未读取",

@@ -108,6 +108,30 @@ def test_unknown_header_reported_with_closest_known_column():
     assert [(c, text, hint) for c, text, hint in m.unknown] == [(3, "投拆内容", "投诉内容")]
 
 
+def test_another_registers_column_is_named_as_that_registers_not_as_a_closest_spelling():
+    """A complaints register with its callback written beside each complaint (回访日期, 回访人, 满意度):
+    those columns are the callbacks register's; the closest complaints column (受理日期 for 回访日期)
+    would be a wrong alias to propose."""
+    rows = [["投诉编号", "受理日期", "投诉类别", "回访日期", "回访人", "满意度", "投拆内容"]]
+    m = find_header(rows, [], {})
+    assert m.register.key == "complaints"
+    assert m.elsewhere == {3: "回访记录表", 4: "回访记录表", 5: "回访记录表"}
+    assert 6 not in m.elsewhere  # a misspelling of this register's column is still that
+
+
+def test_another_registers_column_is_said_so_to_the_clerk(tmp_path, config):
+    from pipeline.load.loader import load_file
+    from tests.builders import xlsx
+    from tests.conftest import AS_OF
+
+    head = ["投诉编号", "项目名称", "受理日期", "投诉类别", "完成日期", "回访日期"]
+    rows = [head, ["TS-1", "翠湖花园", "2026-10-02", "维修", "2026-10-03", "2026-10-05"]]
+    loaded = load_file(xlsx(tmp_path / "翠湖花园投诉.xlsx", {"2026年10月": rows}), config, AS_OF)
+    (f,) = [f for f in loaded.all_findings() if f.column == "回访日期"]
+    assert f.code == "header-other-register" and f.severity == "info"
+    assert "回访记录表的列" in f.message and "关联编号" in f.message and "最接近" not in f.message
+
+
 def test_nothing_like_a_header_is_none():
     assert find_header([["会议纪要"], ["今天讨论了绿化问题"]], [], {}) is None
 

@@ -157,6 +157,8 @@ class HeaderMatch:
     unknown: list[tuple[int, str, str]] = field(default_factory=list)  # (index, header, closest known)
     duplicates: list[tuple[int, str, str]] = field(default_factory=list)  # (index, header, canonical)
     partial: list[tuple[int, str, str]] = field(default_factory=list)  # (index, header, what it partly names)
+    # an unknown column that is another register's (回访日期 in a complaints register) → that register's title
+    elsewhere: dict[int, str] = field(default_factory=dict)
     score: float = 0.0
 
     @property
@@ -327,11 +329,12 @@ def find_header(
         return weak
     _, register, first, last, columns, used, labels = best
     match = HeaderMatch(register, first, last, columns, used, score=best[0][0])
-    _report_leftovers(match, labels, lookups.registers[register.key])
+    _report_leftovers(match, labels, lookups)
     return match
 
 
-def _report_leftovers(match: HeaderMatch, labels: dict, lookup: Lookup) -> None:
+def _report_leftovers(match: HeaderMatch, labels: dict, lookups: Lookups) -> None:
+    lookup = lookups.registers[match.register.key]
     for c, options in sorted(labels.items()):
         if c in match.labels:
             continue
@@ -347,6 +350,9 @@ def _report_leftovers(match: HeaderMatch, labels: dict, lookup: Lookup) -> None:
             hint = match.register.column(key).header if key else ""
             match.partial.append((c, text, hint or _closest(norm, lookup, match.register)))
             continue
+        others = [key for key in lookups.headers.get(norm, {}) if key != match.register.key]
+        if others:  # in registers' order: a complaints register's 满意度 is its callbacks'
+            match.elsewhere[c] = REGISTERS[others[0]].title
         match.unknown.append((c, text, _closest(norm, lookup, match.register)))
 
 

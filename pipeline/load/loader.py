@@ -255,10 +255,11 @@ def _load_file(
         header_row = match.last_row + 1
         for c, text, hint in match.unknown:
             note = f"（最接近的已知列是“{hint}”）" if hint else ""
+            code = "header-unknown"
+            if c in match.elsewhere:  # not a spelling of this register's column: no closest one
+                code, note = "header-other-register", match.elsewhere[c]
             loaded.findings.append(
-                Finding(
-                    "header-unknown", INFO, name, raw.name, header_row, text, column_letter(c), text, note
-                )
+                Finding(code, INFO, name, raw.name, header_row, text, column_letter(c), text, note)
             )
         clock = time_columns(rows, match)
         for c, text, canonical in match.duplicates:
