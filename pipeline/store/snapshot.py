@@ -24,10 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline.frames import CODED, coded, columns, concat, frame, from_columns
+from pipeline.frames import coded, columns, concat, contiguous, from_columns
 from pipeline.store import tables
 
 FORMAT = 2  # bump when frames.frame's columns or types change (2: _file and _sheet categorical)
@@ -81,34 +79,18 @@ def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
     return concat(parts)  # _update sorts by id
 
 
-def _read(blob) -> pa.Table | None:
-    """The snapshot's rows as an Arrow table; None when its bytes are not a readable Parquet file (a
-    damaged blob the store's check cannot see, as its pages are whole): it is then rebuilt from the
-    records' rows."""
+def _read(blob) -> pd.DataFrame | None:
+    """The snapshot's frame; None when its bytes are not a readable Parquet file (a damaged blob the
+    store's check cannot see, as its pages are whole): it is then rebuilt from the records' rows."""
     try:
-        return pq.read_table(io.BytesIO(bytes(blob)))
+        return coded(pd.read_parquet(io.BytesIO(bytes(blob))))
     except (pa.ArrowException, OSError, ValueError):
         return None
 
 
-def _frame(register: str, table: pa.Table) -> pd.DataFrame:
-    """The table as the register's typed frame: one contiguous array per column (a filter would
-    otherwise join a text column's chunks every time: frames.contiguous), coded columns categorical
-    with their categories in order, as frames.concat gives them."""
-    if not table.num_rows:  # as frames.frame types no rows (Arrow's would be other empty types)
-        return frame(register, []).assign(_file_id=pd.array([], dtype="Int64"))
-    f = coded(table.combine_chunks().to_pandas())
-    for key in CODED:
-        categories = f[key].cat.categories
-        if not categories.is_monotonic_increasing:  # an update's new files come after the old ones'
-            f[key] = f[key].cat.reorder_categories(categories.sort_values())
-    return f
-
-
-def parquet(data: pd.DataFrame | pa.Table) -> bytes:
+def parquet(f: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-    pq.write_table(table, buffer, compression="lz4")  # as small as snappy's, read twice as fast
+    f.to_parquet(buffer, index=False, compression="lz4")  # as small as snappy's, read twice as fast
     return buffer.getvalue()
 
 
@@ -134,68 +116,47 @@ def current_frame(db, register: str, generation: str, later: list | None = None)
 
     later: where a snapshot brought up to date is left to be written, as (register, stamp, future
     of its Parquet bytes) encoded in a thread meanwhile (Store.save_snapshots writes them); None:
-    written now. The thread encodes the Arrow table the frame was made from, which nothing changes."""
+    written now. The thread encodes a shallow copy: under pandas' copy-on-write, what the caller
+    then changes in the frame (feedback's property, case keys) never reaches the snapshot."""
     stamp = _stamp(generation)
     row = db.execute("SELECT stamp, blob FROM frame_snapshots WHERE register=?", (register,)).fetchone()
-    table = _read(row[1]) if row and row[0].split("/")[0] == str(FORMAT) else None
-    if table is None or row[0] != stamp:
-        table = _update(db, register, table)
+    old = _read(row[1]) if row and row[0].split("/")[0] == str(FORMAT) else None
+    if old is None or row[0] != stamp:
+        old = _update(db, register, old)
         if later is None:
-            write(db, register, stamp, parquet(table))
+            write(db, register, stamp, parquet(old))
         else:
-            later.append((register, stamp, _ENCODER.submit(parquet, table)))
-    out = _frame(register, table)
+            later.append((register, stamp, _ENCODER.submit(parquet, old.copy(deep=False))))
+    contiguous(old)  # as read from Parquet, in batches (an update's concat has joined them already)
     errors = [
         rid for (rid,) in db.execute(f"SELECT id FROM records WHERE {CURRENT} AND rule_error=1", (register,))
     ]
-    out["_rule_error"] = out["_id"].isin(errors).to_numpy(dtype=bool)
-    return out
+    old["_rule_error"] = old["_id"].isin(errors).to_numpy(dtype=bool)
+    return old
 
 
-def _update(db, register: str, old: pa.Table | None) -> pa.Table:
-    """The snapshot brought to the current rows, file by file, in Arrow (a filter and a join of
-    tables, each column copied once): files not in it are decoded, then the rows of files no longer
-    current go, and of a file partly superseded only its current rows stay."""
+def _update(db, register: str, old: pd.DataFrame | None) -> pd.DataFrame:
+    """The snapshot brought to the current rows, file by file: files not in it are decoded, then
+    the rows of files no longer current go, and of a file partly superseded only its current rows stay."""
     current = dict(
         db.execute(f"SELECT file_id, COUNT(*) FROM records WHERE {CURRENT} GROUP BY file_id", (register,))
     )
-    have = {} if old is None else _rows_by_file(old)
-    new = sorted(set(current) - set(have))
-    parts = [] if old is None else [_coded_wide(old)]
+    known = set() if old is None else set(old["_file_id"].dropna().unique().tolist())
+    new = sorted(set(current) - known)
+    parts = [] if old is None else [old]
     if new or old is None:
-        decoded = _coded_wide(pa.Table.from_pandas(_decode(db, register, new), preserve_index=False))
-        parts.append(decoded.cast(parts[0].schema) if parts else decoded)
-        have.update(_rows_by_file(decoded))
-    out = pa.concat_tables(parts)
-    whole = pa.array([fid for fid, n in current.items() if have.get(fid) == n], pa.int64())
-    keep = pc.is_in(out["_file_id"], value_set=whole)
+        parts.append(_decode(db, register, new))
+    out = concat(parts)
+    have = out["_file_id"].value_counts().to_dict()
+    keep = (
+        out["_file_id"].isin([fid for fid, n in current.items() if have.get(fid) == n]).to_numpy(dtype=bool)
+    )
     partial = [fid for fid, n in current.items() if have.get(fid, 0) != n]
-    ids = []
     for chunk in _chunks(partial):
         marks = ",".join("?" * len(chunk))
         sql = f"SELECT id FROM records WHERE {CURRENT} AND file_id IN ({marks})"
-        ids.extend(rid for (rid,) in db.execute(sql, (register, *chunk)))
-    if ids:
-        keep = pc.or_(keep, pc.is_in(out["_id"], value_set=pa.array(ids, pa.int64())))
-    out = out.filter(keep)
-    ids = out["_id"]
-    if len(out) > 1 and not pc.all(pc.greater(ids[1:], ids[:-1])).as_py():  # files stored interleaved
-        out = out.take(pc.sort_indices(ids))  # stable; ids are unique
-    # one array per column: the frame is made of it without a copy of its texts, while the encoder
-    # holds the same table (a second copy of a group's year would lift the run's peak)
-    return out.combine_chunks()
-
-
-def _rows_by_file(table: pa.Table) -> dict[int, int]:
-    counts = pc.value_counts(table["_file_id"].combine_chunks())
-    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
-
-
-def _coded_wide(table: pa.Table) -> pa.Table:
-    """The coded columns' dictionaries with 32-bit indices and text values, so that tables with
-    other dictionaries (a snapshot's, a new file's) join (pandas writes the narrowest index)."""
-    for key in CODED:
-        i = table.schema.get_field_index(key)
-        wide = pa.dictionary(pa.int32(), pa.string())
-        table = table.set_column(i, table.schema.field(i).with_type(wide), table[key].cast(wide))
-    return table
+        keep |= out["_id"].isin([rid for (rid,) in db.execute(sql, (register, *chunk))]).to_numpy(dtype=bool)
+    out = out[keep]
+    if not out["_id"].is_monotonic_increasing:  # files stored interleaved
+        out = out.sort_values("_id", kind="stable")
+    return out.reset_index(drop=True)
