@@ -229,17 +229,17 @@ def test_case_numbers_excel_cut_to_15_digits_are_said_once_per_column(tmp_path: 
 def test_case_numbers_in_scientific_notation_from_a_csv_excel_saved_are_said(tmp_path: Path, config):
     """An export opened in Excel and saved as CSV holds 2.02611E+17 where the number was: its digits
     are gone. The text is kept as it is, and the clerk told where it came from; a callback's 关联编号
-    the same way. Ordinary numbers and text numbers (TS-2E5) are not touched."""
+    the same way. A number with an E in it and no + (1E01: building 1, east, 01) is not one."""
     path = tmp_path / "翠湖花园回访记录表2026年10月.csv"
     path.write_text(
         "回访编号,项目名称,关联编号,回访日期,回访方式,满意度\n"
         "HF-1,翠湖花园,2.02611E+17,2026-10-05,电话,满意\n"
-        "HF-2,翠湖花园,TS-2E5,2026-10-05,电话,满意\n"
+        "HF-2,翠湖花园,1E01,2026-10-05,电话,满意\n"
         "HF-3,翠湖花园,2.02611e+17,2026-10-06,电话,满意\n",
         encoding="gbk",
     )
     loaded = load_file(path, config, AS_OF)
-    assert [r.values["ref"] for r in loaded.records] == ["2.02611E+17", "TS-2E5", "2.02611e+17"]
+    assert [r.values["ref"] for r in loaded.records] == ["2.02611E+17", "1E01", "2.02611e+17"]
     cut = [f for f in loaded.all_findings() if f.code == "number-digits-lost"]
     assert [(f.row, f.column) for f in cut] == [(2, "关联编号")]
     assert "科学计数法" in cut[0].message and "本列共 2 个" in cut[0].message

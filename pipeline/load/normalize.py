@@ -207,8 +207,9 @@ def _parse(col: Column, raw: Any, ctx: SheetContext, order: str | None = None) -
     return value, None, ""
 
 
-# how Excel shows a number it keeps in scientific notation (a CSV it saved: 2.02611E+17)
-_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E\+?[0-9]+", re.IGNORECASE)
+# how Excel shows a large number in scientific notation (a CSV it saved: 2.02611E+17); the + is
+# always there, so that a roster's 1E01 (building 1, east, 01) is no such number
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E\+[0-9]+", re.IGNORECASE)
 
 
 def _case_number(raw: Any) -> tuple[str | None, str | None, str]:
