@@ -244,3 +244,20 @@ def test_case_numbers_in_scientific_notation_from_a_csv_excel_saved_are_said(tmp
     assert [(f.row, f.column) for f in cut] == [(2, "关联编号")]
     assert "科学计数法" in cut[0].message and "本列共 2 个" in cut[0].message
     assert loaded.rows_set_aside == 0
+
+
+def test_an_exports_count_line_is_a_total_not_a_row(tmp_path: Path, config):
+    """A property system's CSV export: a title, an export-time line, the header, and a last line
+    counting the rows (共 2 条记录) in the number's column, which is no row with only its number."""
+    path = tmp_path / "翠湖花园投诉导出.csv"
+    path.write_text(
+        "客户投诉处理登记表\n导出时间：2026-10-30 10:00,,,,\n"
+        "投诉编号,项目名称,受理日期,投诉类别,完成日期\n"
+        "TS-001,翠湖花园,2026-10-02 09:00:00,维修,2026-10-03 10:00:00\n"
+        "TS-002,翠湖花园,2026-10-03 09:00:00,保洁,\n"
+        "共 2 条记录,,,,\n",
+        encoding="utf-8-sig",
+    )
+    loaded = load_file(path, config, AS_OF)
+    assert loaded.rows_read == 2 and loaded.rows_set_aside == 0
+    assert loaded.skipped == {"签名、日期或合计行": 1}

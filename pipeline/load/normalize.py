@@ -115,17 +115,19 @@ class SheetContext:
 
 _FOOTER_HINT = re.compile("[" + "".join(sorted({w[0] for w in FOOTER_WORDS + FOOTER_LABELS})) + "]")
 _FOOTER_LABEL = re.compile(r"^(?:" + "|".join(FOOTER_LABELS) + r")\s*[:：]")
+# … or counts the rows above it, as an export's last line does (共 12 条记录, 总共 3 宗)
+_COUNT_LINE = re.compile(r"^(?:共|总共)\s*[0-9]+\s*(?:条|项|宗|件|笔|行|个)")
 
 
 def _is_footer(first: Any) -> bool:
     """A signature, date, subtotal or note line: its first filled cell begins with a footer word,
-    or with a footer label and a colon."""
+    with a footer label and a colon, or with a count of the rows (共 12 条记录)."""
     if not isinstance(first, str):
         return False
     if not _FOOTER_HINT.search(first) and unicodedata.is_normalized("NFKC", first):
         return False  # no footer word can start anywhere in it
     text = clean_text(first)
-    return bool(_FOOTER_LABEL.match(text)) or any(
+    return bool(_FOOTER_LABEL.match(text) or _COUNT_LINE.match(text)) or any(
         text.startswith(w) or f"{w}:" in text or f"{w}：" in text for w in FOOTER_WORDS
     )
 
