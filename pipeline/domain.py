@@ -64,9 +64,6 @@ class Terms:
 KEY = "_key_"  # + a column holding case numbers: the frame's column of their keys (key_cases)
 
 
-NUMBERED = CASE_NUMBERS  # register → its columns holding a case number
-
-
 def key_cases(frames: dict) -> None:
     """Give every case number its key, in place: a column KEY + column of integers, equal for equal
     (property, number) pairs across all the registers given (letters compared in either case),
@@ -74,7 +71,7 @@ def key_cases(frames: dict) -> None:
     Worked out once per run over every register (one factorize of the texts); numbers, the joins
     and the group-bys then compare integers. Called by the rules and the KPIs on the frames they
     get, after domain.attribute (a key is its row's property's)."""
-    parts = [(reg, col) for reg, cols in NUMBERED.items() if reg in frames for col in cols]
+    parts = [(reg, col) for reg, cols in CASE_NUMBERS.items() if reg in frames for col in cols]
     if not parts:
         return
     texts = [frames[reg][col] for reg, col in parts]
@@ -137,7 +134,7 @@ def keyed(frames: dict) -> bool:
     """Whether the frames carry case keys for every number they give (key_cases was called on them
     as they are: the rules key the frames a run's KPIs then get). A frame filtered since keeps
     its keys; one put together with unkeyed rows has none for them, and is keyed again."""
-    for reg, cols in NUMBERED.items():
+    for reg, cols in CASE_NUMBERS.items():
         f = frames.get(reg)
         for col in cols if f is not None else ():
             if KEY + col not in f.columns or (f[col].notna() & f[KEY + col].isna()).any():

@@ -262,8 +262,9 @@ def _load_file(
                 Finding(code, INFO, name, raw.name, header_row, text, column_letter(c), text, note)
             )
         clock = time_columns(rows, match)
+        joined = {pair[0] for pair in clock}  # a date's time column
         for c, text, canonical in match.duplicates:
-            if any(c == pair[0] for pair in clock):
+            if c in joined:
                 continue  # a date's time of day, joined to it below
             loaded.findings.append(
                 Finding(
@@ -293,7 +294,7 @@ def _load_file(
         if split_unit:
             join_unit_parts(rows, match.data_start, split_unit)
         join_times(rows, match, clock)
-        fill_from_duplicates(rows, match, {pair[0] for pair in clock})
+        fill_from_duplicates(rows, match, joined)
         records, skipped = normalize_sheet(rows, match, ctx)
         if records:
             loaded.findings.extend(records[0].sheet_errors)

@@ -352,7 +352,7 @@ def time_of_day(value: object) -> str | None:
     return f"{hour:02d}:{minute:02d}:{second:02d}"
 
 
-_DAY_ZERO = (date(1899, 12, 30), date(1899, 12, 31))
+_DAY_ZERO = (EXCEL_EPOCH.date(), (EXCEL_EPOCH + timedelta(days=1)).date())  # and 1900's day 0
 
 
 def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | None, month_hint: str | None):
