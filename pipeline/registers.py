@@ -24,6 +24,29 @@ def split_remark(text: str) -> tuple[str, str] | None:
     return (found.group(1), found.group(2)) if found else None
 
 
+# a paper form's boxes, as clerks copy them into cells: ticked (√ ☑ ■ …) or left empty (☐ □)
+TICKED = "√✓✔☑☒■✅"
+UNTICKED = "☐□"
+_MARK = f"[{TICKED}{UNTICKED}]"
+_OPTIONS_BEFORE = re.compile(rf"(?:\s*{_MARK}\s*[^\s{TICKED}{UNTICKED}]+)+\s*")
+_OPTIONS_AFTER = re.compile(rf"(?:\s*[^\s{TICKED}{UNTICKED}]+?\s*{_MARK})+\s*")
+
+
+def ticked_options(text: str) -> list[str] | None:
+    """The options ticked in a cell that prints a form's options with their boxes (☑满意 □基本满意
+    □不满意; 是■ 否□): the ticked ones' words in order, [] when none is ticked; None when text is
+    no such list (a single option with a tick, √满意, is read by ValueList.read and parse_bool)."""
+    if sum(text.count(m) for m in TICKED + UNTICKED) < 2:
+        return None
+    if _OPTIONS_BEFORE.fullmatch(text):
+        pairs = [(m, w) for m, w in re.findall(rf"({_MARK})\s*([^\s{TICKED}{UNTICKED}]+)", text)]
+    elif _OPTIONS_AFTER.fullmatch(text):
+        pairs = [(m, w) for w, m in re.findall(rf"([^\s{TICKED}{UNTICKED}]+?)\s*({_MARK})", text)]
+    else:
+        return None
+    return [word for mark, word in pairs if mark in TICKED]
+
+
 # words clerks write after a choice (电话回访, 上门走访, 维修类, 噪音问题): read as the choice before them
 CHOICE_FILLERS = ("回访", "走访", "投诉", "方式", "类别", "类型", "类", "问题", "方面")
 SATISFACTION = ("满意", "基本满意", "不满意")
@@ -43,11 +66,11 @@ SATISFACTION_SYNONYMS = {
     "一般般": "基本满意",
     "不太满意": "不满意",
 }
-# what clerks write around a choice besides a remark: a tick before it (√满意), the one it is about
-# and a verb (业主表示满意, 客户反映不满意), a full stop or an exclamation after it (满意。)
+# what clerks write around a choice besides a remark: a tick before or after it (√满意, 满意√), the
+# one it is about and a verb (业主表示满意, 客户反映不满意), a full stop or an exclamation after it (满意。)
 _AROUND = re.compile(
-    r"^[√✓✔☑\s]*(?:(?:业主|客户|住户|用户|顾客)(?:表示|反映|反馈|称|说|评价为?|觉得|认为)?)?"
-    r"(?P<value>.+?)[。.!！~～…\s]*$"
+    rf"^[{TICKED}\s]*(?:(?:业主|客户|住户|用户|顾客)(?:表示|反映|反馈|称|说|评价为?|觉得|认为)?)?"
+    rf"(?P<value>.+?)[。.!！~～…{TICKED}\s]*$"
 )
 
 
@@ -95,8 +118,12 @@ class ValueList:
     def read(self, text: str) -> str:
         """The allowed value text means: itself, its synonym, a value with a filler word after it
         (电话回访 → 电话, 维修类 → 维修, 噪音问题 → 噪音), with a remark after it (满意，师傅态度好),
-        or with the words around it a clerk writes (√满意, 业主表示满意, 满意。); else text as written
-        (a rule names it)."""
+        or with the words around it a clerk writes (√满意, 业主表示满意, 满意。), or ticked among the
+        form's options printed in the cell (☑满意 □基本满意 □不满意); else text as written (a rule
+        names it)."""
+        ticked = ticked_options(text)
+        if ticked is not None:  # none ticked: blank; several: all of them, which a rule names
+            return "、".join(self.read(word) for word in ticked)
         if text in self.synonyms:
             return self.synonyms[text]
         if text in self.choices:

@@ -61,6 +61,30 @@ def test_values_side_by_side_in_the_header_row_are_one_column(tmp_path: Path, co
     ]  # the values are no unknown headers
 
 
+def test_a_forms_boxes_copied_into_cells(tmp_path: Path, config):
+    """A register made from a Word form: each cell prints the options with their boxes, one ticked
+    (☑电话 □上门, 是■ 否□), or a tick-box group whose empty boxes are ☐; neither is a value a rule
+    sets aside, and an empty box is no tick."""
+    rows = [
+        ["翠湖花园 回访记录表"],
+        ["回访编号", "关联编号", "回访日期", "回访方式", "问题已解决", "满意", "基本满意", "不满意"],
+        ["HF-1", "TS-01", "2026-10-05", "☑电话 □上门", "☑是 □否", "☑", "☐", "☐"],
+        ["HF-2", "TS-02", "2026-10-06", "电话□ 上门☑", "是□ 否■", "☐", "■", "☐"],
+        ["HF-3", "TS-03", "2026-10-07", "□电话 ■上门", "□是 □否", "☐", "☐", "☑"],
+        ["HF-4", "TS-04", "2026-10-08", "□电话 □上门", None, "☑", "☐", "☑"],
+    ]
+    loaded = load_file(xlsx(tmp_path / "回访.xlsx", {"10月": rows}), config, AS_OF)
+    got = [(r.values["method"], r.values["solved"], r.values["satisfaction"]) for r in loaded.records]
+    assert got == [
+        ("电话", True, "满意"),
+        ("上门", False, "基本满意"),
+        ("上门", None, "不满意"),
+        (None, None, "满意、不满意"),  # two ticked: said by the allowed-values rule, not guessed
+    ]
+    assert not [f for f in loaded.all_findings() if f.severity == "error"]
+    assert not any(r.set_aside for r in loaded.records)
+
+
 def test_ticks_read_alike_from_xls_and_gbk_csv(tmp_path: Path, config):
     rows = [
         TITLE,

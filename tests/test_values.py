@@ -35,6 +35,8 @@ DATES = [
     ("10月8日", 2025, date(2025, 10, 8)),
     ("10-8", 2026, date(2026, 10, 8)),
     ("10月8日 14:30", 2026, datetime(2026, 10, 8, 14, 30)),
+    ("8-Oct-26", None, date(2026, 10, 8)),  # Excel's d-mmm-yy, as a CSV it saved writes the cell
+    ("08-Oct-2026 14:30", None, datetime(2026, 10, 8, 14, 30)),
 ]
 
 
@@ -83,6 +85,18 @@ def test_impossible_dates_are_problems(raw):
         ("否，责任在业主", False),
         ("N/A", None),
         ("未", False),
+        # a paper form's boxes copied into the cell
+        ("☑", True),
+        ("■", True),
+        ("✅", True),
+        ("☐", False),  # a box left empty
+        ("□", False),
+        ("❌", False),
+        ("是√", True),  # the word with its tick
+        ("√否", False),
+        ("☑是 □否", True),  # the form's two options, one ticked
+        ("是□ 否■", False),
+        ("□是□否", None),  # neither ticked: blank
     ],
 )
 def test_yes_no(raw, expected):
@@ -90,7 +104,7 @@ def test_yes_no(raw, expected):
 
 
 def test_yes_no_rejects_other_words():
-    for text in ("可能", "部分解决", "是否", "1,2", "是、否"):
+    for text in ("可能", "部分解决", "是否", "1,2", "是、否", "☑是 ☑否", "√√"):
         with pytest.raises(ValueProblem):
             parse_bool(text)
 

@@ -84,7 +84,7 @@ def tick_groups(rows: list[list], merged: list, match: HeaderMatch, choices) -> 
 
 
 def _ticked(value) -> bool:
-    """A box with anything in it but a no (×, 否, 0) or a placeholder (/, -)."""
+    """A box with anything in it but a no (×, 否, 0), an empty box (☐ □) or a placeholder (/, -)."""
     if value is None or is_blank(value):
         return False
     try:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 
-from pipeline.registers import split_remark
+from pipeline.registers import TICKED, UNTICKED, split_remark, ticked_options
 
 PLACEHOLDERS = frozenset(
     {
@@ -143,7 +143,8 @@ _DATE_FORMS = [  # (kind, pattern) tried in order at the start of the text
     ),  # 11/5: month first unless the sheet shows day first
     ("d", r"(?P<d>\d{1,2})\s*[日号]"),  # 3日, 5号: in a register whose month is named
     ("ymd", r"(?P<y>\d{4})\s*-\s*" + _MON + r"\s*-\s*(?P<d>\d{1,2})"),
-    ("ymd", r"(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s\-]*" + _MON + r"[\s\-,]*(?P<y>\d{4})"),
+    # 3 Nov 2026, and Excel's d-mmm-yy (3-Nov-26) as a CSV it saved writes a date cell
+    ("ymd", r"(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s\-]*" + _MON + r"[\s\-,]*(?P<y>\d{4}|\d{2})(?!\d)"),
     ("ymd", _MON + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{4})"),
 ]
 _DATE_RES = [(kind, re.compile(pattern)) for kind, pattern in _DATE_FORMS]
@@ -438,17 +439,20 @@ def parse_date(
 # --- other types -------------------------------------------------------------------------------
 
 _TRUE = frozenset(
-    {"是", "√", "✓", "✔", "y", "yes", "true", "有", "对", "1", "紧急", "是的", "已解决", "解决"}
+    {"是", "y", "yes", "true", "有", "对", "1", "紧急", "是的", "已解决", "解决"}
     | {"有效", "有效投诉", "属实", "加急", "紧急投诉"}
 )
 _FALSE = frozenset(
-    {"否", "×", "✗", "✘", "x", "n", "no", "false", "无", "0", "不", "不是", "未解决", "一般", "非紧急"}
+    {"否", "×", "✗", "✘", "❌", "❎", "x", "n", "no", "false", "无", "0", "不", "不是", "未解决", "一般", "非紧急"}
     | {"无效", "无效投诉", "不属实", "非", "不紧急", "普通", "未"}
 )
 _BOOL_BLANK = PLACEHOLDERS - {"无", "未"}  # in a 是/否 column 无 and 未 say no
 
 
 def parse_bool(value: object) -> bool | None:
+    """是/否 as clerks write it: the words, a tick or a cross, a box ticked (☑ ■) or left empty
+    (☐ □), the word with its tick (是√), the form's two options with one ticked (☑是 □否), a yes
+    or no with a remark after it (是（已核实）)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -456,10 +460,18 @@ def parse_bool(value: object) -> bool | None:
     text = clean_text(value).lower()
     if text in _BOOL_BLANK:
         return None
-    if text in _TRUE:
+    if text in _TRUE or (len(text) == 1 and text in TICKED):
         return True
-    if text in _FALSE:
+    if text in _FALSE or (len(text) == 1 and text in UNTICKED):
         return False
+    ticked = ticked_options(text)
+    if ticked is not None:  # 是/否 printed with their boxes: the one ticked; none: blank
+        if len(ticked) > 1:
+            raise ValueProblem("invalid-bool")
+        return parse_bool(ticked[0]) if ticked else None
+    word = text.strip(TICKED + " ")
+    if word != text and word and (word in _TRUE or word in _FALSE):  # 是√, √否: the word ticked
+        return word in _TRUE
     split = split_remark(text)  # a yes or no with a remark after it (not 是、否: both)
     if split and not split[0].isdigit() and (split[0] in _TRUE or split[0] in _FALSE):
         if not any(word in split[1] for word in ("是", "否", "√", "×")):
@@ -513,4 +525,4 @@ def parse_choice(value: object, values) -> str | None:
     text = clean_text(value).replace(" ", "")
     if text.lower() in PLACEHOLDERS:
         return None
-    return values.read(text)
+    return values.read(text) or None  # a form's options with none ticked: blank
