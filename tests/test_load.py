@@ -199,6 +199,52 @@ def test_every_month_sheet_is_read_and_notes_sheets_skipped(tmp_path: Path, conf
     assert flatten(loaded.findings, "sheet", "code") == [["填表说明", "sheet-skipped"]]
 
 
+def test_a_templates_option_lists_and_tallies_are_no_register(tmp_path: Path, config):
+    """A template's drop-down options on a hidden sheet, and a tally by category, carry the register's
+    column names but no number, no date column and no date: skipped and said, not read as rows that
+    are all set aside. A register whose date column has a header not known yet is still read."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    data = wb.active
+    data.title = "2026年11月"
+    for row in (
+        ["翠湖花园 客户投诉处理登记表"],
+        ["投诉编号", "受理日期", "投诉类别", "投诉方式", "责任部门"],
+        ["TS-1", "2026-11-03", "维修", "电话", "工程部"],
+    ):
+        data.append(row)
+    options = wb.create_sheet("下拉选项")
+    options.append(["投诉类别", "投诉方式", "责任部门"])
+    for row in (["维修", "来访", "工程部"], ["安保", "电话", "秩序部"], ["收费", "网络", None]):
+        options.append(row)
+    options.sheet_state = "hidden"
+    tally = wb.create_sheet("统计")
+    for row in (
+        ["责任部门", "投诉类别", "投诉方式", "件数"],
+        ["工程部", "维修", "电话", 3],
+        ["环境部", "保洁", "来访", 1],
+    ):
+        tally.append(row)
+    odd = wb.create_sheet("12月")
+    for row in (["投诉编号", "登记时点", "投诉类别", "投诉方式"], ["TS-9", "2026-12-01", "维修", "电话"]):
+        odd.append(row)
+    path = tmp_path / "翠湖花园客户投诉处理登记表.xlsx"
+    wb.save(path)
+    loaded = load_file(path, config, AS_OF)
+    assert [(r.sheet, r.row, r.set_aside) for r in loaded.records] == [
+        ("2026年11月", 3, False),
+        ("12月", 2, True),
+    ]
+    skipped = {f.sheet: f for f in loaded.findings if f.code == "sheet-skipped"}
+    assert sorted(skipped) == ["下拉选项", "统计"]
+    assert "隐藏的下拉选项表" in skipped["下拉选项"].message
+    assert "没有“投诉编号”“受理日期”列" in skipped["统计"].message
+    # the date's header not known yet: read, and every row set aside for the missing column, loudly
+    missing = [(f.sheet, f.column) for f in loaded.findings if f.code == "column-missing"]
+    assert missing == [("12月", "受理日期")]
+
+
 def test_missing_required_value_and_unknown_property(tmp_path: Path, config):
     path = xlsx(
         tmp_path / "x.xlsx",

@@ -7,7 +7,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,8 +26,9 @@ from pipeline.load.read import cell_index, read_file, saved_at
 from pipeline.load.ticks import fold_ticks, tick_groups
 from pipeline.load.times import join_times, time_columns
 from pipeline.load.units import join_unit_parts, unit_parts
-from pipeline.load.values import clean_text, is_blank
+from pipeline.load.values import ValueProblem, clean_text, is_blank, parse_date
 from pipeline.names import PropertyNames
+from pipeline.registers import CASE_NUMBERS
 
 # Rows under a header that hold something but are not data: counted and said, never silently dropped
 # (blank rows are not counted: there is nothing to account for).
@@ -201,6 +202,42 @@ def property_names(properties: tuple[tuple[str, tuple[str, ...]], ...]) -> Prope
     return PropertyNames(dict(properties))
 
 
+def _not_a_register(rows: list[list], match: HeaderMatch, hidden: bool) -> str | None:
+    """Why a sheet whose header looks like a register's is none (the note of its sheet-skipped), or
+    None. A template's list of its drop-down options (投诉类别 | 投诉方式 | 责任部门, often on a hidden
+    sheet) and a tally by category carry the register's column names, but neither a case number nor
+    a date column, nor a single date in their rows: read as records, every row of them would be set
+    aside. A register whose number or date column has a header not known yet still has its numbers
+    or dates, and is read (its missing columns said)."""
+    register = match.register
+    identifying = {register.date_key, *CASE_NUMBERS[register.key]} - {None}
+    if not register.date_key or identifying & set(match.columns):
+        return None
+    for row in rows[match.data_start :]:
+        for value in row:
+            if isinstance(value, date) or (isinstance(value, str) and _looks_dated(value)):
+                return None
+    names = "”“".join(match.labels[c] for c in sorted(match.columns.values()))
+    needed = "”“".join(register.column(k).header for k in sorted(identifying, key=register.keys.index))
+    return (
+        f"第 {match.last_row + 1} 行的“{names}”像{register.title}的列名，但没有“{needed}”列，"
+        f"各行也没有日期，像{'隐藏的' if hidden else ''}下拉选项表或汇总表"
+    )
+
+
+def _looks_dated(text: str) -> bool:
+    """A text that reads as a date with its year (2026-11-03, 2026年11月3日)."""
+    if not _DATED.search(text):
+        return False
+    try:
+        return parse_date(text, None, datetime.now())[0] is not None
+    except ValueProblem:
+        return False
+
+
+_DATED = re.compile(r"\d{4}\s*[年./\-]\s*\d{1,2}")
+
+
 def _load_file(
     path: Path, config: Config, as_of: datetime, name: str | None, sha256: str | None
 ) -> LoadedFile:
@@ -227,6 +264,10 @@ def _load_file(
                     f"第 {match.row} 行只有“{'”“'.join(match.headers)}”像{match.register.title}的列名，"
                     "不足以确定是登记表"
                 )
+            loaded.sheets.append(SheetSummary(raw.name, None, None))
+            loaded.findings.append(Finding("sheet-skipped", INFO, name, raw.name, note=why))
+            continue
+        if (why := _not_a_register(rows, match, raw.hidden)) is not None:
             loaded.sheets.append(SheetSummary(raw.name, None, None))
             loaded.findings.append(Finding("sheet-skipped", INFO, name, raw.name, note=why))
             continue

@@ -134,7 +134,7 @@ def _read_excel(path: Path, head: bytes) -> list[RawSheet]:
                 if cut:
                     rows = [r[:MAX_COLS] for r in rows]
                 merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
-                hidden = "Visible" not in str(meta.visible)
+                hidden = meta.visible != python_calamine.SheetVisibleEnum.Visible
                 blank = uncomputed.get(meta.name, [])
                 for ref in blank:  # a placeholder (0, or nothing) is no value: read as blank, and said
                     r, c = cell_index(ref)
