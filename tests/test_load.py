@@ -245,6 +245,27 @@ def test_a_templates_option_lists_and_tallies_are_no_register(tmp_path: Path, co
     assert missing == [("12月", "受理日期")]
 
 
+def test_ditto_marks_read_as_the_value_above(tmp_path: Path, config):
+    """同上 and 〃, as clerks write them on paper-style registers, are the value of the row above (a
+    date, a category, a department, a person), not a value of their own; in the first data row there
+    is no value above, and the date check names it."""
+    rows = [
+        ["翠湖花园 客户投诉处理登记表 2026年11月"],
+        ["投诉编号", "受理日期", "投诉类别", "投诉方式", "责任部门", "完成日期", "受理人"],
+        ["TS-1", "同上", "维修", "电话", "工程部", "2026-11-04", "王敏"],
+        ["TS-2", "2026-11-03", "同上", "〃", "同上", "2026-11-05", "〃"],
+        ["TS-3", "〃", "保洁", "来访", "环境部", "同上", "同上"],
+    ]
+    loaded = load_file(xlsx(tmp_path / "翠湖花园客户投诉处理登记表.xlsx", {"11月": rows}), config, AS_OF)
+    keys = ("received", "category", "channel", "department", "closed", "handler")
+    assert [[r.values[k] for k in keys] for r in loaded.records[1:]] == [
+        ["2026-11-03", "维修", "电话", "工程部", "2026-11-05", "王敏"],
+        ["2026-11-03", "保洁", "来访", "环境部", "2026-11-05", "王敏"],
+    ]
+    assert [r.set_aside for r in loaded.records] == [True, False, False]
+    assert flatten(loaded.records[0].findings, "column", "code") == [["受理日期", "invalid-date"]]
+
+
 def test_missing_required_value_and_unknown_property(tmp_path: Path, config):
     path = xlsx(
         tmp_path / "x.xlsx",

@@ -145,6 +145,28 @@ def fill_merged_data(rows: list[list], merged: list, data_start: int) -> None:
                     row[c] = value
 
 
+# what a clerk writes on a paper-style register for "the same as the row above"
+DITTO = frozenset({"同上", "同上。", "仝上", "〃", "″", '"', "“", "”"})
+
+
+def fill_ditto(rows: list[list], match: HeaderMatch) -> None:
+    """A cell of the register's columns written 同上 or 〃 takes the value of the nearest filled
+    cell above it under the header, in place (as a cell merged down does). In the first data row
+    there is none: it stays, and the value's check names it."""
+    if all(DITTO.isdisjoint(row) for row in rows[match.data_start :]):
+        return  # most sheets: a set test per row, no Python step per cell
+    for c in match.columns.values():
+        above = None
+        for row in rows[match.data_start :]:
+            if c >= len(row) or (value := row[c]) is None or value == "":
+                continue
+            if type(value) is str and value.strip() in DITTO:
+                if above is not None:
+                    row[c] = above
+            else:
+                above = value
+
+
 def fill_from_duplicates(rows: list[list], match: HeaderMatch, skip: set[int] = frozenset()) -> None:
     """A second column naming a column already read (维修单号 beside 投诉单号, both 关联编号; 结案时间
     beside 处理完成时间) gives its value where the first column's cell is blank, in place; but not
@@ -332,6 +354,7 @@ def _load_file(
                 Finding("sheet-too-wide", INFO, name, raw.name, note=f"{raw.cut_columns:,}")
             )
         fill_merged_data(rows, raw.merged, match.data_start)
+        fill_ditto(rows, match)
         if split_unit:
             join_unit_parts(rows, match.data_start, split_unit)
         join_times(rows, match, clock)
