@@ -91,7 +91,7 @@ def test_messy_xlsx_loads_with_true_excel_rows(tmp_path: Path, config):
     assert "第7行" in third.findings[0].message and "2026/13/01" in third.findings[0].message
     sheet = loaded.sheets[0]
     assert sheet.header_row == 4
-    assert sheet.skipped == {"blank": 3, "footer": 1, "ghost": 1, "header": 0}
+    assert sheet.skipped == {"blank": 3, "footer": 1, "ghost": 1, "header": 0, "continued": 0}
 
 
 def test_formula_columns_use_their_cached_values(tmp_path: Path, config):

@@ -261,3 +261,58 @@ def test_an_exports_count_line_is_a_total_not_a_row(tmp_path: Path, config):
     loaded = load_file(path, config, AS_OF)
     assert loaded.rows_read == 2 and loaded.rows_set_aside == 0
     assert loaded.skipped == {"签名、日期或合计行": 1}
+
+
+def test_a_record_written_over_rows_with_its_number_merged_is_one_record(tmp_path: Path, config):
+    """A paper register writes a long case over two or three rows and merges its number (and date)
+    down beside them: one complaint, its rows' results joined and its later row's 完成日期 taken, the
+    continuation rows counted as skipped (read = loaded + set aside, skipped apart). Two different
+    dates for one record are joined, so that the date check names them rather than one being picked.
+    The clerk's annotated copy puts a finding on a merged cell on the cell that shows it."""
+    from pipeline.render.clerk import validate_files
+
+    rows = [
+        ["翠湖花园 客户投诉处理登记表 2026年10月"],
+        ["投诉编号", "受理日期", "投诉类别", "处理结果", "完成日期"],
+        ["TS-1", "2026-10-03", "维修", "已派工维修", None],
+        [None, None, None, "复查已修好", "2026-10-05"],
+        ["TS-2", "2026-10-04", "水电", "已清理", "2026-10-04"],  # 水电: no category; merged down
+        ["TS-3", "2026-10-06", None, "已清理", "2026-10-06"],
+        ["TS-4", "2026-10-07", "保洁", "已清理", "2026-10-07"],
+        [None, None, None, "业主不认可，再次清理", "2026-10-08"],
+        [None, None, None, "已清理干净", None],
+    ]
+    merges = ["A3:A4", "B3:B4", "C3:C4", "C5:C6", "A7:A9", "B7:B9", "C7:C9"]
+    path = xlsx(tmp_path / "翠湖花园客户投诉处理登记表.xlsx", {"10月": rows}, {"10月": merges})
+    loaded = load_file(path, config, AS_OF)
+    got = [
+        (r.row, r.values["id"], r.values["result"], r.values["closed"], r.set_aside) for r in loaded.records
+    ]
+    assert got == [
+        (3, "TS-1", "已派工维修;复查已修好", "2026-10-05", False),
+        (5, "TS-2", "已清理", "2026-10-04", False),  # the category's rule sets it aside (below)
+        (6, "TS-3", "已清理", "2026-10-06", False),
+        (7, "TS-4", "已清理;业主不认可,再次清理;已清理干净", None, True),
+    ]
+    assert [(f.row, f.column, f.code) for f in loaded.records[3].findings] == [
+        (7, "完成日期", "invalid-date")
+    ]
+    assert loaded.skipped == {"同一条记录的续行（已并入上一行）": 3} and loaded.rows_read == 4
+
+    results = validate_files([path], config, AS_OF, None, tmp_path / "out")
+    assert results[0]["counts"] == {"rows_read": 4, "rows_loaded": 1, "rows_set_aside": 3, "rows_skipped": 3}
+    ws = openpyxl.load_workbook(results[0]["annotated"])["10月"]
+    assert ws["C5"].comment.text.count("“水电”") == 2  # C5:C6 merged: TS-2's and TS-3's category
+    assert "“2026-10-07;2026-10-08”不是有效日期" in ws["E7"].comment.text
+
+
+def test_a_finding_on_a_merged_cell_is_commented_where_the_cell_shows(tmp_path: Path):
+    """A finding on a cell inside a merged range (its row's first column merged too) was an internal
+    error: openpyxl's merged cells take no comment. It goes on the range's first cell."""
+    from pipeline.findings import Finding
+
+    rows = [["投诉编号", "受理日期", "投诉类别"], ["TS-1", "2026-10-03", "维修"], [None, None, None]]
+    path = xlsx(tmp_path / "投诉.xlsx", {"10月": rows}, {"10月": ["A2:A3", "B2:B3"]})
+    found = [Finding("invalid-date", "error", "投诉.xlsx", "10月", 3, "受理日期", "B", "x")]
+    ws = openpyxl.load_workbook(write_annotated_copy(path, "投诉.xlsx", found, tmp_path))["10月"]
+    assert "“x”不是有效日期" in ws["B2"].comment.text

@@ -14,6 +14,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.findings import INFO, WARNING, Finding, column_letter
+from pipeline.load.continued import continuation_rows, fold_continuations
 from pipeline.load.header import HeaderMatch, find_header
 from pipeline.load.normalize import (
     Record,
@@ -32,7 +33,12 @@ from pipeline.registers import CASE_NUMBERS
 
 # Rows under a header that hold something but are not data: counted and said, never silently dropped
 # (blank rows are not counted: there is nothing to account for).
-SKIP_REASONS = {"ghost": "只有编号的空行", "footer": "签名、日期或合计行", "header": "重复的表头行"}
+SKIP_REASONS = {
+    "ghost": "只有编号的空行",
+    "footer": "签名、日期或合计行",
+    "header": "重复的表头行",
+    "continued": "同一条记录的续行（已并入上一行）",
+}
 
 
 def skipped_text(skipped: dict[str, int]) -> str:
@@ -353,13 +359,15 @@ def _load_file(
             loaded.findings.append(
                 Finding("sheet-too-wide", INFO, name, raw.name, note=f"{raw.cut_columns:,}")
             )
+        continued = continuation_rows(rows, raw.merged, match)  # a record written over rows
+        fold_continuations(rows, match, continued)
         fill_merged_data(rows, raw.merged, match.data_start)
         fill_ditto(rows, match)
         if split_unit:
             join_unit_parts(rows, match.data_start, split_unit)
         join_times(rows, match, clock)
         fill_from_duplicates(rows, match, joined)
-        records, skipped = normalize_sheet(rows, match, ctx)
+        records, skipped = normalize_sheet(rows, match, ctx, set(continued))
         if records:
             loaded.findings.extend(records[0].sheet_errors)
         summary = SheetSummary(

@@ -243,15 +243,16 @@ _ONCE = {"date-year-assumed": INFO, "number-digits-lost": WARNING}
 
 
 def normalize_sheet(
-    rows: list[list], match: HeaderMatch, ctx: SheetContext
+    rows: list[list], match: HeaderMatch, ctx: SheetContext, continued: set[int] = frozenset()
 ) -> tuple[list[Record], dict[str, int]]:
-    """Records from the data rows under the header; also counts of skipped rows by kind.
+    """Records from the data rows under the header; also counts of skipped rows by kind. continued:
+    the grid rows folded into the record above them (load/continued.py), skipped.
 
     A cell's parse depends only on its column, its raw value and the sheet, so each column keeps a
     memo of the values it has seen: dates, names, choices and 是/否 recur on most rows.
     """
     register = match.register
-    skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0}
+    skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0, "continued": 0}
     records: list[Record] = []
     # a required column missing is one finding for the sheet (not one per row); every row is set aside for it
     missing = tuple(
@@ -290,7 +291,7 @@ def normalize_sheet(
         )
     data = []  # the grid indexes of the data rows
     for i in range(match.data_start, len(rows)):
-        kind = row_kind(rows[i])
+        kind = "continued" if i in continued else row_kind(rows[i])
         if kind == "data":
             data.append(i)
         else:

@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import rustpy_xlsxwriter as rx
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -153,6 +153,16 @@ def _workbook_for(source: Path, file_name: str) -> openpyxl.Workbook:
     return wb
 
 
+def _shown(ws, cell):
+    """The cell that shows a cell's content: the first of the merged range it lies in (a complaint
+    written over two rows, its number merged down), else itself. Only it takes a comment."""
+    if isinstance(cell, MergedCell):
+        for merged in ws.merged_cells.ranges:
+            if cell.coordinate in merged:
+                return ws.cell(merged.min_row, merged.min_col)
+    return cell
+
+
 def annotated_name(file_name: str) -> str:
     return f"{Path(file_name).stem}（待修改）.xlsx"
 
@@ -164,9 +174,7 @@ def write_annotated_copy(source: Path, file_name: str, findings: list[Finding], 
     located_ids = {id(f) for f in located}
     for f in located:
         ws = wb[f.sheet]
-        cell = ws[f"{f.letter}{f.row}"] if f.letter else ws.cell(f.row, 1)
-        if type(cell).__name__ == "MergedCell":
-            cell = ws.cell(f.row, 1)
+        cell = _shown(ws, ws[f"{f.letter}{f.row}"] if f.letter else ws.cell(f.row, 1))
         cell.fill = PatternFill("solid", fgColor=FILL[f.severity])
         text = ILLEGAL_CHARACTERS_RE.sub("", f"【{SEVERITY_ZH[f.severity]}】{f.title}：{f.text}。{f.fix}")
         if cell.comment:
