@@ -28,6 +28,7 @@ def split_remark(text: str) -> tuple[str, str] | None:
 TICKED = "√✓✔☑☒■✅"
 UNTICKED = "☐□"
 _MARK = f"[{TICKED}{UNTICKED}]"
+_MARKS = re.compile(_MARK)
 _OPTIONS_BEFORE = re.compile(rf"(?:\s*{_MARK}\s*[^\s{TICKED}{UNTICKED}]+)+\s*")
 _OPTIONS_AFTER = re.compile(rf"(?:\s*[^\s{TICKED}{UNTICKED}]+?\s*{_MARK})+\s*")
 
@@ -36,7 +37,7 @@ def ticked_options(text: str) -> list[str] | None:
     """The options ticked in a cell that prints a form's options with their boxes (☑满意 □基本满意
     □不满意; 是■ 否□): the ticked ones' words in order, [] when none is ticked; None when text is
     no such list (a single option with a tick, √满意, is read by ValueList.read and parse_bool)."""
-    if sum(text.count(m) for m in TICKED + UNTICKED) < 2:
+    if len(_MARKS.findall(text)) < 2:
         return None
     if _OPTIONS_BEFORE.fullmatch(text):
         pairs = [(m, w) for m, w in re.findall(rf"({_MARK})\s*([^\s{TICKED}{UNTICKED}]+)", text)]

@@ -91,7 +91,7 @@ def test_messy_xlsx_loads_with_true_excel_rows(tmp_path: Path, config):
     assert "第7行" in third.findings[0].message and "2026/13/01" in third.findings[0].message
     sheet = loaded.sheets[0]
     assert sheet.header_row == 4
-    assert sheet.skipped == {"blank": 3, "footer": 1, "ghost": 1, "header": 0, "continued": 0}
+    assert sheet.skipped == {"blank": 3, "footer": 1, "ghost": 1, "header": 0, "continued": 0, "void": 0}
 
 
 def test_formula_columns_use_their_cached_values(tmp_path: Path, config):
@@ -264,6 +264,23 @@ def test_ditto_marks_read_as_the_value_above(tmp_path: Path, config):
     ]
     assert [r.set_aside for r in loaded.records] == [True, False, False]
     assert flatten(loaded.records[0].findings, "column", "code") == [["受理日期", "invalid-date"]]
+
+
+def test_rows_marked_void_are_skipped_and_counted(tmp_path: Path, config):
+    """A numbered form keeps a number a clerk struck out, with 作废 or 重复登记 in a cell of its own:
+    no complaint, skipped and counted as such; prose that mentions the word is a complaint's text."""
+    rows = [
+        ["翠湖花园 客户投诉处理登记表 2026年10月"],
+        ["投诉编号", "受理日期", "投诉类别", "处理结果", "备注"],
+        ["TS-1", "2026-10-03", "维修", "已修复", None],
+        ["TS-2", "2026-10-03", "维修", None, "作废"],
+        ["TS-3", "2026-10-04", "保洁", "重复登记。", None],
+        ["TS-4", None, None, None, "此条已作废"],
+        ["TS-5", "2026-10-05", "收费", "业主要求作废原合同，已解释", None],
+    ]
+    loaded = load_file(xlsx(tmp_path / "投诉.xlsx", {"10月": rows}), config, AS_OF)
+    assert [r.values["id"] for r in loaded.records] == ["TS-1", "TS-5"]
+    assert loaded.skipped == {"标明作废或重复登记的行": 3} and loaded.rows_read == 2
 
 
 def test_missing_required_value_and_unknown_property(tmp_path: Path, config):

@@ -38,6 +38,7 @@ SKIP_REASONS = {
     "footer": "签名、日期或合计行",
     "header": "重复的表头行",
     "continued": "同一条记录的续行（已并入上一行）",
+    "void": "标明作废或重复登记的行",
 }
 
 
@@ -149,28 +150,6 @@ def fill_merged_data(rows: list[list], merged: list, data_start: int) -> None:
             for c in range(c0, c1 + 1):
                 if c < len(row) and row[c] in (None, ""):
                     row[c] = value
-
-
-# what a clerk writes on a paper-style register for "the same as the row above"
-DITTO = frozenset({"同上", "同上。", "仝上", "〃", "″", '"', "“", "”"})
-
-
-def fill_ditto(rows: list[list], match: HeaderMatch) -> None:
-    """A cell of the register's columns written 同上 or 〃 takes the value of the nearest filled
-    cell above it under the header, in place (as a cell merged down does). In the first data row
-    there is none: it stays, and the value's check names it."""
-    if all(DITTO.isdisjoint(row) for row in rows[match.data_start :]):
-        return  # most sheets: a set test per row, no Python step per cell
-    for c in match.columns.values():
-        above = None
-        for row in rows[match.data_start :]:
-            if c >= len(row) or (value := row[c]) is None or value == "":
-                continue
-            if type(value) is str and value.strip() in DITTO:
-                if above is not None:
-                    row[c] = above
-            else:
-                above = value
 
 
 def fill_from_duplicates(rows: list[list], match: HeaderMatch, skip: set[int] = frozenset()) -> None:
@@ -362,7 +341,6 @@ def _load_file(
         continued = continuation_rows(rows, raw.merged, match)  # a record written over rows
         fold_continuations(rows, match, continued)
         fill_merged_data(rows, raw.merged, match.data_start)
-        fill_ditto(rows, match)
         if split_unit:
             join_unit_parts(rows, match.data_start, split_unit)
         join_times(rows, match, clock)

@@ -132,22 +132,38 @@ def _is_footer(first: Any) -> bool:
     )
 
 
+# a row a clerk keeps but strikes out in words (a numbered form keeps its numbers): a cell of its own
+# saying so, 作废, 此条作废, 重复登记, 录入错误
+_VOID = re.compile(
+    r"(?:(?:此|本|该)(?:条|行|单))?已?作废单?|重复(?:登记|录入)|(?:登记|录入)(?:重复|错误)(?:作废)?"
+)
+
+
+def _short_kind(text: str) -> str:
+    """What a short cell says of its row: 'blank' (a placeholder), 'void' (作废), or ''."""
+    if is_blank(text):
+        return "blank"
+    if "作废" not in text and "重复" not in text and "错误" not in text:
+        return ""  # most cells: no regex
+    return "void" if _VOID.fullmatch(clean_text(text).rstrip("。.!！")) else ""
+
+
 class _RowKinds:
-    """'data', 'blank', 'footer', 'ghost' or 'header' for each grid row under one header.
+    """'data', 'blank', 'footer', 'void', 'ghost' or 'header' for each grid row under one header.
 
     One pass over the register's columns per row, with memos for the short texts that recur on
-    every row (序号, 是, 否, placeholders) and for first cells (signature lines)."""
+    every row (序号, 是, 否, placeholders, 作废) and for first cells (signature lines)."""
 
     def __init__(self, match: HeaderMatch) -> None:
         self.columns = sorted(match.columns.values())
         self.id_column = match.columns.get(match.register.id_key)
         self.header_texts = frozenset(text.strip() for text in match.labels.values())
-        self.blank: dict[str, bool] = {}
+        self.short: dict[str, str] = {}  # _short_kind's memo
         self.footer: dict[str, bool] = {}
 
     def __call__(self, row: list) -> str:
-        width, filled, only_id, header_like = len(row), 0, True, 0
-        blank, header_texts = self.blank, self.header_texts
+        width, filled, only_id, header_like, void = len(row), 0, True, 0, False
+        short, header_texts = self.short, self.header_texts
         for c in self.columns:
             if c >= width:
                 break
@@ -156,11 +172,12 @@ class _RowKinds:
                 continue
             if type(v) is str:
                 if len(v) <= 8:
-                    b = blank.get(v)
-                    if b is None:
-                        b = blank[v] = is_blank(v)
-                    if b:
+                    kind = short.get(v)
+                    if kind is None:
+                        kind = short[v] = _short_kind(v)
+                    if kind == "blank":
                         continue
+                    void = void or kind == "void"
                 if v in header_texts or v.strip() in header_texts:
                     header_like += 1
             filled += 1
@@ -177,6 +194,8 @@ class _RowKinds:
                 break
         if not filled:
             return "blank"
+        if void:
+            return "void"
         if filled == 1 and only_id:
             return "ghost"
         if filled >= 3 and header_like >= 3:
@@ -242,6 +261,25 @@ _NOTHING = (None, None, "")
 _ONCE = {"date-year-assumed": INFO, "number-digits-lost": WARNING}
 
 
+# what a clerk writes on a paper-style register for "the same as the row above"
+DITTO = frozenset({"同上", "同上。", "仝上", "〃", "″", '"', "“", "”"})
+
+
+def _fill_ditto(raws: list, parsed: list) -> None:
+    """A column's cells written 同上 or 〃 take the cell above's value, and what its parse said, in
+    place (as a cell merged down does). In the first data row there is none above: it stays, and
+    its parse says what it is (not a date, not an allowed value)."""
+    above = None
+    for j, raw in enumerate(raws):
+        if raw is None:
+            continue
+        if type(raw) is str and raw in DITTO:
+            if above is not None:
+                raws[j], parsed[j] = raws[above], parsed[above]
+        else:
+            above = j
+
+
 def normalize_sheet(
     rows: list[list], match: HeaderMatch, ctx: SheetContext, continued: set[int] = frozenset()
 ) -> tuple[list[Record], dict[str, int]]:
@@ -252,7 +290,7 @@ def normalize_sheet(
     memo of the values it has seen: dates, names, choices and 是/否 recur on most rows.
     """
     register = match.register
-    skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0, "continued": 0}
+    skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0, "continued": 0, "void": 0}
     records: list[Record] = []
     # a required column missing is one finding for the sheet (not one per row); every row is set aside for it
     missing = tuple(
@@ -316,6 +354,8 @@ def normalize_sheet(
             if found is None:
                 found = memo[key] = _parse(col, raw, ctx, order)
             parsed.append(found)
+        if not DITTO.isdisjoint(memo):  # 同上: the value above (one set test per column, not per cell)
+            _fill_ditto(raws, parsed)
         values = [p[0] for p in parsed]
         if any(p[1] is not None for p in memo.values()):
             for j, (_, code, note) in enumerate(parsed):
