@@ -62,7 +62,7 @@ TYPE_ZH = {
 def registers_reference() -> str:
     """Every register as registers.py declares it: columns, types, what is required, allowed
     values, the other headers clerks use, and how registers refer to one another."""
-    from pipeline.registers import REGISTERS, RELATIONS
+    from pipeline.registers import INLINE_CALLBACKS, REGISTERS, RELATIONS
 
     lines = ["# 登记表说明", "", "由 `make docs` 根据程序中的登记表定义（registers.py）生成，请勿手改。", ""]
     for reg in REGISTERS.values():
@@ -88,6 +88,11 @@ def registers_reference() -> str:
         lines.append("")
     lines += ["## 登记表之间的关系", ""]
     lines += [f"- {r.text}" for r in RELATIONS]
+    lines += [
+        f"- {REGISTERS[i.register].title}里直接写了“回访日期”的行，算作对该宗的一次{i.kind}（回访人照录）；"
+        "同一项目、同一编号、同一天在回访记录表里也登记了的，只算一次"
+        for i in INLINE_CALLBACKS
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -27,7 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.registers import CASE_NUMBERS
+from pipeline.frames import concat
+from pipeline.registers import CASE_NUMBERS, INLINE_CALLBACKS
 from pipeline.workdays import CalendarGap, WorkCalendar
 
 OPENS = {"complaints": "received", "repairs": "reported"}  # when a case starts
@@ -222,6 +223,64 @@ def attribute(frames: dict, complaints=None) -> None:
     found = case_text(fb.loc[waiting, "complaint_id"]).map(single).dropna()
     if len(found):
         fb.loc[found.index, "_property"] = found.astype("str")
+
+
+INLINE = "_inline"  # a callbacks frame's column: the callback is written on its case's own row
+
+
+def inline_callbacks(frames: dict) -> None:
+    """The callbacks complaints and repairs record on their own rows (registers.INLINE_CALLBACKS:
+    回访日期 | 回访人 beside each case, as many centres keep one register), added to
+    frames["callbacks"] in place and marked INLINE. Each keeps its case row's provenance and row id:
+    a finding about it points at that row, and a case a rule sets aside takes its callback along.
+    A callback the callbacks register gives too (the same property, case number and day) is not
+    added again. Done before the rules and the KPIs, where feedback is attributed; a second call
+    does nothing."""
+    cb = frames.get("callbacks")
+    if cb is None or INLINE in cb.columns:
+        return
+    parts = [cb.assign(**{INLINE: False})]
+    for spec in INLINE_CALLBACKS:
+        f = frames.get(spec.register)
+        dated = spec.columns["date"]
+        if f is None or dated not in f.columns or not f[dated].notna().any():
+            continue
+        rows = f[f[dated].notna()].reset_index(drop=True)
+        part = pd.DataFrame(index=rows.index)
+        for col in cb.columns:
+            if col in spec.columns:
+                part[col] = rows[spec.columns[col]].astype(cb[col].dtype)
+            elif col.startswith("_") and col in rows.columns:
+                part[col] = rows[col]
+            else:
+                part[col] = pd.Series(pd.NA, index=rows.index).astype(cb[col].dtype)
+        part["kind"] = pd.Series(spec.kind, index=rows.index).astype(cb["kind"].dtype)
+        part[INLINE] = True
+        parts.append(part[~_also_given(part, cb)])
+    frames["callbacks"] = concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _also_given(inline: pd.DataFrame, callbacks: pd.DataFrame) -> np.ndarray:
+    """Which inline callbacks the callbacks register gives too: the same property, case number
+    (case_text) and day."""
+
+    def keys(f: pd.DataFrame) -> pd.Series:
+        return (
+            f["_property"].fillna("")
+            + "\x1f"
+            + case_text(f["ref"]).fillna("")
+            + "\x1f"
+            + f["date"].dt.strftime("%Y-%m-%d")
+        )
+
+    given = callbacks[callbacks["ref"].notna() & callbacks["date"].notna()]
+    return keys(inline).isin(keys(given)).to_numpy(dtype=bool) if len(given) else np.zeros(len(inline), bool)
+
+
+def own_rows(f: pd.DataFrame) -> pd.DataFrame:
+    """A register's rows as its own file gives them: the callbacks written on a case's row
+    (inline_callbacks) are that row's, which the rules over each row's own values check there."""
+    return f[~f[INLINE].to_numpy(dtype=bool)] if INLINE in f.columns and f[INLINE].any() else f
 
 
 def open_span(df, register: str):

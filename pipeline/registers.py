@@ -93,6 +93,9 @@ class Column:
         hint: One line for the 填表说明 sheet.
         memo: Free text written for people (备注, 处理结果, 客户意见 …) that no rule and no KPI
             reads: stored and kept in the clerk's files, but a run does not hold it in memory.
+        template: Printed on the input template. The callback columns a complaints or repairs
+            register may keep (INLINE_CALLBACKS) are read where a centre has them, not asked for:
+            the templates keep callbacks in their own register.
     """
 
     key: str
@@ -107,6 +110,7 @@ class Column:
     width: int = 12
     hint: str = ""
     memo: bool = False
+    template: bool = True
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,23 @@ def _date(key: str, header: str, aliases: tuple[str, ...], required: bool = Fals
     return Column(key, header, DATE, required=required, aliases=aliases, width=12, hint=hint)
 
 
+def _callback_columns() -> tuple[Column, ...]:
+    """A case's callback written on its own row (回访日期 | 回访人 beside each complaint or repair):
+    read where a register has them (INLINE_CALLBACKS)."""
+    return (
+        Column(
+            "callback_date",
+            "回访日期",
+            DATE,
+            aliases=("回访时间",),
+            width=12,
+            hint="在本表直接记回访时填写；回访记在回访记录表里的不必填",
+            template=False,
+        ),
+        Column("callback_staff", "回访人", aliases=("回访人员", "回访员"), width=10, template=False),
+    )
+
+
 COMPLAINTS = Register(
     key="complaints",
     title="客户投诉处理登记表",
@@ -338,6 +359,7 @@ COMPLAINTS = Register(
             ("处理完成日期", "结案日期", "办结日期", "完成时间", "关闭日期", "处理完成时间"),
         ),
         _date("replied", "回复日期", ("答复日期", "回复时间", "答复时间", "回复业主日期")),
+        *_callback_columns(),
         _yes_no(
             "valid",
             "是否有效投诉",
@@ -566,6 +588,7 @@ REPAIRS = Register(
         Column("worker", "维修人", aliases=("维修人员", "维修工", "处理人", "维修师傅"), width=10),
         _date("completed", "完成时间", ("完成日期", "维修完成时间", "竣工时间", "维修完成日期")),
         _satisfaction(),
+        *_callback_columns(),
     ),
 )
 
@@ -678,6 +701,32 @@ RELATIONS = (
 
 def relation(register: str) -> Relation:
     return next(r for r in RELATIONS if r.register == register)
+
+
+@dataclass(frozen=True)
+class InlineCallback:
+    """A register that may record its cases' callbacks on their own rows: each row with a callback
+    date carries a callback of its case (domain.inline_callbacks), as the callbacks register's row
+    关联编号 = the case's number would. columns: callbacks' column key → this register's."""
+
+    register: str
+    kind: str  # the callback's 回访类型
+    columns: dict[str, str]
+
+
+_INLINE_COLUMNS = {
+    "ref": "id",
+    "property": "property",
+    "unit": "unit",
+    "person": "person",
+    "phone": "phone",
+    "date": "callback_date",
+    "staff": "callback_staff",
+}
+INLINE_CALLBACKS = (
+    InlineCallback("complaints", "投诉回访", _INLINE_COLUMNS),
+    InlineCallback("repairs", "维修回访", _INLINE_COLUMNS),
+)
 
 
 def _case_numbers() -> dict[str, tuple[str, ...]]:

@@ -18,7 +18,7 @@ import pandas as pd
 from pipeline import __version__, periods
 from pipeline.completeness import missing_registers, missing_text
 from pipeline.config import Config
-from pipeline.domain import attribute
+from pipeline.domain import attribute, inline_callbacks
 from pipeline.errors import ConfigError
 from pipeline.infra.atomic import atomic_path
 from pipeline.infra.lock import exclusive
@@ -125,6 +125,7 @@ def kpi_inputs(
     if records is None:
         loaded = store.current_frames()
         attribute(loaded)
+        inline_callbacks(loaded)  # before the rows a rule set aside go: a case's callback goes with it
         records = {key: f[~f["_rule_error"]].drop(columns="_rule_error") for key, f in loaded.items()}
     if not property_name:
         return records, config, data_quality(store, files=files), store.set_aside_rows()

@@ -47,9 +47,14 @@ def _formats(wb) -> dict:
     }
 
 
+def _printed(reg: Register) -> list:
+    """The columns a template asks for (Column.template)."""
+    return [col for col in reg.columns if col.template]
+
+
 def _register_sheet(wb, reg: Register, fmt: dict) -> None:
     ws = wb.add_worksheet("登记表")
-    ncols = len(reg.columns) + 1  # 序号 + columns
+    ncols = len(_printed(reg)) + 1  # 序号 + columns
     ws.merge_range(0, 0, 0, ncols - 1, reg.title, fmt["title"])
     ws.set_row(0, 30)
     ws.write(1, 0, "项目：                    年    月", fmt["sub"])
@@ -57,7 +62,7 @@ def _register_sheet(wb, reg: Register, fmt: dict) -> None:
     ws.set_column(0, 0, 5)
     ws.set_row(2, 32)
     first, last = 3, 3 + DATA_ROWS - 1
-    for j, col in enumerate(reg.columns, start=1):
+    for j, col in enumerate(_printed(reg), start=1):
         ws.write(2, j, col.header + ("*" if col.required else ""), fmt["head"])
         ws.set_column(j, j, col.width)
         cell_fmt = {DATE: fmt["date"], NUMBER: fmt["number"], BOOL: fmt["center"], CHOICE: fmt["center"]}.get(
@@ -129,7 +134,7 @@ def _guide_sheet(wb, reg: Register, fmt: dict) -> None:
     for j, (h, w) in enumerate(zip(heads, widths, strict=True)):
         ws.write(2, j, h, fmt["head"])
         ws.set_column(j, j, w)
-    for i, col in enumerate(reg.columns, start=3):
+    for i, col in enumerate(_printed(reg), start=3):
         hint = col.hint
         if col.aliases:
             hint = (hint + "；" if hint else "") + "也可写作：" + "、".join(col.aliases[:6])
@@ -149,7 +154,7 @@ def _guide_sheet(wb, reg: Register, fmt: dict) -> None:
         "3. “紧急”一栏空白视为“否”。签名行（填表人/审核人）、空行不会被当作数据。",
         "4. 修改后重新放入收件箱即可，系统会用新文件替换同一项目、同一月份的旧记录。",
     ]
-    start = len(reg.columns) + 4
+    start = len(_printed(reg)) + 4
     for k, text in enumerate(notes):
         ws.merge_range(start + k, 0, start + k, len(heads) - 1, text, fmt["sub"])
     ws.set_landscape()

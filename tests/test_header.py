@@ -109,14 +109,15 @@ def test_unknown_header_reported_with_closest_known_column():
 
 
 def test_another_registers_column_is_named_as_that_registers_not_as_a_closest_spelling():
-    """A complaints register with its callback written beside each complaint (回访日期, 回访人, 满意度):
-    those columns are the callbacks register's; the closest complaints column (受理日期 for 回访日期)
-    would be a wrong alias to propose."""
-    rows = [["投诉编号", "受理日期", "投诉类别", "回访日期", "回访人", "满意度", "投拆内容"]]
+    """A complaints register with its callback written beside each complaint (回访日期, 回访人, 满意度,
+    回访方式): the callback's date and staff are read (registers.INLINE_CALLBACKS); the rest are the
+    callbacks register's columns, and the closest complaints column would be a wrong alias to propose."""
+    rows = [["投诉编号", "受理日期", "投诉类别", "回访日期", "回访人", "满意度", "回访方式", "投拆内容"]]
     m = find_header(rows, [], {})
     assert m.register.key == "complaints"
-    assert m.elsewhere == {3: "回访记录表", 4: "回访记录表", 5: "回访记录表"}
-    assert 6 not in m.elsewhere  # a misspelling of this register's column is still that
+    assert (m.columns["callback_date"], m.columns["callback_staff"]) == (3, 4)
+    assert m.elsewhere == {5: "回访记录表", 6: "回访记录表"}
+    assert 7 not in m.elsewhere  # a misspelling of this register's column is still that
 
 
 def test_another_registers_column_is_said_so_to_the_clerk(tmp_path, config):
@@ -124,10 +125,10 @@ def test_another_registers_column_is_said_so_to_the_clerk(tmp_path, config):
     from tests.builders import xlsx
     from tests.conftest import AS_OF
 
-    head = ["投诉编号", "项目名称", "受理日期", "投诉类别", "完成日期", "回访日期"]
-    rows = [head, ["TS-1", "翠湖花园", "2026-10-02", "维修", "2026-10-03", "2026-10-05"]]
+    head = ["投诉编号", "项目名称", "受理日期", "投诉类别", "完成日期", "回访方式"]
+    rows = [head, ["TS-1", "翠湖花园", "2026-10-02", "维修", "2026-10-03", "电话"]]
     loaded = load_file(xlsx(tmp_path / "翠湖花园投诉.xlsx", {"2026年10月": rows}), config, AS_OF)
-    (f,) = [f for f in loaded.all_findings() if f.column == "回访日期"]
+    (f,) = [f for f in loaded.all_findings() if f.column == "回访方式"]
     assert f.code == "header-other-register" and f.severity == "info"
     assert "回访记录表的列" in f.message and "关联编号" in f.message and "最接近" not in f.message
 

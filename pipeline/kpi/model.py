@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.completeness import covered
 from pipeline.config import Config
-from pipeline.domain import Terms, attribute
+from pipeline.domain import Terms, attribute, inline_callbacks
 from pipeline.frames import frames as to_frames
 from pipeline.kpi.core import (
     COMPLAINT_KEYS,
@@ -173,6 +173,7 @@ def compute_kpis(
     """
     frames = {k: f.copy(deep=False) for k, f in to_frames(raw).items()}  # ours to add columns to
     attribute(frames)  # feedback naming no property: its complaint's (already done for a run's records)
+    inline_callbacks(frames)  # the callbacks written on a case's row (likewise)
     config, differ = with_roster(config, frames)  # households from the roster where there is one
     calendar = WorkCalendar(config.holidays)
     data = Data(frames, as_of, calendar, Terms.of(config))

@@ -28,7 +28,8 @@ import pyarrow as pa
 from pipeline.frames import coded, columns, concat, contiguous, from_columns
 from pipeline.store import tables
 
-FORMAT = 2  # bump when frames.frame's columns or types change (2: _file and _sheet categorical)
+FORMAT = 3  # bump when frames.frame's columns or types change (2: _file and _sheet categorical; 3: the
+# callback columns a complaints or repairs register may keep)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frame_snapshots (
     register TEXT PRIMARY KEY, stamp TEXT NOT NULL, blob BLOB NOT NULL

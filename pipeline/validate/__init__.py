@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from pipeline.config import Config
-from pipeline.domain import attribute, key_cases
+from pipeline.domain import attribute, inline_callbacks, key_cases
 from pipeline.errors import ConfigError
 from pipeline.findings import Finding
 from pipeline.frames import frames
@@ -54,9 +54,11 @@ RULE_THREADS = 2  # the rules run side by side (run_rules); more would mostly wa
 def run_rules(records: dict, as_of: datetime, config: Config, columns: dict | None = None) -> list[Finding]:
     """All findings of the enabled rules over the records (typed frames, or dicts as the store and
     the loader give them), sorted by file, sheet and row. Feedback naming no property is first given
-    its complaint's, where that is one property (domain.attribute), in the frames given."""
+    its complaint's, where that is one property (domain.attribute), in the frames given; the callbacks
+    written on a case's row are callbacks (domain.inline_callbacks)."""
     data = frames(records)
     attribute(data)
+    inline_callbacks(data)
     key_cases(data)
     calendar = WorkCalendar(config.holidays)
     contexts = [

@@ -33,6 +33,7 @@ from pipeline.domain import (
     latest_callbacks,
     lookup,
     numbers,
+    own_rows,
     promise_kept,
     roster_households,
     verified_same_day,
@@ -40,7 +41,7 @@ from pipeline.domain import (
 from pipeline.findings import ERROR, INFO, WARNING, Finding
 from pipeline.frames import plain, value
 from pipeline.load.normalize import sheet_month
-from pipeline.registers import CHOICE, DATE, REGISTERS, relation
+from pipeline.registers import CHOICE, DATE, INLINE_CALLBACKS, REGISTERS, relation
 from pipeline.workdays import WorkCalendar
 
 
@@ -60,6 +61,9 @@ def stored_text(when) -> str | None:
 
 def _day(s: pd.Series) -> pd.Series:
     return s.dt.normalize()
+
+
+INLINE_KEYS = {key: own for spec in INLINE_CALLBACKS for key, own in spec.columns.items()}
 
 
 @dataclass
@@ -96,7 +100,9 @@ class RuleContext:
         for (file, sheet, row, rid), v, note in zip(where, values, notes, strict=True):
             header, letter = None, None
             if key:
-                header, letter = self.columns.get((file, sheet), {}).get(key, [None, None])
+                layout = self.columns.get((file, sheet), {})
+                # a callback written on its case's row: its column there (回访日期 of the complaint)
+                header, letter = layout.get(key) or layout.get(INLINE_KEYS.get(key), [None, None])
                 header = header or default
             out.append(
                 Finding(
@@ -140,7 +146,7 @@ def allowed_values(ctx: RuleContext) -> list[Finding]:
     allowed = ctx.params.get("choices", {})
     out = []
     for key, reg in REGISTERS.items():
-        f = ctx.frames[key]
+        f = own_rows(ctx.frames[key])
         for c in reg.columns:
             if c.type != CHOICE or not c.choices:
                 continue
@@ -154,7 +160,7 @@ def unique_ids(ctx: RuleContext) -> list[Finding]:
     """A number is given once in its property; later rows giving it again name the first."""
     out = []
     for key, reg in REGISTERS.items():
-        f = ctx.frames[key]
+        f = own_rows(ctx.frames[key])
         number = numbers(f, reg.id_key)
         again = number.notna() & number.duplicated()
         if not again.any():
@@ -196,7 +202,7 @@ _PHONE = re.compile(f"{_MOBILE.pattern}|{_LANDLINE.pattern}")
 def phone_numbers(ctx: RuleContext) -> list[Finding]:
     out = []
     for key in ("complaints", "callbacks", "repairs"):
-        f = ctx.frames[key]
+        f = own_rows(ctx.frames[key])
         bad = f[_fails(f["phone"], _PHONE)]
         out += ctx.found(key, bad, "phone", bad["phone"])
     return out
@@ -212,7 +218,7 @@ _UNIT = re.compile(  # matched with spaces removed (and \s, like \d, is Python's
 def unit_numbers(ctx: RuleContext) -> list[Finding]:
     out = []
     for key in ("complaints", "callbacks", "repairs"):
-        f = ctx.frames[key]
+        f = own_rows(ctx.frames[key])
         bad = f[_fails(f["unit"].str.replace(" ", "", regex=False), _UNIT)]
         out += ctx.found(key, bad, "unit", bad["unit"])
     return out
@@ -263,7 +269,7 @@ def future_dates(ctx: RuleContext) -> list[Finding]:
     note = ctx.as_of.strftime("%Y-%m-%d %H:%M")
     out = []
     for key, reg in REGISTERS.items():
-        f = ctx.frames[key]
+        f = own_rows(ctx.frames[key])
         for c in reg.columns:
             if c.type == DATE and not c.memo and c.key not in FUTURE_OK:
                 bad = f[f[c.key] >= tomorrow]
@@ -277,7 +283,7 @@ def sheet_month_dates(ctx: RuleContext) -> list[Finding]:
     for key, reg in REGISTERS.items():
         if reg.date_key is None:
             continue
-        f = ctx.frames[key]
+        f = own_rows(ctx.frames[key])
         when = f[reg.date_key]
         has = when.notna() & f["_sheet"].notna()
         if not has.any():

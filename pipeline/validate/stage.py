@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import Config
+from pipeline.domain import inline_callbacks
 from pipeline.findings import Finding
 from pipeline.frames import concat, frame
 from pipeline.load.loader import skipped_text
@@ -41,6 +42,7 @@ def validate_store(
     attributed), so that a run reads its store once."""
     try:  # the store's check (Store.start_check) reads its pages meanwhile
         data = store.current_frames(save_later=True)  # the snapshot is encoded while the rules run
+        inline_callbacks(data)  # here, so that the frames returned hold them too
         findings = run_rules(data, as_of, config, store.sheet_columns())
     except Exception:
         store.check()  # a damaged store says so, whatever reading it tripped on
@@ -132,6 +134,7 @@ def check_files(paths: list[Path], config: Config, as_of: datetime, store: Store
     for key, recs in checked.items():
         records[key].append(frame(key, recs))
     data = {key: concat(parts) if parts else frame(key, []) for key, parts in records.items()}
+    inline_callbacks(data)  # a register's own callbacks count as present (NEEDS)
     names = {lf.name for lf in loaded}
     present = {key for key, f in data.items() if len(f)}
     rule_findings = [
