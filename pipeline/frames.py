@@ -154,6 +154,20 @@ def coded(f: pd.DataFrame) -> pd.DataFrame:
     return f
 
 
+def widen(f: pd.DataFrame, register: str) -> pd.DataFrame:
+    """The frame with the register's columns it lacks added, blank and typed as frame() types them,
+    in place: a snapshot written before registers.py gained a column (its rows were stored without
+    it, and the typed table holds NULL there). Columns stay in frame()'s order."""
+    missing = [key for key, _ in columns(register) if key not in f.columns]
+    if missing:
+        kinds = frame(register, [])
+        for key in missing:
+            f[key] = pd.Series(index=f.index, dtype=kinds[key].dtype)
+        order = [key for key, _ in columns(register)]
+        f = f[order + [c for c in f.columns if c not in order]]
+    return f
+
+
 def contiguous(f: pd.DataFrame) -> pd.DataFrame:
     """The frame with each Arrow text column one contiguous array, in place. Arrow's take, under
     every filter of rows, first joins a column's chunks into one: a group's callbacks read from

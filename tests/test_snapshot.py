@@ -302,4 +302,29 @@ def test_a_damaged_snapshot_is_rebuilt_from_the_rows(tmp_path: Path, config):
         store.db.execute("UPDATE frame_snapshots SET blob=? WHERE register='complaints'", (damaged,))
         _same(store.current_frames()["complaints"], "complaints", store, False)
         (again,) = store.db.execute("SELECT blob FROM frame_snapshots WHERE register='complaints'").fetchone()
-        assert bytes(again) != damaged and snapshot._read(again) is not None
+        assert bytes(again) != damaged and snapshot._read(again, "complaints") is not None
+
+
+def test_a_snapshot_from_before_a_column_was_declared_reads_it_blank(tmp_path: Path, config):
+    """A column registers.py gained (回访日期 of a complaints register) is added to the typed table
+    when the store opens, blank for the rows stored before; a snapshot written before it is read
+    with it blank too (frames.widen), equal to the frame rebuilt from the rows, not rebuilt."""
+    (tmp_path / "inbox").mkdir()
+    rows = [[f"T{i}", "翠湖花园", "2026-10-08", "维修", "", ""] for i in range(1, 4)]
+    xlsx(tmp_path / "inbox" / "a.xlsx", {"2026年10月": [HEAD, *rows]})
+    _run(tmp_path, config)
+    with Store(tmp_path / "store.sqlite") as store:
+        (stamp, blob) = store.db.execute(
+            "SELECT stamp, blob FROM frame_snapshots WHERE register='complaints'"
+        ).fetchone()
+        older = pd.read_parquet(io.BytesIO(bytes(blob))).drop(columns=["callback_date", "callback_staff"])
+        store.db.execute(
+            "UPDATE frame_snapshots SET blob=? WHERE register='complaints'", (snapshot.parquet(older),)
+        )
+        got = store.current_frames()["complaints"]
+        assert got["callback_date"].isna().all() and str(got["callback_date"].dtype) == "datetime64[ns]"
+        _same(got, "complaints", store, False)
+        assert (
+            store.db.execute("SELECT stamp FROM frame_snapshots WHERE register='complaints'").fetchone()[0]
+            == stamp
+        )

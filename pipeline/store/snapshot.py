@@ -25,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.frames import coded, columns, concat, contiguous, from_columns
+from pipeline.frames import coded, columns, concat, contiguous, from_columns, widen
 from pipeline.store import tables
 
-FORMAT = 3  # bump when frames.frame's columns or types change (2: _file and _sheet categorical; 3: the
-# callback columns a complaints or repairs register may keep)
+FORMAT = 2  # bump when frames.frame's columns' types change (2: _file and _sheet categorical); a column
+# registers.py gained since a snapshot was written is added to it, blank (frames.widen), as its table's is
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frame_snapshots (
     register TEXT PRIMARY KEY, stamp TEXT NOT NULL, blob BLOB NOT NULL
@@ -80,11 +80,11 @@ def _decode(db, register: str, file_ids: list[int]) -> pd.DataFrame:
     return concat(parts)  # _update sorts by id
 
 
-def _read(blob) -> pd.DataFrame | None:
+def _read(blob, register: str) -> pd.DataFrame | None:
     """The snapshot's frame; None when its bytes are not a readable Parquet file (a damaged blob the
     store's check cannot see, as its pages are whole): it is then rebuilt from the records' rows."""
     try:
-        return coded(pd.read_parquet(io.BytesIO(bytes(blob))))
+        return widen(coded(pd.read_parquet(io.BytesIO(bytes(blob)))), register)
     except (pa.ArrowException, OSError, ValueError):
         return None
 
@@ -121,7 +121,7 @@ def current_frame(db, register: str, generation: str, later: list | None = None)
     then changes in the frame (feedback's property, case keys) never reaches the snapshot."""
     stamp = _stamp(generation)
     row = db.execute("SELECT stamp, blob FROM frame_snapshots WHERE register=?", (register,)).fetchone()
-    old = _read(row[1]) if row and row[0].split("/")[0] == str(FORMAT) else None
+    old = _read(row[1], register) if row and row[0].split("/")[0] == str(FORMAT) else None
     if old is None or row[0] != stamp:
         old = _update(db, register, old)
         if later is None:
