@@ -91,7 +91,15 @@ def test_messy_xlsx_loads_with_true_excel_rows(tmp_path: Path, config):
     assert "第7行" in third.findings[0].message and "2026/13/01" in third.findings[0].message
     sheet = loaded.sheets[0]
     assert sheet.header_row == 4
-    assert sheet.skipped == {"blank": 3, "footer": 1, "ghost": 1, "header": 0, "continued": 0, "void": 0}
+    assert sheet.skipped == {
+        "blank": 3,
+        "footer": 1,
+        "ghost": 1,
+        "header": 0,
+        "continued": 0,
+        "void": 0,
+        "example": 0,
+    }
 
 
 def test_formula_columns_use_their_cached_values(tmp_path: Path, config):
@@ -281,6 +289,22 @@ def test_rows_marked_void_are_skipped_and_counted(tmp_path: Path, config):
     loaded = load_file(xlsx(tmp_path / "投诉.xlsx", {"10月": rows}), config, AS_OF)
     assert [r.values["id"] for r in loaded.records] == ["TS-1", "TS-5"]
     assert loaded.skipped == {"标明作废或重复登记的行": 3} and loaded.rows_read == 2
+
+
+def test_a_templates_example_row_is_skipped_and_counted(tmp_path: Path, config):
+    """A template's example row kept above the data (示例 in its 序号, 例：in its first cell) is no case;
+    a case whose first cell merely mentions an example is one."""
+    rows = [
+        ["翠湖花园 客户投诉处理登记表 2026年10月"],
+        ["序号", "投诉编号", "受理日期", "投诉类别", "投诉内容"],
+        ["示例", "CH-202610-001", "2026-10-08", "维修", "厨房水管漏水"],
+        ["例：", "CH-202610-002", "2026-10-08", "保洁", "楼道垃圾"],
+        [1, "TS-1", "2026-10-03", "维修", "漏水"],
+        ["例会提出", "TS-2", "2026-10-04", "保洁", "垃圾"],
+    ]
+    loaded = load_file(xlsx(tmp_path / "投诉.xlsx", {"10月": rows}), config, AS_OF)
+    assert [r.values["id"] for r in loaded.records] == ["TS-1", "TS-2"]
+    assert loaded.skipped == {"模板的填写示例行": 2}
 
 
 def test_missing_required_value_and_unknown_property(tmp_path: Path, config):

@@ -39,6 +39,7 @@ SKIP_REASONS = {
     "header": "重复的表头行",
     "continued": "同一条记录的续行（已并入上一行）",
     "void": "标明作废或重复登记的行",
+    "example": "模板的填写示例行",
 }
 
 

@@ -139,17 +139,24 @@ _VOID = re.compile(
 )
 
 
-def _short_kind(text: str) -> str:
-    """What a short cell says of its row: 'blank' (a placeholder), 'void' (作废), or ''."""
-    if is_blank(text):
-        return "blank"
-    if "作废" not in text and "重复" not in text and "错误" not in text:
-        return ""  # most cells: no regex
-    return "void" if _VOID.fullmatch(clean_text(text).rstrip("。.!！")) else ""
+def _void(text: str) -> bool:
+    return bool(_VOID.fullmatch(clean_text(text).rstrip("。.!！")))
+
+
+# a template's example row, kept above the data (示例 | CH-202610-001 | 2026-10-08 …, 例：…)
+_EXAMPLE = re.compile(r"(?:填写|填表)?(?:示例|样例|范例|举例|例子|例)(?:[:：].*|[一二三1-3]|行)?")
+
+
+def _first_cell_kind(text: str) -> str:
+    """What a row's first filled cell says of it: 'footer', 'example' or ''."""
+    if _is_footer(text):
+        return "footer"
+    return "example" if "例" in text and _EXAMPLE.fullmatch(clean_text(text)) else ""
 
 
 class _RowKinds:
-    """'data', 'blank', 'footer', 'void', 'ghost' or 'header' for each grid row under one header.
+    """'data', 'blank', 'footer', 'example', 'void', 'ghost' or 'header' for each grid row under one
+    header.
 
     One pass over the register's columns per row, with memos for the short texts that recur on
     every row (序号, 是, 否, placeholders, 作废) and for first cells (signature lines)."""
@@ -158,8 +165,8 @@ class _RowKinds:
         self.columns = sorted(match.columns.values())
         self.id_column = match.columns.get(match.register.id_key)
         self.header_texts = frozenset(text.strip() for text in match.labels.values())
-        self.short: dict[str, str] = {}  # _short_kind's memo
-        self.footer: dict[str, bool] = {}
+        self.short: dict[str, str] = {}  # what a short text says of its row: blank, void or ''
+        self.first: dict[str, str] = {}  # _first_cell_kind's memo
 
     def __call__(self, row: list) -> str:
         width, filled, only_id, header_like, void = len(row), 0, True, 0, False
@@ -173,8 +180,9 @@ class _RowKinds:
             if type(v) is str:
                 if len(v) <= 8:
                     kind = short.get(v)
-                    if kind is None:
-                        kind = short[v] = _short_kind(v)
+                    if kind is None:  # a placeholder, 作废, or neither (most: no regex)
+                        void_like = "作废" in v or "重复" in v or "错误" in v
+                        kind = short[v] = "blank" if is_blank(v) else "void" if void_like and _void(v) else ""
                     if kind == "blank":
                         continue
                     void = void or kind == "void"
@@ -186,11 +194,11 @@ class _RowKinds:
         for first in row:
             if first is not None and first != "":
                 if type(first) is str:
-                    footer = self.footer.get(first)
-                    if footer is None:
-                        footer = self.footer[first] = _is_footer(first)
-                    if footer:
-                        return "footer"
+                    said = self.first.get(first)
+                    if said is None:
+                        said = self.first[first] = _first_cell_kind(first)
+                    if said:
+                        return said
                 break
         if not filled:
             return "blank"
@@ -290,7 +298,7 @@ def normalize_sheet(
     memo of the values it has seen: dates, names, choices and 是/否 recur on most rows.
     """
     register = match.register
-    skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0, "continued": 0, "void": 0}
+    skipped = {"blank": 0, "footer": 0, "ghost": 0, "header": 0, "continued": 0, "void": 0, "example": 0}
     records: list[Record] = []
     # a required column missing is one finding for the sheet (not one per row); every row is set aside for it
     missing = tuple(
