@@ -156,8 +156,8 @@ def coded(f: pd.DataFrame) -> pd.DataFrame:
 
 def widen(f: pd.DataFrame, register: str) -> pd.DataFrame:
     """The frame with the register's columns it lacks added, blank and typed as frame() types them,
-    in place: a snapshot written before registers.py gained a column (its rows were stored without
-    it, and the typed table holds NULL there). Columns stay in frame()'s order."""
+    in frame()'s order (a new frame when any was missing): a snapshot written before registers.py
+    gained a column (its rows were stored without it, and the typed table holds NULL there)."""
     missing = [key for key, _ in columns(register) if key not in f.columns]
     if missing:
         kinds = frame(register, [])

@@ -29,8 +29,11 @@ TICKED = "√✓✔☑☒■✅"
 UNTICKED = "☐□"
 _MARK = f"[{TICKED}{UNTICKED}]"
 _MARKS = re.compile(_MARK)
-_OPTIONS_BEFORE = re.compile(rf"(?:\s*{_MARK}\s*[^\s{TICKED}{UNTICKED}]+)+\s*")
-_OPTIONS_AFTER = re.compile(rf"(?:\s*[^\s{TICKED}{UNTICKED}]+?\s*{_MARK})+\s*")
+_WORD = f"[^\\s{TICKED}{UNTICKED}]+"
+_MARK_WORD = re.compile(rf"({_MARK})\s*({_WORD})")  # ☑满意
+_WORD_MARK = re.compile(rf"({_WORD}?)\s*({_MARK})")  # 满意☑
+_OPTIONS_BEFORE = re.compile(rf"(?:\s*{_MARK_WORD.pattern})+\s*")
+_OPTIONS_AFTER = re.compile(rf"(?:\s*{_WORD_MARK.pattern})+\s*")
 
 
 def ticked_options(text: str) -> list[str] | None:
@@ -40,9 +43,9 @@ def ticked_options(text: str) -> list[str] | None:
     if len(_MARKS.findall(text)) < 2:
         return None
     if _OPTIONS_BEFORE.fullmatch(text):
-        pairs = [(m, w) for m, w in re.findall(rf"({_MARK})\s*([^\s{TICKED}{UNTICKED}]+)", text)]
+        pairs = _MARK_WORD.findall(text)
     elif _OPTIONS_AFTER.fullmatch(text):
-        pairs = [(m, w) for w, m in re.findall(rf"([^\s{TICKED}{UNTICKED}]+?)\s*({_MARK})", text)]
+        pairs = [(mark, word) for word, mark in _WORD_MARK.findall(text)]
     else:
         return None
     return [word for mark, word in pairs if mark in TICKED]

@@ -210,7 +210,7 @@ def property_names(properties: tuple[tuple[str, tuple[str, ...]], ...]) -> Prope
     return PropertyNames(dict(properties))
 
 
-def _not_a_register(rows: list[list], match: HeaderMatch, hidden: bool) -> str | None:
+def _not_a_register(rows: list[list], match: HeaderMatch, hidden: bool, as_of: datetime) -> str | None:
     """Why a sheet whose header looks like a register's is none (the note of its sheet-skipped), or
     None. A template's list of its drop-down options (投诉类别 | 投诉方式 | 责任部门, often on a hidden
     sheet) and a tally by category carry the register's column names, but neither a case number nor
@@ -223,7 +223,7 @@ def _not_a_register(rows: list[list], match: HeaderMatch, hidden: bool) -> str |
         return None
     for row in rows[match.data_start :]:
         for value in row:
-            if isinstance(value, date) or (isinstance(value, str) and _looks_dated(value)):
+            if isinstance(value, date) or (isinstance(value, str) and _looks_dated(value, as_of)):
                 return None
     names = "”“".join(match.labels[c] for c in sorted(match.columns.values()))
     needed = "”“".join(register.column(k).header for k in sorted(identifying, key=register.keys.index))
@@ -233,12 +233,12 @@ def _not_a_register(rows: list[list], match: HeaderMatch, hidden: bool) -> str |
     )
 
 
-def _looks_dated(text: str) -> bool:
+def _looks_dated(text: str, as_of: datetime) -> bool:
     """A text that reads as a date with its year (2026-11-03, 2026年11月3日)."""
     if not _DATED.search(text):
         return False
     try:
-        return parse_date(text, None, datetime.now())[0] is not None
+        return parse_date(text, None, as_of)[0] is not None
     except ValueProblem:
         return False
 
@@ -275,7 +275,7 @@ def _load_file(
             loaded.sheets.append(SheetSummary(raw.name, None, None))
             loaded.findings.append(Finding("sheet-skipped", INFO, name, raw.name, note=why))
             continue
-        if (why := _not_a_register(rows, match, raw.hidden)) is not None:
+        if (why := _not_a_register(rows, match, raw.hidden, as_of)) is not None:
             loaded.sheets.append(SheetSummary(raw.name, None, None))
             loaded.findings.append(Finding("sheet-skipped", INFO, name, raw.name, note=why))
             continue
