@@ -133,6 +133,37 @@ def test_another_registers_column_is_said_so_to_the_clerk(tmp_path, config):
     assert "回访记录表的列" in f.message and "关联编号" in f.message and "最接近" not in f.message
 
 
+def test_a_bilingual_templates_headers_are_read_by_their_chinese(tmp_path, config):
+    """A bilingual template prints an English gloss beside each header (受理日期 Date, 投诉编号 on one
+    line and Complaint No. on the next, Tel 联系电话), or a second header row in English under the
+    Chinese one: the sheet was skipped as having no header, or the English row loaded as a case."""
+    from pipeline.load.loader import load_file
+    from tests.builders import xlsx
+    from tests.conftest import AS_OF
+
+    glossed = [
+        "序号 No.",
+        "投诉编号\nComplaint No.",
+        "受理日期 Date",
+        "投诉类别 Category",
+        "Tel 联系电话",
+        "投诉ID",
+    ]
+    m = find_header([glossed], [], {})
+    assert m.register.key == "complaints" and not m.partial
+    assert (m.columns["id"], m.columns["received"], m.columns["category"], m.columns["phone"]) == (1, 2, 3, 4)
+    assert [text for _, text, _ in m.unknown] == ["投诉ID"]  # ID is no gloss: two letters
+    rows = [
+        ["翠湖花园 客户投诉处理登记表"],
+        ["投诉编号", "受理日期", "投诉类别", "投诉内容"],
+        ["Complaint No.", "Date", "Category", "Description"],
+        ["TS-1", "2026-10-03", "维修", "漏水"],
+    ]
+    loaded = load_file(xlsx(tmp_path / "投诉.xlsx", {"2026年10月": rows}), config, AS_OF)
+    assert [(r.row, r.values["id"], r.set_aside) for r in loaded.records] == [(4, "TS-1", False)]
+    assert loaded.sheets[0].header_row == 3
+
+
 def test_nothing_like_a_header_is_none():
     assert find_header([["会议纪要"], ["今天讨论了绿化问题"]], [], {}) is None
 

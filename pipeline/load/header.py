@@ -27,9 +27,43 @@ _BRACKETS = re.compile(r"[(（\[【<《][^)）\]】>》]*[)）\]】>》]")
 _NOISE = re.compile(r"[\s*※★☆:：;；,，。.、_\-—/\\|#?？!！\"'“”‘’]")
 
 
+# an English gloss beside a Chinese header, as bilingual templates print them (受理日期 Date,
+# 投诉编号\nComplaint No., Tel 联系电话): three letters or more (or No.), so that 投诉ID keeps its ID
+_GLOSS_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])\s*([A-Za-z][A-Za-z .&/'()\-]*)$")
+_GLOSS_BEFORE = re.compile(r"^([A-Za-z][A-Za-z .&/'()\-]*?)\s*(?=[\u4e00-\u9fff])")
+
+
+def _without_gloss(text: str) -> str:
+    for gloss in (_GLOSS_AFTER, _GLOSS_BEFORE):
+        found = gloss.search(text)
+        if found and (
+            sum(ch.isalpha() for ch in found.group(1)) >= 3 or found.group(1).lower() in ("no", "no.")
+        ):
+            text = text[: found.start()] + text[found.end() :]
+    return text
+
+
+def english_row(row: list, columns: dict[str, int]) -> bool:
+    """Whether a row under the header is its English translation (Complaint No. | Date | Category),
+    the second header row of a bilingual template, not data: two or more of the register's columns
+    hold words of three letters or more, and none holds anything else."""
+    words = 0
+    for c in columns.values():
+        value = row[c] if c < len(row) else None
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or not _ENGLISH.fullmatch(value.strip()):
+            return False
+        words += sum(ch.isalpha() for ch in value) >= 3
+    return words >= 2
+
+
+_ENGLISH = re.compile(r"[A-Za-z][A-Za-z .&/'()\-]*")
+
+
 @lru_cache(maxsize=8192)
 def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
+    text = _without_gloss(unicodedata.normalize("NFKC", text))
     text = _BRACKETS.sub("", text)
     return _NOISE.sub("", text).lower()
 
@@ -40,9 +74,7 @@ def norm_header(value: object) -> str:
         return ""
     if isinstance(value, str):
         return _norm(value)
-    text = unicodedata.normalize("NFKC", str(value))
-    text = _BRACKETS.sub("", text)
-    return _NOISE.sub("", text).lower()
+    return _norm(str(value))
 
 
 @dataclass(frozen=True)

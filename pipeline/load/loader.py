@@ -15,7 +15,7 @@ from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.findings import INFO, WARNING, Finding, column_letter
 from pipeline.load.continued import continuation_rows, fold_continuations
-from pipeline.load.header import HeaderMatch, find_header
+from pipeline.load.header import HeaderMatch, english_row, find_header
 from pipeline.load.normalize import (
     Record,
     SheetContext,
@@ -275,6 +275,8 @@ def _load_file(
             loaded.sheets.append(SheetSummary(raw.name, None, None))
             loaded.findings.append(Finding("sheet-skipped", INFO, name, raw.name, note=why))
             continue
+        if match.data_start < len(rows) and english_row(rows[match.data_start], match.columns):
+            match.last_row += 1  # a bilingual template's English header row, under the Chinese one
         if (why := _not_a_register(rows, match, raw.hidden, as_of)) is not None:
             loaded.sheets.append(SheetSummary(raw.name, None, None))
             loaded.findings.append(Finding("sheet-skipped", INFO, name, raw.name, note=why))
