@@ -125,7 +125,8 @@ class ValueList:
 
     def read(self, text: str) -> str:
         """The allowed value text means: itself, its synonym, a value with a filler word after it
-        (电话回访 → 电话, 维修类 → 维修, 噪音问题 → 噪音), with a remark after it (满意，师傅态度好),
+        (电话回访 → 电话, 维修类 → 维修, 噪音问题 → 噪音) or without the one it has (投诉 → 投诉回访),
+        with a remark after it (满意，师傅态度好),
         or with the words around it a clerk writes (√满意, 业主表示满意, 满意。), or ticked among the
         form's options printed in the cell (☑满意 □基本满意 □不满意); else text as written (a rule
         names it)."""
@@ -142,6 +143,8 @@ class ValueList:
                 head = self.synonyms.get(head, head)
                 if head in self.choices:
                     return head
+            if text + filler in self.choices:  # a choice written without its filler (投诉 for 投诉回访)
+                return text + filler
         split = split_remark(text)
         if split:
             head, rest = self.read(split[0]), split[1]
@@ -319,6 +322,14 @@ COMPLAINTS = Register(
             CHOICE,
             aliases=("方式", "投诉渠道", "来源", "投诉途径", "受理方式", "投诉形式"),
             choices=("来访", "电话", "书面", "网络", "回访中反映"),
+            synonyms={
+                **dict.fromkeys(("来电", "热线", "电话热线", "客服热线", "400热线"), "电话"),
+                **dict.fromkeys(("上门", "前台", "到访", "来人", "当面"), "来访"),
+                **dict.fromkeys(("来信", "信件", "信访", "书信", "投诉信"), "书面"),
+                **dict.fromkeys(
+                    ("微信", "网上", "邮件", "电子邮件", "公众号", "小程序", "APP", "App", "app"), "网络"
+                ),
+            },
             width=10,
         ),
         Column(
@@ -425,6 +436,11 @@ CALLBACKS = Register(
             CHOICE,
             aliases=("方式", "回访形式"),
             choices=("电话", "上门", "座谈会", "问卷"),
+            synonyms={
+                **dict.fromkeys(("面访", "入户", "现场", "登门"), "上门"),
+                **dict.fromkeys(("座谈", "业主座谈会", "住户座谈会"), "座谈会"),
+                **dict.fromkeys(("问卷调查", "调查问卷", "满意度调查"), "问卷"),
+            },
             width=10,
         ),
         Column(
@@ -433,6 +449,11 @@ CALLBACKS = Register(
             CHOICE,
             aliases=("类型", "回访类别", "回访性质"),
             choices=("投诉回访", "维修回访", "例行回访", "主任走访"),
+            synonyms={
+                **dict.fromkeys(("报修回访", "维修后回访", "报修"), "维修回访"),
+                **dict.fromkeys(("日常回访", "定期回访", "例行", "季度回访", "常规回访"), "例行回访"),
+                **dict.fromkeys(("主任上门走访", "主任回访", "领导走访"), "主任走访"),
+            },
             width=10,
         ),
         Column("staff", "回访人", aliases=("回访人员", "回访员", "回访者"), width=10),
