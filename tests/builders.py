@@ -41,3 +41,27 @@ def csv_file(path: Path, rows: list[list], encoding: str = "gbk") -> Path:
     text = "\r\n".join(",".join("" if v is None else str(v) for v in row) for row in rows) + "\r\n"
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def run_month(base: Path, out: str, config, as_of: str, month: str = "2026-10", **kw) -> dict:
+    """A run over base/inbox for the month, into base/out with its own store base/out.sqlite, not
+    rendered: its kpis.json."""
+    import json
+
+    from pipeline.run import RunOptions, run
+
+    result = run(
+        config,
+        RunOptions(
+            inbox=base / "inbox",
+            reports=base / out,
+            store=base / f"{out}.sqlite",
+            archive=base / "archive",
+            month=month,
+            as_of=as_of,
+            workers=1,
+            render=False,
+            **kw,
+        ),
+    )
+    return json.loads((result.report_dir / "kpis.json").read_text(encoding="utf-8"))

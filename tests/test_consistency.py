@@ -3,14 +3,12 @@ deadline; a property's own report counts what the group report counts under it; 
 up to the company; feedback that cannot be attributed to exactly one property is set aside, never
 counted twice or guessed."""
 
-import json
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import parse_config
-from pipeline.run import RunOptions, run
-from tests.builders import xlsx
+from tests.builders import run_month, xlsx
 
 COMPLAINTS = ["投诉编号", "受理日期", "投诉类别", "完成日期", "回复日期", "是否有效投诉", "责任部门"]
 CALLBACKS = ["回访编号", "关联编号", "回访日期", "满意度"]
@@ -67,21 +65,7 @@ def inbox(tmp_path_factory):
 
 
 def _run(base: Path, out: str, config, **kw) -> dict:
-    result = run(
-        config,
-        RunOptions(
-            inbox=base / "inbox",
-            reports=base / out,
-            store=base / f"{out}.sqlite",
-            archive=base / "archive",
-            month="2026-10",
-            as_of=AS_OF,
-            workers=1,
-            render=False,
-            **kw,
-        ),
-    )
-    return json.loads((result.report_dir / "kpis.json").read_text(encoding="utf-8"))
+    return run_month(base, out, config, AS_OF, **kw)
 
 
 def _config(base: Path, **rules):

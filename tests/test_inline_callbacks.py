@@ -2,14 +2,12 @@
 centres keep one register: each is a callback of its case for the rules, the KPIs and the lists, as
 a row of the callbacks register would be (registers.INLINE_CALLBACKS, domain.inline_callbacks)."""
 
-import json
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import parse_config
-from pipeline.run import RunOptions, run
-from tests.builders import xlsx
+from tests.builders import run_month, xlsx
 
 COMPLAINTS = ["投诉编号", "受理日期", "投诉类别", "完成日期", "回复日期", "回访日期", "回访人"]
 AS_OF = "2026-11-01 08:00"
@@ -47,22 +45,9 @@ def inbox(tmp_path_factory):
 
 
 def _run(base: Path, out: str, **kw) -> dict:
-    config = parse_config({"properties": {"东区": {"households": 500}}}, base)
-    result = run(
-        config,
-        RunOptions(
-            inbox=base / "inbox",
-            reports=base / out,
-            store=base / "store.sqlite",
-            archive=base / "archive",
-            month="2026-10",
-            as_of=AS_OF,
-            workers=1,
-            render=False,
-            **kw,
-        ),
+    return run_month(
+        base, out, parse_config({"properties": {"东区": {"households": 500}}}, base), AS_OF, **kw
     )
-    return json.loads((result.report_dir / "kpis.json").read_text(encoding="utf-8"))
 
 
 def test_a_callback_on_the_cases_row_counts_as_its_callback(inbox):
@@ -86,7 +71,7 @@ def test_a_callback_on_the_cases_row_is_checked_there(inbox):
     _run(inbox, "checked")
     found = [
         (f["row"], f["column_name"], f["letter"], f["code"])
-        for f in Store(inbox / "store.sqlite").findings(stage="rules")
+        for f in Store(inbox / "checked.sqlite").findings(stage="rules")
         if f["code"].startswith("callback")
     ]
     assert sorted(found) == [
