@@ -69,6 +69,10 @@ SATISFACTION_SYNONYMS = {
     "还行": "基本满意",
     "一般般": "基本满意",
     "不太满意": "不满意",
+    "不满": "不满意",
+    # a 是否满意 column answered yes or no
+    **dict.fromkeys(("是", "√", "✓", "✔", "好评"), "满意"),
+    **dict.fromkeys(("否", "×", "✗", "差评"), "不满意"),
 }
 # what clerks write around a choice besides a remark: a tick before or after it (√满意, 满意√), the
 # one it is about and a verb (业主表示满意, 客户反映不满意), a full stop or an exclamation after it (满意。)

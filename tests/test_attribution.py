@@ -182,6 +182,8 @@ def test_a_choice_with_the_words_a_clerk_writes_around_it_is_that_choice():
     ]
     everyday = ("不太满意", "一般般", "还可以", "十分满意")
     assert [satisfaction.read(t) for t in everyday] == ["不满意", "基本满意", "基本满意", "满意"]
+    yes_no = ("是", "否", "√", "×")  # a 是否满意 column
+    assert [satisfaction.read(t) for t in yes_no] == ["满意", "不满意", "满意", "不满意"]
     for not_one in ("业主", "好", "10分", "满意、不满意", "业主表示满意、不满意", "。"):
         assert satisfaction.read(not_one) == not_one  # as written, for the rule to name
     method = value_list(REGISTERS["callbacks"].column("method"))
