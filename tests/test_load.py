@@ -307,6 +307,26 @@ def test_a_templates_example_row_is_skipped_and_counted(tmp_path: Path, config):
     assert loaded.skipped == {"模板的填写示例行": 2}
 
 
+def test_sheets_named_by_chinese_month_numerals(tmp_path: Path, config):
+    """十月, 十一月份 and a title's 二〇二六年 name the sheet's month and year as 10月 and 2026年 do:
+    a day alone (3日) is a day of that month, and a date without its year takes that year."""
+    head = ["投诉编号", "受理日期", "投诉类别"]
+    title = ["翠湖花园 二〇二六年客户投诉处理登记表"]
+    path = xlsx(
+        tmp_path / "投诉.xlsx",
+        {
+            "十月": [title, head, ["TS-1", "3日", "维修"]],
+            "十一月份": [title, head, ["TS-2", "11月5日", "保洁"]],
+        },
+    )
+    loaded = load_file(path, config, AS_OF)
+    assert [(r.sheet, r.values["received"], r.set_aside) for r in loaded.records] == [
+        ("十月", "2026-10-03", False),
+        ("十一月份", "2026-11-05", False),
+    ]
+    assert not [f for f in loaded.all_findings() if f.code == "date-year-assumed"]
+
+
 def test_missing_required_value_and_unknown_property(tmp_path: Path, config):
     path = xlsx(
         tmp_path / "x.xlsx",

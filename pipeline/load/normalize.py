@@ -19,6 +19,7 @@ from pipeline.findings import ERROR, INFO, WARNING, Finding, column_letter
 from pipeline.load.header import HeaderMatch
 from pipeline.load.values import (
     ValueProblem,
+    arabic_numerals,
     clean_text,
     date_order,
     is_blank,
@@ -52,7 +53,7 @@ _YEAR_MONTH = re.compile(r"(20\d{2})\s*[年.\-/_]?\s*(\d{1,2})(?!\d)")
 
 def year_hint(*texts: str) -> int | None:
     for text in texts:
-        m = _YEAR.search(clean_text(text)) if text else None
+        m = _YEAR.search(arabic_numerals(clean_text(text))) if text else None
         if m:
             return int(m.group(1))
     return None
@@ -60,8 +61,8 @@ def year_hint(*texts: str) -> int | None:
 
 @lru_cache(maxsize=4096)  # validation asks again for every record of a sheet
 def sheet_month(sheet: str, year: int | None) -> str | None:
-    """'2026年10月' / '2026.10' / '202610' / '10月' (with a year hint) → '2026-10'."""
-    text = clean_text(sheet)
+    """'2026年10月' / '2026.10' / '202610' / '10月' / '十月' (with a year hint) → '2026-10'."""
+    text = arabic_numerals(clean_text(sheet))
     m = _YEAR_MONTH.search(text)
     if m and 1 <= int(m.group(2)) <= 12:
         return f"{m.group(1)}-{int(m.group(2)):02d}"

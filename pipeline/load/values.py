@@ -356,11 +356,16 @@ def time_of_day(value: object) -> str | None:
 _DAY_ZERO = (EXCEL_EPOCH.date(), (EXCEL_EPOCH + timedelta(days=1)).date())  # and 1900's day 0
 
 
+def arabic_numerals(text: str) -> str:
+    """Chinese numerals written as digits: 二〇二六年十一月三日 → 2026年11月3日, 十一月 → 11月."""
+    return _CN_NUM.sub(lambda m: _cn_number(m.group()), text) if _CN_NUM.search(text) else text
+
+
 def _text_date(text: str, year_hint: int | None, as_of: datetime, order: str | None, month_hint: str | None):
     text = _WEEKDAY.sub(" ", text).strip(" ,，")
     if text[-1:] in ("。", ".") and (text[-2:-1].isdigit() or text[-2:-1] in ("日", "号")):
         text = text[:-1]  # a full stop after the day (2026.11.3.), not a.m.'s
-    text = _CN_NUM.sub(lambda m: _cn_number(m.group()), text).lower()
+    text = arabic_numerals(text).lower()
     for kind, pattern in _DATE_RES:
         m = pattern.match(text)
         if not m:
