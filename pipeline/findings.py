@@ -136,7 +136,9 @@ CODES: dict[str, Code] = {
         "未按承诺时间答复", "承诺 {note} 前答复，实际 {value} 才答复", "答复客户不得晚于承诺时间"
     ),
     "reply-overdue": Code("逾期未答复", "承诺 {note} 前答复，至今未答复", "请尽快答复客户并登记回复日期"),
-    "callback-missing": Code("待回访", "已于 {value} 完成，尚无回访记录", "请安排回访并登记在回访记录表"),
+    "callback-missing": Code(
+        "待回访", "已于 {value} 完成，尚无回访记录{note}", "请安排回访并登记在回访记录表"
+    ),
     "callback-ref-unknown": Code(
         "回访关联编号不存在", "关联编号“{value}”在投诉和报修登记表中都找不到", "请核对关联编号"
     ),

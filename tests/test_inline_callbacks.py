@@ -94,3 +94,5 @@ def test_a_register_checked_alone_is_checked_against_its_own_callbacks(inbox):
     )
     found = sorted((f.row, f.code) for f in checked["findings"] if f.code.startswith("callback"))
     assert found == [(4, "callback-before-closing"), (4, "callback-missing"), (5, "callback-missing")]
+    (missing, *_) = [f for f in checked["findings"] if f.code == "callback-missing"]
+    assert "本表有“回访日期”一栏" in missing.message  # where its callback goes, in this register

@@ -359,7 +359,14 @@ def callbacks_for_closed(ctx: RuleContext) -> list[Finding]:
     for register, closed in CLOSES.items():
         f = ctx.frames[register]
         waiting = f[f[closed].notna() & numbers(f).notna() & ~called_back(f, register, latest)]
-        out += ctx.found(register, waiting, closed, [day_text(w) for w in waiting[closed]])
+        # a register that keeps its callbacks on its rows: its 回访日期 is where this one goes
+        notes = [
+            "（本表有“回访日期”一栏，回访后填在这里也可以）"
+            if INLINE_KEYS["date"] in ctx.columns.get((file, sheet), {})
+            else ""
+            for file, sheet in zip(plain(waiting["_file"]), plain(waiting["_sheet"]), strict=True)
+        ]
+        out += ctx.found(register, waiting, closed, [day_text(w) for w in waiting[closed]], notes)
     return out
 
 
