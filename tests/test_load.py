@@ -327,6 +327,22 @@ def test_sheets_named_by_chinese_month_numerals(tmp_path: Path, config):
     assert not [f for f in loaded.all_findings() if f.code == "date-year-assumed"]
 
 
+def test_a_later_date_written_as_the_same_or_the_next_day(tmp_path: Path, config):
+    """完成时间 written 当天 or 次日 is the row's own date (报修时间) or the day after; with no date of
+    its own the row's 当天 stays an invalid date, said."""
+    rows = [
+        ["翠湖花园 报修登记表 2026年10月"],
+        ["报修编号", "报修时间", "报修内容", "派工时间", "完成时间"],
+        ["BX-1", "2026-10-03 09:30", "漏水", "当天", "次日"],
+        ["BX-2", "2026-10-04", "灯坏", "当日", "当天"],
+        ["BX-3", None, "门锁", "当天", None],
+    ]
+    loaded = load_file(xlsx(tmp_path / "翠湖花园报修登记表.xlsx", {"10月": rows}), config, AS_OF)
+    got = [(r.values["dispatched"], r.values["completed"]) for r in loaded.records]
+    assert got[:2] == [("2026-10-03", "2026-10-04"), ("2026-10-04", "2026-10-04")]
+    assert ["派工时间", "invalid-date"] in flatten(loaded.records[2].findings, "column", "code")
+
+
 def test_missing_required_value_and_unknown_property(tmp_path: Path, config):
     path = xlsx(
         tmp_path / "x.xlsx",

@@ -34,6 +34,12 @@ _GLOSS_BEFORE = re.compile(r"^([A-Za-z][A-Za-z .&/'()\-]*?)\s*(?=[\u4e00-\u9fff]
 
 
 def _without_gloss(text: str) -> str:
+    first, last = text[:1], text[-1:]
+    english_end = (first.isascii() and first.isalpha()) or (
+        last.isascii() and (last.isalpha() or last in ".)")
+    )
+    if not english_end or text.isascii():
+        return text  # most headers: no English at either end
     for gloss in (_GLOSS_AFTER, _GLOSS_BEFORE):
         found = gloss.search(text)
         if found and (

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -184,9 +184,10 @@ class _RowKinds:
                     if kind is None:  # a placeholder, 作废, or neither (most: no regex)
                         void_like = "作废" in v or "重复" in v or "错误" in v
                         kind = short[v] = "blank" if is_blank(v) else "void" if void_like and _void(v) else ""
-                    if kind == "blank":
-                        continue
-                    void = void or kind == "void"
+                    if kind:  # most short texts say nothing of their row
+                        if kind == "blank":
+                            continue
+                        void = True
                 if v in header_texts or v.strip() in header_texts:
                     header_like += 1
             filled += 1
@@ -289,6 +290,22 @@ def _fill_ditto(raws: list, parsed: list) -> None:
             above = j
 
 
+# a later date of a row written as a day relative to the row's own date (完成时间: 当天, 次日)
+SAME_DAY = dict.fromkeys(("当天", "当日", "同日", "同天", "即日"), 0) | dict.fromkeys(
+    ("次日", "第二天", "隔天", "隔日"), 1
+)
+_SAME_DAY_WORDS = frozenset(SAME_DAY)
+
+
+def _fill_same_day(raws: list, parsed: list, own: list) -> None:
+    """A date column's cells written 当天 or 次日 take the row's own date (受理日期, 报修时间), or the
+    day after, in place; where the row has no date of its own they stay, and the date check names them."""
+    for j, raw in enumerate(raws):
+        if type(raw) is str and raw in SAME_DAY and own[j][0]:
+            day = date.fromisoformat(str(own[j][0])[:10]) + timedelta(days=SAME_DAY[raw])
+            raws[j], parsed[j] = day.isoformat(), (day.isoformat(), None, "")
+
+
 def normalize_sheet(
     rows: list[list], match: HeaderMatch, ctx: SheetContext, continued: set[int] = frozenset()
 ) -> tuple[list[Record], dict[str, int]]:
@@ -347,6 +364,7 @@ def normalize_sheet(
     # had something to say, which the memo tells without looking at every cell
     row_findings: dict[int, list[Finding]] = {}  # position in data → the row's findings, in column order
     columns = []
+    day_of: dict[str, list] = {}  # the register's own date column's parses, for 当天 in the others
     for col, c, header, letter, memo in layout:
         if c is None:
             columns.append([col.default] * len(data))
@@ -363,8 +381,13 @@ def normalize_sheet(
             if found is None:
                 found = memo[key] = _parse(col, raw, ctx, order)
             parsed.append(found)
-        if not DITTO.isdisjoint(memo):  # 同上: the value above (one set test per column, not per cell)
+        # the memo holds each distinct value once: one intersection in C, no step per cell
+        if memo.keys() & DITTO:  # 同上: the value above
             _fill_ditto(raws, parsed)
+        if col.type == DATE and register.date_key in day_of and memo.keys() & _SAME_DAY_WORDS:
+            _fill_same_day(raws, parsed, day_of[register.date_key])  # 当天: the row's own day
+        if col.key == register.date_key:
+            day_of[col.key] = parsed
         values = [p[0] for p in parsed]
         if any(p[1] is not None for p in memo.values()):
             for j, (_, code, note) in enumerate(parsed):
