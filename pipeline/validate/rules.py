@@ -23,6 +23,7 @@ import pandas as pd
 
 from pipeline.domain import (
     CLOSES,
+    INLINE,
     Terms,
     among,
     callback_problem,
@@ -96,13 +97,15 @@ class RuleContext:
         default = REGISTERS[register].column(key).header if key else None
         code, severity = code or self.code, severity or self.severity
         where = zip(*(plain(rows[k]) for k in ("_file", "_sheet", "_row", "_id")), strict=True)
+        # a callback written on its case's row (domain.inline_callbacks) is located at that row's
+        # column for it (the complaint's 回访日期)
+        inline = rows[INLINE].to_numpy(dtype=bool) if INLINE in rows.columns else np.zeros(n, dtype=bool)
         out = []
-        for (file, sheet, row, rid), v, note in zip(where, values, notes, strict=True):
+        for (file, sheet, row, rid), v, note, own in zip(where, values, notes, inline, strict=True):
             header, letter = None, None
             if key:
-                layout = self.columns.get((file, sheet), {})
-                # a callback written on its case's row: its column there (回访日期 of the complaint)
-                header, letter = layout.get(key) or layout.get(INLINE_KEYS.get(key), [None, None])
+                at = INLINE_KEYS.get(key, key) if own else key
+                header, letter = self.columns.get((file, sheet), {}).get(at, [None, None])
                 header = header or default
             out.append(
                 Finding(
