@@ -237,12 +237,19 @@ def test_a_templates_option_lists_and_tallies_are_no_register(tmp_path: Path, co
     odd = wb.create_sheet("12月")
     for row in (["投诉编号", "登记时点", "投诉类别", "投诉方式"], ["TS-9", "2026-12-01", "维修", "电话"]):
         odd.append(row)
+    serial = wb.create_sheet("旧表")  # dates kept as Excel's serial numbers, under headers not known yet
+    for row in (
+        ["流水号", "登记时点", "投诉类别", "投诉方式", "责任部门"],
+        ["L-1", 46296, "维修", "电话", "工程部"],
+    ):
+        serial.append(row)
     path = tmp_path / "翠湖花园客户投诉处理登记表.xlsx"
     wb.save(path)
     loaded = load_file(path, config, AS_OF)
     assert [(r.sheet, r.row, r.set_aside) for r in loaded.records] == [
         ("2026年11月", 3, False),
         ("12月", 2, True),
+        ("旧表", 2, True),
     ]
     skipped = {f.sheet: f for f in loaded.findings if f.code == "sheet-skipped"}
     assert sorted(skipped) == ["下拉选项", "统计"]
@@ -250,7 +257,7 @@ def test_a_templates_option_lists_and_tallies_are_no_register(tmp_path: Path, co
     assert "没有“投诉编号”“受理日期”列" in skipped["统计"].message
     # the date's header not known yet: read, and every row set aside for the missing column, loudly
     missing = [(f.sheet, f.column) for f in loaded.findings if f.code == "column-missing"]
-    assert missing == [("12月", "受理日期")]
+    assert missing == [("12月", "受理日期"), ("旧表", "投诉编号"), ("旧表", "受理日期")]
 
 
 def test_ditto_marks_read_as_the_value_above(tmp_path: Path, config):

@@ -225,6 +225,8 @@ def _not_a_register(rows: list[list], match: HeaderMatch, hidden: bool, as_of: d
         for value in row:
             if isinstance(value, date) or (isinstance(value, str) and _looks_dated(value, as_of)):
                 return None
+            if type(value) in (int, float) and _SERIAL_DAYS[0] <= value <= _SERIAL_DAYS[1]:
+                return None  # a date Excel keeps as its serial number (a General cell)
     names = "”“".join(match.labels[c] for c in sorted(match.columns.values()))
     needed = "”“".join(register.column(k).header for k in sorted(identifying, key=register.keys.index))
     return (
@@ -244,6 +246,7 @@ def _looks_dated(text: str, as_of: datetime) -> bool:
 
 
 _DATED = re.compile(r"\d{4}\s*[年./\-]\s*\d{1,2}")
+_SERIAL_DAYS = (36526, 73051)  # Excel's serial numbers of 2000-01-01 and 2099-12-31
 
 
 def _load_file(
