@@ -24,9 +24,11 @@ def split_remark(text: str) -> tuple[str, str] | None:
     return (found.group(1), found.group(2)) if found else None
 
 
-# a paper form's boxes, as clerks copy them into cells: ticked (√ ☑ ■ …) or left empty (☐ □)
+# a paper form's boxes, as clerks copy them into cells: ticked (√ ☑ ■ …) or left empty (☐ □); and
+# the crosses that answer no (×)
 TICKED = "√✓✔☑☒■✅"
 UNTICKED = "☐□"
+CROSSED = "×✗✘❌❎"
 _MARK = f"[{TICKED}{UNTICKED}]"
 _MARKS = re.compile(_MARK)
 _WORD = f"[^\\s{TICKED}{UNTICKED}]+"
@@ -742,7 +744,7 @@ class InlineCallback:
     columns: dict[str, str]
 
 
-_INLINE_COLUMNS = {
+INLINE_COLUMNS = {  # callbacks' column key → the case register's, for both
     "ref": "id",
     "property": "property",
     "unit": "unit",
@@ -752,8 +754,8 @@ _INLINE_COLUMNS = {
     "staff": "callback_staff",
 }
 INLINE_CALLBACKS = (
-    InlineCallback("complaints", "投诉回访", _INLINE_COLUMNS),
-    InlineCallback("repairs", "维修回访", _INLINE_COLUMNS),
+    InlineCallback("complaints", "投诉回访", INLINE_COLUMNS),
+    InlineCallback("repairs", "维修回访", INLINE_COLUMNS),
 )
 
 

@@ -29,8 +29,15 @@ _NOISE = re.compile(r"[\s*※★☆:：;；,，。.、_\-—/\\|#?？!！\"'“�
 
 # an English gloss beside a Chinese header, as bilingual templates print them (受理日期 Date,
 # 投诉编号\nComplaint No., Tel 联系电话): three letters or more (or No.), so that 投诉ID keeps its ID
-_GLOSS_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])\s*([A-Za-z][A-Za-z .&/'()\-]*)$")
-_GLOSS_BEFORE = re.compile(r"^([A-Za-z][A-Za-z .&/'()\-]*?)\s*(?=[\u4e00-\u9fff])")
+_LATIN = r"[A-Za-z][A-Za-z .&/'()\-]*"  # an English word or phrase in a header
+_ENGLISH = re.compile(_LATIN)
+_GLOSS_AFTER = re.compile(rf"(?<=[\u4e00-\u9fff])\s*({_LATIN})$")
+_GLOSS_BEFORE = re.compile(rf"^({_LATIN}?)\s*(?=[\u4e00-\u9fff])")
+
+
+def _worded(text: str) -> bool:
+    """English of three letters or more: a gloss, not an abbreviation kept in a header (投诉ID)."""
+    return sum(ch.isalpha() for ch in text) >= 3
 
 
 def _without_gloss(text: str) -> str:
@@ -42,9 +49,7 @@ def _without_gloss(text: str) -> str:
         return text  # most headers: no English at either end
     for gloss in (_GLOSS_AFTER, _GLOSS_BEFORE):
         found = gloss.search(text)
-        if found and (
-            sum(ch.isalpha() for ch in found.group(1)) >= 3 or found.group(1).lower() in ("no", "no.")
-        ):
+        if found and (_worded(found.group(1)) or found.group(1).lower() in ("no", "no.")):
             text = text[: found.start()] + text[found.end() :]
     return text
 
@@ -60,11 +65,8 @@ def english_row(row: list, columns: dict[str, int]) -> bool:
             continue
         if not isinstance(value, str) or not _ENGLISH.fullmatch(value.strip()):
             return False
-        words += sum(ch.isalpha() for ch in value) >= 3
+        words += _worded(value)
     return words >= 2
-
-
-_ENGLISH = re.compile(r"[A-Za-z][A-Za-z .&/'()\-]*")
 
 
 @lru_cache(maxsize=8192)

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 
-from pipeline.registers import TICKED, UNTICKED, split_remark, ticked_options
+from pipeline.registers import CROSSED, TICKED, UNTICKED, split_remark, ticked_options
 
 PLACEHOLDERS = frozenset(
     {
@@ -450,7 +450,7 @@ _TRUE = frozenset(
 )
 _FALSE = frozenset(
     {"否", "x", "n", "no", "false", "无", "0", "不", "不是", "未解决", "一般", "非紧急"}
-    | {"×", "✗", "✘", "❌", "❎"}
+    | set(CROSSED)
     | {"无效", "无效投诉", "不属实", "非", "不紧急", "普通", "未"}
     | {"不急", "一般件", "普通件"}  # not 正常: in 问题已解决 it would say the opposite
 )

@@ -42,7 +42,7 @@ from pipeline.domain import (
 from pipeline.findings import ERROR, INFO, WARNING, Finding
 from pipeline.frames import plain, value
 from pipeline.load.normalize import sheet_month
-from pipeline.registers import CHOICE, DATE, INLINE_CALLBACKS, REGISTERS, relation
+from pipeline.registers import CHOICE, DATE, INLINE_COLUMNS, REGISTERS, relation
 from pipeline.workdays import WorkCalendar
 
 
@@ -62,9 +62,6 @@ def stored_text(when) -> str | None:
 
 def _day(s: pd.Series) -> pd.Series:
     return s.dt.normalize()
-
-
-INLINE_KEYS = {key: own for spec in INLINE_CALLBACKS for key, own in spec.columns.items()}
 
 
 @dataclass
@@ -104,7 +101,7 @@ class RuleContext:
         for (file, sheet, row, rid), v, note, own in zip(where, values, notes, inline, strict=True):
             header, letter = None, None
             if key:
-                at = INLINE_KEYS.get(key, key) if own else key
+                at = INLINE_COLUMNS.get(key, key) if own else key
                 header, letter = self.columns.get((file, sheet), {}).get(at, [None, None])
                 header = header or default
             out.append(
@@ -365,7 +362,7 @@ def callbacks_for_closed(ctx: RuleContext) -> list[Finding]:
         # a register that keeps its callbacks on its rows: its 回访日期 is where this one goes
         notes = [
             "（本表有“回访日期”一栏，回访后填在这里也可以）"
-            if INLINE_KEYS["date"] in ctx.columns.get((file, sheet), {})
+            if INLINE_COLUMNS["date"] in ctx.columns.get((file, sheet), {})
             else ""
             for file, sheet in zip(plain(waiting["_file"]), plain(waiting["_sheet"]), strict=True)
         ]
